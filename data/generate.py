@@ -32,7 +32,7 @@ import pandas as pd
 import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from planner.adjacency import build_adjacency  # noqa: E402
+from planner.adjacency import build_adjacency
 
 SEED = 20261122
 OUT_DIR = Path(__file__).resolve().parent / "demo"
@@ -47,11 +47,70 @@ SEGMENTS = {  # share of accounts, mean potential weight, visit hours/yr, mean d
     "mid-market": (0.26, 3.0, 12.0, 15_000.0),
     "smb": (0.68, 1.0, 3.0, 4_000.0),
 }
-INDUSTRIES = ("manufacturing", "healthcare", "retail", "logistics", "finance", "software", "construction", "education")
-NAME_A = ("North", "Blue", "Summit", "Prairie", "Harbor", "Granite", "Cedar", "Pioneer", "River", "Keystone", "Liberty", "Redwood")
-NAME_B = ("Works", "Systems", "Health", "Supply", "Partners", "Labs", "Foods", "Logistics", "Group", "Industries")
-FIRST = ("Alex", "Sam", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jamie", "Avery", "Drew", "Quinn", "Reese")
-LAST = ("Garcia", "Smith", "Nguyen", "Patel", "Johnson", "Kim", "Brown", "Lopez", "Miller", "Davis", "Wilson", "Clark")
+INDUSTRIES = (
+    "manufacturing",
+    "healthcare",
+    "retail",
+    "logistics",
+    "finance",
+    "software",
+    "construction",
+    "education",
+)
+NAME_A = (
+    "North",
+    "Blue",
+    "Summit",
+    "Prairie",
+    "Harbor",
+    "Granite",
+    "Cedar",
+    "Pioneer",
+    "River",
+    "Keystone",
+    "Liberty",
+    "Redwood",
+)
+NAME_B = (
+    "Works",
+    "Systems",
+    "Health",
+    "Supply",
+    "Partners",
+    "Labs",
+    "Foods",
+    "Logistics",
+    "Group",
+    "Industries",
+)
+FIRST = (
+    "Alex",
+    "Sam",
+    "Jordan",
+    "Taylor",
+    "Morgan",
+    "Casey",
+    "Riley",
+    "Jamie",
+    "Avery",
+    "Drew",
+    "Quinn",
+    "Reese",
+)
+LAST = (
+    "Garcia",
+    "Smith",
+    "Nguyen",
+    "Patel",
+    "Johnson",
+    "Kim",
+    "Brown",
+    "Lopez",
+    "Miller",
+    "Davis",
+    "Wilson",
+    "Clark",
+)
 MONTH_SEASONALITY = np.array([0.80, 0.85, 1.15, 0.85, 0.90, 1.20, 0.85, 0.80, 1.20, 0.95, 1.05, 1.40])
 REGIONS = {  # manager regions by state postal code
     "West": "WA OR CA NV ID MT WY UT CO AZ NM",
@@ -79,12 +138,16 @@ def load_labor_force() -> pd.DataFrame:
     rows = []
     with gzip.open(str(path), "rt", encoding="utf-8") as handle:
         for _, state, county, _, _, force, employed, _, rate in csv.reader(handle):
-            rows.append((state + county, int(force.replace(",", "")), int(employed.replace(",", "")), float(rate)))
+            rows.append(
+                (state + county, int(force.replace(",", "")), int(employed.replace(",", "")), float(rate))
+            )
     frame = pd.DataFrame(rows, columns=["fips", "labor_force", "employed", "unemployment_pct"])
     # FIPS changes between 2009 and 2016: Shannon SD became Oglala Lakota; Bedford city VA merged.
     frame["fips"] = frame["fips"].replace({"46113": "46102", "51515": "51019"})
     return frame.groupby("fips").agg(
-        labor_force=("labor_force", "sum"), employed=("employed", "sum"), unemployment_pct=("unemployment_pct", "mean")
+        labor_force=("labor_force", "sum"),
+        employed=("employed", "sum"),
+        unemployment_pct=("unemployment_pct", "mean"),
     )
 
 
@@ -95,8 +158,10 @@ def build_units(rng: np.random.Generator) -> gpd.GeoDataFrame:
     postal = dict(zip(states["STATEFP"], states["STUSPS"], strict=True))
     units = pd.DataFrame({"unit_id": counties["GEOID"].to_numpy()})
     units["region"] = counties["STATEFP"].map(postal).to_numpy()
-    units["name"] = [f"{n} {t}, {s}".replace(" County County", " County") for n, t, s in
-                     zip(counties["NAME"], counties["LSAD"].map(_lsad_word), units["region"], strict=True)]
+    units["name"] = [
+        f"{n} {t}, {s}".replace(" County County", " County")
+        for n, t, s in zip(counties["NAME"], counties["LSAD"].map(_lsad_word), units["region"], strict=True)
+    ]
     joined = labor.reindex(units["unit_id"])
     # Counties created after 2009 (none in the lower 48 but Broomfield's edge cases): state median.
     for col in ("labor_force", "employed", "unemployment_pct"):
@@ -107,12 +172,22 @@ def build_units(rng: np.random.Generator) -> gpd.GeoDataFrame:
     units["land_area_km2"] = (counties["ALAND"].to_numpy() / 1e6).round(2)
     industry_mix = rng.lognormal(0.0, 0.25, len(units))
     units["tam_usd"] = (joined["employed"].to_numpy() * SPEND_PER_EMPLOYED_USD * industry_mix).round()
-    return gpd.GeoDataFrame(units, geometry=counties.geometry.to_numpy(), crs="EPSG:4326").set_index("unit_id")
+    return gpd.GeoDataFrame(units, geometry=counties.geometry.to_numpy(), crs="EPSG:4326").set_index(
+        "unit_id"
+    )
 
 
 def _lsad_word(code: str) -> str:
-    return {"06": "County", "15": "Parish", "25": "city", "13": "Borough", "03": "City and Borough",
-            "04": "Borough", "05": "Census Area", "00": ""}.get(code, "County")
+    return {
+        "06": "County",
+        "15": "Parish",
+        "25": "city",
+        "13": "Borough",
+        "03": "City and Borough",
+        "04": "Borough",
+        "05": "Census Area",
+        "00": "",
+    }.get(code, "County")
 
 
 def random_points_in(polygon: shapely.Geometry, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -147,16 +222,20 @@ def build_accounts(units: gpd.GeoDataFrame, rng: np.random.Generator) -> pd.Data
         industries = rng.choice(len(INDUSTRIES), size=count)
         for k in range(count):
             serial += 1
-            records.append({
-                "account_id": f"A{serial:05d}",
-                "name": f"{NAME_A[rng.integers(len(NAME_A))]} {NAME_B[rng.integers(len(NAME_B))]} {serial}",
-                "lat": round(float(points[k, 1]), 5),
-                "lon": round(float(points[k, 0]), 5),
-                "segment": seg_names[segments[k]],
-                "industry": INDUSTRIES[industries[k]],
-                "potential_usd": round(float(potential[k])),
-                "home_unit": unit_id,
-            })
+            records.append(
+                {
+                    "account_id": f"A{serial:05d}",
+                    "name": " ".join(
+                        (NAME_A[rng.integers(len(NAME_A))], NAME_B[rng.integers(len(NAME_B))], str(serial))
+                    ),
+                    "lat": round(float(points[k, 1]), 5),
+                    "lon": round(float(points[k, 0]), 5),
+                    "segment": seg_names[segments[k]],
+                    "industry": INDUSTRIES[industries[k]],
+                    "potential_usd": round(float(potential[k])),
+                    "home_unit": unit_id,
+                }
+            )
     return pd.DataFrame.from_records(records).set_index("account_id")
 
 
@@ -178,7 +257,7 @@ def grow_current_alignment(units: gpd.GeoDataFrame, rng: np.random.Generator) ->
     seeds = rng.choice(n, size=N_TERRITORIES, replace=False, p=size)
     owner[seeds] = np.arange(N_TERRITORIES)
     totals = size[seeds].copy()
-    frontier = [set(neighbors.indices[neighbors.indptr[s]:neighbors.indptr[s + 1]]) for s in seeds]
+    frontier = [set(neighbors.indices[neighbors.indptr[s] : neighbors.indptr[s + 1]]) for s in seeds]
     while (owner < 0).any():
         order = np.argsort(totals)
         for t in order:
@@ -187,7 +266,7 @@ def grow_current_alignment(units: gpd.GeoDataFrame, rng: np.random.Generator) ->
                 u = free[int(rng.integers(len(free)))]
                 owner[u] = t
                 totals[t] += size[u]
-                frontier[t].update(neighbors.indices[neighbors.indptr[u]:neighbors.indptr[u + 1]])
+                frontier[t].update(neighbors.indices[neighbors.indptr[u] : neighbors.indptr[u + 1]])
                 break
             totals[t] = np.inf  # enclosed: it cannot grow any more
         else:
@@ -196,13 +275,22 @@ def grow_current_alignment(units: gpd.GeoDataFrame, rng: np.random.Generator) ->
     return pd.Series(labels[owner], index=units.index, name="territory_id")
 
 
-def build_reps(units: gpd.GeoDataFrame, alignment: pd.Series, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Series]:
+def build_reps(
+    units: gpd.GeoDataFrame, alignment: pd.Series, rng: np.random.Generator
+) -> tuple[pd.DataFrame, pd.Series]:
     """One account executive per territory, homed in its largest county, and regional managers."""
     region_of_state = {s: r for r, states in REGIONS.items() for s in states.split()}
     managers = []
     for k, region in enumerate(REGIONS, start=1):
-        managers.append({"rep_id": f"M{k:02d}", "name": f"{FIRST[k % 12]} {LAST[(3 * k) % 12]}", "role": "manager",
-                         "manager_id": "", "region": region})
+        managers.append(
+            {
+                "rep_id": f"M{k:02d}",
+                "name": f"{FIRST[k % 12]} {LAST[(3 * k) % 12]}",
+                "role": "manager",
+                "manager_id": "",
+                "region": region,
+            }
+        )
     manager_of = {m["region"]: m["rep_id"] for m in managers}
     points = units.geometry.representative_point()
     rows, territory_reps = [], {}
@@ -211,17 +299,29 @@ def build_reps(units: gpd.GeoDataFrame, alignment: pd.Series, rng: np.random.Gen
         region = region_of_state[units.loc[home_unit, "region"]]
         hired = pd.Timestamp("2015-01-05") + pd.Timedelta(days=int(rng.integers(0, 4200)))
         status = "ramping" if hired > pd.Timestamp("2026-05-01") else "ramped"
-        rows.append({"rep_id": f"R{k:03d}", "name": f"{FIRST[rng.integers(12)]} {LAST[rng.integers(12)]}",
-                     "role": "account_executive", "manager_id": manager_of[region],
-                     "home_lat": round(points[home_unit].y, 5), "home_lon": round(points[home_unit].x, 5),
-                     "hire_date": hired.date().isoformat(), "status": status})
+        rows.append(
+            {
+                "rep_id": f"R{k:03d}",
+                "name": f"{FIRST[rng.integers(12)]} {LAST[rng.integers(12)]}",
+                "role": "account_executive",
+                "manager_id": manager_of[region],
+                "home_lat": round(points[home_unit].y, 5),
+                "home_lon": round(points[home_unit].x, 5),
+                "hire_date": hired.date().isoformat(),
+                "status": status,
+            }
+        )
         territory_reps[f"R{k:03d}"] = territory
     for position in rng.choice(len(rows), size=2, replace=False):
         rows[position]["status"] = "leaving"
     for m in managers:
         home = units[units["region"].map(region_of_state) == m["region"]]["labor_force"].idxmax()
-        m.update(home_lat=round(points[home].y, 5), home_lon=round(points[home].x, 5),
-                 hire_date="2014-03-03", status="ramped")
+        m.update(
+            home_lat=round(points[home].y, 5),
+            home_lon=round(points[home].x, 5),
+            hire_date="2014-03-03",
+            status="ramped",
+        )
         del m["region"]
     reps = pd.DataFrame(managers + rows).set_index("rep_id")
     return reps, pd.Series(territory_reps, name="territory_id").rename_axis("rep_id")
@@ -244,11 +344,13 @@ def build_bookings(accounts: pd.DataFrame, rep_skill: pd.Series, rng: np.random.
     amounts = mean_deal[acc_idx] * rng.lognormal(-0.18, 0.6, len(acc_idx))
     start = months[month_idx]
     days = rng.integers(0, start.days_in_month)
-    bookings = pd.DataFrame({
-        "account_id": accounts.index.to_numpy()[acc_idx],
-        "date": (start + pd.to_timedelta(days, unit="D")).strftime("%Y-%m-%d"),
-        "amount_usd": np.round(amounts, 2),
-    })
+    bookings = pd.DataFrame(
+        {
+            "account_id": accounts.index.to_numpy()[acc_idx],
+            "date": (start + pd.to_timedelta(days, unit="D")).strftime("%Y-%m-%d"),
+            "amount_usd": np.round(amounts, 2),
+        }
+    )
     return bookings.sort_values(["date", "account_id"], kind="stable").reset_index(drop=True)
 
 
@@ -270,8 +372,18 @@ def build() -> dict[str, pd.DataFrame]:
     # Workload: visits to accounts plus travel that grows with the land area covered.
     hours = visit_hours.groupby(home_unit).sum().reindex(units.index, fill_value=0.0)
     units["workload_hours"] = (hours + 2.0 * np.sqrt(units["land_area_km2"])).round(1)
-    units = units[["name", "region", "tam_usd", "workload_hours", "labor_force", "unemployment_pct",
-                   "land_area_km2", "geometry"]]
+    units = units[
+        [
+            "name",
+            "region",
+            "tam_usd",
+            "workload_hours",
+            "labor_force",
+            "unemployment_pct",
+            "land_area_km2",
+            "geometry",
+        ]
+    ]
     return {
         "units": units,
         "accounts": accounts,

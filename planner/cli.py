@@ -11,7 +11,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from planner.dataset import check_files
 from planner.demo import DEMO_DIR, write_demo_files
@@ -36,20 +35,10 @@ def validate(
     Exit code 0 when there is no error (warnings allowed), 1 otherwise.
     """
     dataset, problems = check_files(paths)
+    for problem in problems:
+        style = "red" if problem.severity == "error" else "yellow"
+        console.print(f"[{style}]{problem}[/]", soft_wrap=True)
     errors = [p for p in problems if p.severity == "error"]
-    if problems:
-        table = Table("severity", "file", "row", "column", "problem", "fix", show_lines=False)
-        for p in problems:
-            style = "red" if p.severity == "error" else "yellow"
-            table.add_row(
-                f"[{style}]{p.severity}[/]",
-                p.file,
-                "" if p.row is None else str(p.row),
-                p.column or "",
-                p.message,
-                p.fix,
-            )
-        console.print(table)
     if errors:
         console.print(f"[red]{len(errors)} error(s)[/], {len(problems) - len(errors)} warning(s).")
         raise typer.Exit(code=1)

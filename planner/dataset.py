@@ -117,12 +117,17 @@ def _read(table: str, path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
 
 
 def _unknown_refs(
-    values: pd.Series, known: pd.Index, file: str, column: str, target: str, positions: np.ndarray | None = None
+    values: pd.Series,
+    known: pd.Index,
+    file: str,
+    column: str,
+    target: str,
+    positions: np.ndarray | None = None,
 ) -> list[Problem]:
     """One problem per row whose ``values`` is set but not in ``known``."""
     present = values.notna().to_numpy()
     bad = present & ~values.isin(known).to_numpy()
-    sample = ", ".join(map(str, known[:5].tolist()))
+    sample = ", ".join(map(str, known.unique()[:5].tolist()))
     problems = []
     for position in np.flatnonzero(bad):
         row = positions[position] if positions is not None else position
@@ -142,7 +147,11 @@ def _place_accounts(
     accounts: pd.DataFrame, units: gpd.GeoDataFrame, file: str
 ) -> tuple[pd.Series, list[Problem]]:
     """Unit of each account: its ``unit_id`` when given, else point-in-polygon on lat/lon."""
-    unit_of = accounts["unit_id"].copy() if "unit_id" in accounts else pd.Series(pd.NA, index=accounts.index, dtype="string")
+    unit_of = (
+        accounts["unit_id"].copy()
+        if "unit_id" in accounts
+        else pd.Series(pd.NA, index=accounts.index, dtype="string")
+    )
     problems: list[Problem] = []
     needs = unit_of.isna().to_numpy()
     has_coords = {"lat", "lon"} <= set(accounts.columns)
@@ -175,41 +184,30 @@ def _place_accounts(
         if len(missing):
             near_pts, near_unit = polys.sindex.nearest(pts.iloc[missing], return_all=False)
             dist_km = pts.iloc[missing].distance(polys.iloc[near_unit], align=False).to_numpy() / 1000
+            lats, lons = accounts["lat"].to_numpy(), accounts["lon"].to_numpy()
             for k, i in enumerate(missing[near_pts]):
-                row = sheet_row(int(todo[i]))
+                row, nearest = sheet_row(int(todo[i])), units.index[near_unit[k]]
+                point = f"point ({lats[todo[i]]:.5f}, {lons[todo[i]]:.5f})"
                 if dist_km[k] <= SNAP_DISTANCE_KM:
                     found[i] = near_unit[k]
-                    problems.append(
-                        Problem(
-                            file,
-                            f"point ({accounts['lat'].iloc[todo[i]]:.5f}, {accounts['lon'].iloc[todo[i]]:.5f}) "
-                            f"lies {dist_km[k]:.2f} km outside every unit; placed in nearest unit "
-                            f"{units.index[near_unit[k]]}",
-                            "check the coordinates, or give unit_id to place it explicitly",
-                            row=row,
-                            column="lat",
-                            severity="warning",
-                        )
-                    )
+                    message = f"{point} lies {dist_km[k]:.2f} km outside every unit; placed in {nearest}"
+                    fix = "check the coordinates, or give unit_id to place it explicitly"
+                    problems.append(Problem(file, message, fix, row=row, column="lat", severity="warning"))
                 else:
-                    problems.append(
-                        Problem(
-                            file,
-                            f"point ({accounts['lat'].iloc[todo[i]]:.5f}, {accounts['lon'].iloc[todo[i]]:.5f}) "
-                            f"falls in no unit (nearest is {units.index[near_unit[k]]}, "
-                            f"{dist_km[k]:.1f} km away)",
-                            "check the coordinates (latitude/longitude swapped? sign of longitude?) "
-                            "or give the unit_id it belongs to",
-                            row=row,
-                            column="lat",
-                        )
+                    message = f"{point} falls in no unit (nearest is {nearest}, {dist_km[k]:.1f} km away)"
+                    fix = (
+                        "check the coordinates (latitude/longitude swapped? sign of longitude?) "
+                        "or give the unit_id it belongs to"
                     )
+                    problems.append(Problem(file, message, fix, row=row, column="lat"))
         placed = found >= 0
         unit_of.iloc[todo[placed]] = units.index.to_numpy()[found[placed]]
     return unit_of.astype("string"), problems
 
 
-def _aggregate_measures(units: gpd.GeoDataFrame, accounts: pd.DataFrame, bookings: pd.DataFrame) -> gpd.GeoDataFrame:
+def _aggregate_measures(
+    units: gpd.GeoDataFrame, accounts: pd.DataFrame, bookings: pd.DataFrame
+) -> gpd.GeoDataFrame:
     """Fill ``accounts`` and ``bookings_usd`` from the account tables when the units lack them."""
     units = units.copy()
     if "accounts" not in units.columns:
@@ -233,8 +231,9 @@ def check_files(paths: Iterable[str | Path]) -> tuple[Dataset | None, list[Probl
     """Check the files in ``paths`` (files or directories); never raises for bad input.
 
     Returns the loaded :class:`Dataset` when units and alignment are present and no
-    error was found, else ``None``; and every problem found (errors and warnings).
-    Tables that are not given are not required, except units and alignment for a Dataset.
+    error was found, else ``None``; and every problem found (errors and warnings),
+    ordered by file and row. Tables that are not given are not required, except units
+    and alignment for a Dataset.
     """
     files, problems = find_table_files(paths)
     frames: dict[str, pd.DataFrame] = {}
@@ -244,12 +243,20 @@ def check_files(paths: Iterable[str | Path]) -> tuple[Dataset | None, list[Probl
         if frame is not None:
             frames[table] = frame
     problems += _cross_check(frames, files)
-    if any(p.severity == "error" for p in problems):
+    unit_of: pd.Series | None = None
+    # Accounts can be placed unless the units file is wrong as a whole (no CRS, bad columns).
+    units_usable = "units" in frames and not any(
+        p.severity == "error" and p.file == files["units"].name and p.row is None for p in problems
+    )
+    if units_usable and "accounts" in frames:
+        unit_of, placed = _place_accounts(frames["accounts"], frames["units"], files["accounts"].name)
+        problems += placed
+    order = {path.name: k for k, path in enumerate(files.values())}
+    problems.sort(key=lambda p: (order.get(p.file, -1), p.row if p.row is not None else 0))
+    if any(p.severity == "error" for p in problems) or any(t not in frames for t in REQUIRED_TABLES):
         return None, problems
-    missing = [t for t in REQUIRED_TABLES if t not in frames]
-    if missing:
-        return None, problems
-    return _assemble(frames, files, problems)
+    warnings = tuple(p for p in problems if p.severity == "warning")
+    return _assemble(frames, unit_of, warnings), problems
 
 
 def _cross_check(frames: dict[str, pd.DataFrame], files: dict[str, Path]) -> list[Problem]:
@@ -261,7 +268,9 @@ def _cross_check(frames: dict[str, pd.DataFrame], files: dict[str, Path]) -> lis
 
     if units is not None and alignment is not None:
         positions = np.arange(len(alignment))
-        problems += _unknown_refs(alignment.index.to_series(), units.index, name["alignment"], "unit_id", name["units"], positions)
+        problems += _unknown_refs(
+            alignment.index.to_series(), units.index, name["alignment"], "unit_id", name["units"], positions
+        )
         for unit_id in units.index.difference(alignment.index)[:50]:
             problems.append(
                 Problem(
@@ -272,41 +281,47 @@ def _cross_check(frames: dict[str, pd.DataFrame], files: dict[str, Path]) -> lis
                 )
             )
     if accounts is not None and reps is not None and "owner_rep_id" in accounts:
-        problems += _unknown_refs(accounts["owner_rep_id"], reps.index, name["accounts"], "owner_rep_id", name["reps"])
+        problems += _unknown_refs(
+            accounts["owner_rep_id"], reps.index, name["accounts"], "owner_rep_id", name["reps"]
+        )
     if accounts is not None and units is not None and "unit_id" in accounts:
-        problems += _unknown_refs(accounts["unit_id"], units.index, name["accounts"], "unit_id", name["units"])
+        problems += _unknown_refs(
+            accounts["unit_id"], units.index, name["accounts"], "unit_id", name["units"]
+        )
     if reps is not None and "manager_id" in reps:
         problems += _unknown_refs(reps["manager_id"], reps.index, name["reps"], "manager_id", name["reps"])
     if bookings is not None and accounts is not None and "account_id" in bookings:
-        problems += _unknown_refs(bookings["account_id"], accounts.index, name["bookings"], "account_id", name["accounts"])
+        problems += _unknown_refs(
+            bookings["account_id"], accounts.index, name["bookings"], "account_id", name["accounts"]
+        )
     if trep is not None and alignment is not None and "territory_id" in alignment:
         territories = pd.Index(alignment["territory_id"].dropna().unique())
-        problems += _unknown_refs(trep["territory_id"], territories, name["territory_reps"], "territory_id", name["alignment"])
+        problems += _unknown_refs(
+            trep["territory_id"], territories, name["territory_reps"], "territory_id", name["alignment"]
+        )
     if trep is not None and reps is not None:
         positions = np.arange(len(trep))
-        problems += _unknown_refs(trep.index.to_series(), reps.index, name["territory_reps"], "rep_id", name["reps"], positions)
+        problems += _unknown_refs(
+            trep.index.to_series(), reps.index, name["territory_reps"], "rep_id", name["reps"], positions
+        )
     return problems
 
 
 def _assemble(
-    frames: dict[str, pd.DataFrame], files: dict[str, Path], problems: list[Problem]
-) -> tuple[Dataset | None, list[Problem]]:
+    frames: dict[str, pd.DataFrame], unit_of: pd.Series | None, warnings: tuple[Problem, ...]
+) -> Dataset:
+    """Build the Dataset from checked frames (no errors left)."""
     units = frames["units"]
     accounts = frames.get("accounts", pd.DataFrame(columns=["unit_id"]).rename_axis("account_id"))
-    if "accounts" in frames:
-        unit_of, placed = _place_accounts(accounts, units, files["accounts"].name)
-        problems += placed
+    if unit_of is not None:
         accounts = accounts.assign(unit_id=unit_of)
-    if any(p.severity == "error" for p in problems):
-        return None, problems
     bookings = frames.get("bookings", pd.DataFrame(columns=["account_id", "date", "amount_usd"]))
     bookings = bookings.assign(unit_id=bookings["account_id"].map(accounts["unit_id"]).astype("string"))
     units = _aggregate_measures(units, accounts, bookings)
     territory_reps = frames.get("territory_reps", pd.DataFrame(columns=["territory_id"]))["territory_id"]
     plan = Plan(frames["alignment"]["territory_id"].reindex(units.index), territory_reps, name="current")
     reps = frames.get("reps", pd.DataFrame().rename_axis("rep_id"))
-    warnings = tuple(p for p in problems if p.severity == "warning")
-    return Dataset(units, accounts, reps, bookings, plan, warnings), problems
+    return Dataset(units, accounts, reps, bookings, plan, warnings)
 
 
 def load_dataset(*paths: str | Path) -> Dataset:
@@ -322,7 +337,11 @@ def load_dataset(*paths: str | Path) -> Dataset:
         files, _ = find_table_files(paths)
         missing = [t for t in REQUIRED_TABLES if t not in files]
         problems = problems + [
-            Problem(t, f"no {t} file found in {', '.join(map(str, paths))}", f"add {t}.csv (or .geojson/.parquet for units)")
+            Problem(
+                t,
+                f"no {t} file found in {', '.join(map(str, paths))}",
+                f"add {t}.csv (or .geojson/.parquet for units)",
+            )
             for t in missing
         ]
         raise InputError(problems)

@@ -81,9 +81,7 @@ def check_geometry(units: gpd.GeoDataFrame, file: str) -> tuple[gpd.GeoDataFrame
     for position in np.flatnonzero(invalid):
         reason = shapely.is_valid_reason(geoms[position])
         fixed = shapely.make_valid(geoms[position])
-        fixed = shapely.union_all(
-            [g for g in shapely.get_parts(fixed) if shapely.get_type_id(g) in (3, 6)]
-        )
+        fixed = shapely.union_all([g for g in shapely.get_parts(fixed) if shapely.get_type_id(g) in (3, 6)])
         repaired[position] = fixed
         problems.append(
             Problem(

@@ -8,7 +8,7 @@ whose ``parent`` is the old one, which gives undo and history for free.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -16,68 +16,94 @@ import pandas as pd
 from planner.errors import PlanError
 
 
-def _frozen(series: pd.Series) -> pd.Series:
-    series = series.copy()
-    series.flags.allows_duplicate_labels = False
-    series.to_numpy().flags.writeable = False
-    return series
+def _read_only(values: pd.Series) -> np.ndarray:
+    array = values.to_numpy(dtype=object, copy=True)
+    array.flags.writeable = False
+    return array
 
 
-@dataclass(frozen=True, eq=False)
 class Plan:
-    """An alignment of units to territories and of territories to reps.
+    """An alignment of units to territories and of territories to reps; immutable.
 
     Parameters
     ----------
     assignment : pandas.Series
         ``territory_id`` (str) indexed by ``unit_id``; every unit exactly once.
-    territory_reps : pandas.Series
+    territory_reps : pandas.Series, optional
         ``territory_id`` indexed by ``rep_id``: who covers which territory. A territory
         may have several reps (multi-rep) or none (vacant).
     name : str
         Label shown in the UI and in reports.
     parent : Plan or None
         The plan this one was derived from by an edit.
+
+    Notes
+    -----
+    ``assignment`` and ``territory_reps`` return fresh Series on every access, so
+    changing what they return never changes the plan.
     """
 
-    assignment: pd.Series
-    territory_reps: pd.Series = field(default_factory=lambda: pd.Series(dtype="string"))
-    name: str = "plan"
-    parent: Plan | None = field(default=None, repr=False)
+    __slots__ = ("_rep_ids", "_reps", "_territory", "_units", "name", "parent")
 
-    def __post_init__(self) -> None:
-        assignment = self.assignment
+    def __init__(
+        self,
+        assignment: pd.Series,
+        territory_reps: pd.Series | None = None,
+        *,
+        name: str = "plan",
+        parent: Plan | None = None,
+    ) -> None:
         if assignment.index.has_duplicates:
             dup = assignment.index[assignment.index.duplicated()].unique().tolist()
             raise PlanError(f"units assigned more than once: {dup[:10]}; give each unit one territory")
         if assignment.isna().any():
             missing = assignment.index[assignment.isna()].tolist()
             raise PlanError(f"units without a territory: {missing[:10]}; assign each unit a territory")
-        assignment = assignment.astype("string").rename("territory_id").rename_axis("unit_id")
-        reps = self.territory_reps.astype("string").rename("territory_id").rename_axis("rep_id")
+        reps = territory_reps if territory_reps is not None else pd.Series(dtype=object)
         if reps.index.has_duplicates:
             dup = reps.index[reps.index.duplicated()].unique().tolist()
-            raise PlanError(f"reps covering more than one territory: {dup[:10]}")
-        object.__setattr__(self, "assignment", _frozen(assignment))
-        object.__setattr__(self, "territory_reps", _frozen(reps))
+            raise PlanError(f"reps covering more than one territory: {dup[:10]}; give each rep one territory")
+        setter = object.__setattr__
+        setter(self, "_units", pd.Index(assignment.index.astype(str), name="unit_id"))
+        setter(self, "_territory", _read_only(assignment.astype(str)))
+        setter(self, "_rep_ids", pd.Index(reps.index.astype(str), name="rep_id"))
+        setter(self, "_reps", _read_only(reps.astype(str)))
+        setter(self, "name", name)
+        setter(self, "parent", parent)
+
+    def __setattr__(self, key: str, value: object) -> None:
+        raise AttributeError(f"Plan is immutable: cannot set '{key}'; use move() for a new plan")
+
+    def __repr__(self) -> str:
+        return f"Plan(name={self.name!r}, units={len(self._units)}, territories={len(self.territories)})"
+
+    @property
+    def assignment(self) -> pd.Series:
+        """``territory_id`` indexed by ``unit_id`` (a fresh Series)."""
+        return pd.Series(self._territory, index=self._units, name="territory_id", copy=False)
+
+    @property
+    def territory_reps(self) -> pd.Series:
+        """``territory_id`` indexed by ``rep_id`` (a fresh Series)."""
+        return pd.Series(self._reps, index=self._rep_ids, name="territory_id", copy=False)
 
     @property
     def territories(self) -> pd.Index:
         """Sorted ids of the territories that hold at least one unit."""
-        return pd.Index(sorted(self.assignment.unique()), name="territory_id")
+        return pd.Index(sorted(set(self._territory)), name="territory_id")
 
     @property
     def units(self) -> pd.Index:
         """Unit ids of the plan."""
-        return self.assignment.index
+        return self._units
 
     def units_of(self, territory_id: str) -> pd.Index:
         """Unit ids assigned to ``territory_id``."""
-        return self.assignment.index[self.assignment.to_numpy() == territory_id]
+        return self._units[self._territory == territory_id]
 
     def reps_of(self, territory_id: str) -> list[str]:
         """Rep ids covering ``territory_id`` (empty when vacant)."""
-        return self.territory_reps.index[self.territory_reps.to_numpy() == territory_id].tolist()
+        return self._rep_ids[self._reps == territory_id].tolist()
 
     def rep_count(self) -> pd.Series:
         """Number of reps per territory (0 for vacant territories), indexed by territory_id."""
@@ -91,36 +117,32 @@ class Plan:
         Raises :class:`PlanError` for unknown unit ids.
         """
         ids = [unit_ids] if isinstance(unit_ids, str) else list(unit_ids)
-        unknown = [u for u in ids if u not in self.assignment.index]
-        if unknown:
-            raise PlanError(
-                f"unknown unit id(s) {unknown[:10]}: not in this plan's {len(self.assignment)} units"
-            )
+        positions = self._units.get_indexer(ids)
+        if (positions < 0).any():
+            unknown = [u for u, p in zip(ids, positions, strict=True) if p < 0]
+            raise PlanError(f"unknown unit id(s) {unknown[:10]}: not in this plan's {len(self._units)} units")
         if not str(territory_id).strip():
             raise PlanError("territory id must not be empty")
-        new = self.assignment.to_numpy(dtype=object, copy=True)
-        new[self.assignment.index.get_indexer(ids)] = str(territory_id)
+        new = self._territory.copy()
+        new[positions] = str(territory_id)
         return Plan(
-            pd.Series(new, index=self.assignment.index),
-            self.territory_reps,
-            name=name or self.name,
-            parent=self,
+            pd.Series(new, index=self._units), self.territory_reps, name=name or self.name, parent=self
         )
 
     def with_assignment(self, assignment: Mapping[str, str] | pd.Series, *, name: str | None = None) -> Plan:
         """Return a new plan with a whole new assignment (e.g. an optimizer's result)."""
         series = pd.Series(assignment)
-        missing = self.assignment.index.difference(series.index)
-        extra = series.index.difference(self.assignment.index)
+        missing = self._units.difference(series.index)
+        extra = series.index.difference(self._units)
         if len(missing) or len(extra):
             raise PlanError(
                 f"new assignment must cover the same units: {len(missing)} missing "
                 f"(e.g. {missing[:5].tolist()}), {len(extra)} unknown (e.g. {extra[:5].tolist()})"
             )
-        return Plan(series.reindex(self.assignment.index), self.territory_reps, name=name or self.name, parent=self)
+        return Plan(series.reindex(self._units), self.territory_reps, name=name or self.name, parent=self)
 
     def history(self) -> list[Plan]:
-        """This plan and its ancestors, newest first."""
+        """Return this plan and its ancestors, newest first."""
         chain: list[Plan] = []
         plan: Plan | None = self
         while plan is not None:

@@ -188,3 +188,50 @@ TERRITORY_REPS = TableSchema(
 TABLES: dict[str, TableSchema] = {
     t.name: t for t in (UNITS, ACCOUNTS, REPS, BOOKINGS, ALIGNMENT, TERRITORY_REPS)
 }
+
+
+KIND_TEXT = {
+    "id": "text id, unique",
+    "ref": "text id of another table",
+    "text": "text",
+    "category": "one of",
+    "number": "number >= 0",
+    "lat": "degrees, -90..90",
+    "lon": "degrees, -180..180",
+    "date": "date YYYY-MM-DD",
+}
+
+
+def schema_markdown() -> str:
+    """The data model as Markdown (``docs/data-model.md`` is this text; a test keeps it so)."""
+    lines = [
+        "# Data model",
+        "",
+        "Generated from `planner/schema.py` by `python -m planner.schema > docs/data-model.md`.",
+        "",
+        "A data set is a folder of files named after their tables: `units` as GeoJSON, GeoPackage,",
+        "shapefile or GeoParquet (with a CRS); the other tables as CSV or Parquet. Rows in error",
+        "messages are counted as a spreadsheet shows them: the header is row 1.",
+        "",
+    ]
+    for table in TABLES.values():
+        lines += [f"## {table.name}", "", table.description, ""]
+        if table.id_column:
+            lines += [f"One row per `{table.id_column}`.", ""]
+        lines += ["| column | required | kind | meaning |", "| --- | --- | --- | --- |"]
+        if table.geometry:
+            lines.append("| geometry | yes | (Multi)Polygon, any CRS (stored as EPSG:4326) | Unit shape. |")
+        for column in table.columns:
+            kind = KIND_TEXT[column.kind]
+            if column.choices:
+                kind += " " + ", ".join(f"`{c}`" for c in column.choices)
+            if column.references:
+                kind += f" (`{column.references}`)"
+            required = "yes" if column.required else "no"
+            lines.append(f"| `{column.name}` | {required} | {kind} | {column.description} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(schema_markdown())

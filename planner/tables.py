@@ -22,7 +22,7 @@ HEADER_ROWS = 1
 
 def sheet_row(position: int) -> int:
     """Spreadsheet row number of the record at 0-based ``position`` (the header is row 1)."""
-    return position + HEADER_ROWS + 1
+    return int(position) + HEADER_ROWS + 1
 
 
 def read_frame(path: Path, schema: TableSchema) -> tuple[pd.DataFrame | None, list[Problem]]:
@@ -61,9 +61,7 @@ def read_frame(path: Path, schema: TableSchema) -> tuple[pd.DataFrame | None, li
                 )
             ]
     except Exception as exc:  # any reader failure becomes a clear problem, not a traceback
-        return None, [
-            Problem(name, f"cannot be read ({type(exc).__name__}: {exc})", "re-export the file")
-        ]
+        return None, [Problem(name, f"cannot be read ({type(exc).__name__}: {exc})", "re-export the file")]
     if frame.index.name is not None:  # a saved id index comes back as a column
         frame = frame.reset_index()
     frame = frame.reset_index(drop=True)
@@ -71,15 +69,16 @@ def read_frame(path: Path, schema: TableSchema) -> tuple[pd.DataFrame | None, li
     return frame, []
 
 
-def _blank(series: pd.Series) -> pd.Series:
-    """True where a value is missing or an empty string."""
-    as_text = series.astype("string").str.strip()
-    return series.isna().to_numpy() | (as_text.fillna("") == "").to_numpy()
+NULL_WORDS = ("", "nan", "na", "n/a", "null", "none")
 
 
-def _check_column(
-    frame: pd.DataFrame, column: Column, file: str
-) -> tuple[pd.Series, list[Problem]]:
+def _blank(series: pd.Series) -> np.ndarray:
+    """True where a value is missing: null, empty, or a null word such as 'NaN' or 'NA'."""
+    as_text = series.astype("string").str.strip().str.lower()
+    return series.isna().to_numpy() | as_text.fillna("").isin(NULL_WORDS).to_numpy()
+
+
+def _check_column(frame: pd.DataFrame, column: Column, file: str) -> tuple[pd.Series, list[Problem]]:
     """Convert one column to its kind; return the converted column and its problems."""
     raw = frame[column.name]
     blank = _blank(raw)
@@ -133,9 +132,7 @@ def _check_column(
     return numeric, problems
 
 
-def validate_frame(
-    frame: pd.DataFrame, schema: TableSchema, file: str
-) -> tuple[pd.DataFrame, list[Problem]]:
+def validate_frame(frame: pd.DataFrame, schema: TableSchema, file: str) -> tuple[pd.DataFrame, list[Problem]]:
     """Check columns, values and id uniqueness; return the typed frame and all problems.
 
     The returned frame has the schema's columns converted to their kinds (text as

@@ -1,0 +1,14 @@
+"""Terrain: the Streamlit entry point. Sets the page config and routes to the pages.
+
+Run with ``streamlit run app.py --server.enableStaticServing true`` (static serving
+delivers the vendored Leaflet, so maps render offline).
+"""
+
+import streamlit as st
+
+st.set_page_config(page_title="Terrain", page_icon=":world_map:", layout="wide")
+
+pages = [
+    st.Page("app_pages/overview.py", title="Data overview", icon=":material/map:", default=True),
+]
+st.navigation(pages).run()

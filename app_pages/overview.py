@@ -1,0 +1,117 @@
+"""Data overview: the loaded units on a map, and the reps, accounts and bookings behind them."""
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from ui.data import demo_dataset, demo_display_units
+from ui.maps import measure_map
+
+MEASURE_LABELS = {
+    "tam_usd": "TAM (USD/yr)",
+    "bookings_usd": "Bookings, last 12 months (USD)",
+    "accounts": "Accounts",
+    "workload_hours": "Workload (hours/yr)",
+    "labor_force": "Labor force, 2009 (BLS)",
+    "unemployment_pct": "Unemployment rate, 2009 (%)",
+    "land_area_km2": "Land area (km²)",
+}
+
+dataset = demo_dataset()
+units = dataset.units
+st.title("Data overview")
+st.caption(
+    "Demo data: 3,108 real US counties (Census 2016 boundaries, BLS 2009 labor force) with "
+    "synthetic accounts, reps and bookings. See the README for sources and licences."
+)
+
+last12 = units["bookings_usd"].sum()
+cols = st.columns(6)
+cols[0].metric("Units", f"{len(units):,}")
+cols[1].metric("Territories", f"{len(dataset.plan.territories):,}")
+cols[2].metric("Reps", f"{(dataset.reps['role'] != 'manager').sum():,}")
+cols[3].metric("Accounts", f"{len(dataset.accounts):,}")
+cols[4].metric("TAM", f"${units['tam_usd'].sum() / 1e9:,.2f} B")
+cols[5].metric("Bookings, last 12 months", f"${last12 / 1e6:,.1f} M")
+
+for warning in dataset.warnings:
+    st.warning(str(warning))
+
+measures = [m for m in dataset.measures if m in MEASURE_LABELS] + [
+    m for m in dataset.measures if m not in MEASURE_LABELS
+]
+measure = st.selectbox(
+    "Colour units by", measures, format_func=lambda m: MEASURE_LABELS.get(m, m), key="overview_measure"
+)
+
+shown = demo_display_units().copy()
+shown["territory"] = dataset.plan.assignment.reindex(shown.index)
+shown["tam_text"] = shown["tam_usd"].map("${:,.0f}".format)
+shown["bookings_text"] = shown["bookings_usd"].map("${:,.0f}".format)
+shown["accounts_text"] = shown["accounts"].map("{:,.0f}".format)
+fmap, legend = measure_map(
+    shown,
+    measure,
+    territories=dataset.plan.assignment,
+    homes=dataset.reps[dataset.reps["role"] != "manager"],
+    tooltip_columns={
+        "name": "Unit",
+        "territory": "Territory",
+        "tam_text": "TAM",
+        "bookings_text": "Bookings 12m",
+        "accounts_text": "Accounts",
+    },
+)
+map_col, legend_col = st.columns([5, 1])
+with map_col:
+    st_folium(fmap, height=560, use_container_width=True, returned_objects=[], key="overview_map")
+with legend_col:
+    st.markdown(f"**{MEASURE_LABELS.get(measure, measure)}**")
+    st.markdown(
+        "".join(
+            f'<div><span style="display:inline-block;width:14px;height:14px;'
+            f'background:{colour};border:1px solid #888;margin-right:6px"></span>{label}</div>'
+            for colour, label in legend
+        ),
+        unsafe_allow_html=True,
+    )
+    st.markdown("Thick lines: current territories. Red dots: rep home bases.")
+
+st.subheader("Current territories")
+by_territory = (
+    units.groupby(dataset.plan.assignment)[["tam_usd", "bookings_usd", "accounts", "workload_hours"]]
+    .sum()
+    .assign(units=dataset.plan.assignment.value_counts())
+)
+by_territory["reps"] = dataset.plan.rep_count()
+by_territory["tam_vs_mean_pct"] = 100 * (by_territory["tam_usd"] / by_territory["tam_usd"].mean() - 1)
+st.dataframe(
+    by_territory.sort_values("tam_usd", ascending=False),
+    column_config={
+        "tam_usd": st.column_config.NumberColumn("TAM (USD)", format="dollar"),
+        "bookings_usd": st.column_config.NumberColumn("Bookings 12m (USD)", format="dollar"),
+        "tam_vs_mean_pct": st.column_config.ProgressColumn(
+            "TAM vs mean (%)", min_value=-100, max_value=300, format="%.0f%%"
+        ),
+    },
+)
+
+st.subheader("Bookings history")
+monthly = dataset.bookings.set_index("date")["amount_usd"].resample("MS").sum().rename("bookings_usd")
+st.line_chart(monthly, y_label="USD per month")
+
+tab_reps, tab_accounts, tab_bookings = st.tabs(["Reps", "Accounts", "Bookings"])
+with tab_reps:
+    st.dataframe(dataset.reps.join(dataset.plan.territory_reps.rename("territory")))
+with tab_accounts:
+    search = st.text_input("Find accounts by name or id", key="overview_account_search")
+    accounts = dataset.accounts
+    if search:
+        hit = accounts["name"].str.contains(search, case=False, regex=False) | accounts.index.str.contains(
+            search, case=False, regex=False
+        )
+        accounts = accounts[hit.fillna(False)]
+    st.dataframe(accounts.head(1000))
+    st.caption(f"{len(accounts):,} accounts match; the first 1,000 are shown.")
+with tab_bookings:
+    st.dataframe(pd.DataFrame(dataset.bookings.tail(1000)))

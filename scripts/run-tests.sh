@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Set up and run the whole test suite: lint, unit/property tests, AppTest, real-browser test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh test
+if [ ! -x /usr/bin/chromium ]; then
+  # The browser test drives Debian's Chromium (no browser download needed).
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+.venv/bin/ruff check .
+.venv/bin/python -m pytest "$@"

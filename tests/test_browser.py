@@ -1,0 +1,109 @@
+"""The real page in headless Debian Chromium: the map renders offline; a screenshot is kept.
+
+The screenshot lands in ``tests/artifacts/overview.png`` for a person to look at.
+Skipped where /usr/bin/chromium is absent, except in CI (CI=true), where it must run.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+
+pytestmark = pytest.mark.browser
+if not Path(CHROMIUM).exists() and os.environ.get("CI") != "true":
+    pytestmark = [pytest.mark.browser, pytest.mark.skip(reason="needs Debian chromium at /usr/bin/chromium")]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--server.enableStaticServing",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        process.kill()
+        pytest.fail("streamlit did not start: " + process.stdout.read().decode(errors="replace")[-2000:])
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def test_overview_map_renders_offline_in_chromium(app_url):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    requested_hosts: set[str] = set()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.on("request", lambda request: requested_hosts.add(urlparse(request.url).hostname or ""))
+        page.goto(app_url, wait_until="domcontentloaded")
+        page.get_by_text("Data overview").first.wait_for(timeout=60_000)
+        frame = page.frame_locator("iframe[title*='streamlit_folium']").first
+        frame.locator(".leaflet-container").wait_for(timeout=60_000)
+        frame.locator(".leaflet-overlay-pane canvas").first.wait_for(timeout=60_000)
+        time.sleep(2)  # let the canvas finish drawing ~3,100 polygons
+        drawn = frame.locator(".leaflet-overlay-pane canvas").evaluate(
+            "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+            " let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;"
+            " return n / (d.length / 4); }"
+        )
+        page.screenshot(path=str(ARTIFACTS / "overview.png"), full_page=False)
+        browser.close()
+    assert drawn > 0.2, f"only {drawn:.0%} of the map canvas is painted"
+    assert requested_hosts <= {"127.0.0.1", ""}, f"the page fetched from {requested_hosts}"

@@ -1,0 +1,1 @@
+"""Streamlit-side helpers for the Terrain app (maps, cached loaders); the core is planner/."""
