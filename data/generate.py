@@ -363,8 +363,12 @@ def build() -> dict[str, pd.DataFrame]:
     owner_of_territory = pd.Series(territory_reps.index, index=territory_reps.to_numpy())
     home_unit = accounts.pop("home_unit")
     accounts["owner_rep_id"] = alignment.reindex(home_unit).map(owner_of_territory).to_numpy()
+    # Protected: a few strategic enterprise accounts in smaller counties (under 5% of a
+    # territory's TAM), whose reps keep them through a realignment.
+    small_county = (units["tam_usd"].reindex(home_unit) < 0.05 * units["tam_usd"].sum() / N_TERRITORIES).to_numpy()
+    draw = rng.random(len(accounts))
     accounts["protected"] = np.where(
-        (accounts["segment"] == "enterprise") & (rng.random(len(accounts)) < 0.25), "yes", "no"
+        (accounts["segment"] == "enterprise").to_numpy() & small_county & (draw < 0.10), "yes", "no"
     )
     rep_skill = pd.Series(rng.lognormal(0.0, 0.3, len(territory_reps)), index=territory_reps.index)
     bookings = build_bookings(accounts, rep_skill, rng)

@@ -63,3 +63,12 @@ class InputError(PlannerError):
 
 class PlanError(PlannerError):
     """An alignment edit or plan operation is invalid (e.g. an unknown unit or territory)."""
+
+
+class InfeasibleError(PlannerError):
+    """The request cannot be met; ``constraint`` names what to relax and ``suggestion`` by how much."""
+
+    def __init__(self, message: str, *, constraint: str, suggestion: str):
+        self.constraint = constraint
+        self.suggestion = suggestion
+        super().__init__(f"{message}. Relax {constraint}: {suggestion}")

@@ -1,0 +1,221 @@
+"""Exact territory design with CP-SAT, for small instances and for re-solving a few territories.
+
+Model, for a set of units U and territories T (``solve_region``):
+
+- ``x[u,k]`` = 1 when unit u is in territory k; each unit in exactly one territory;
+  locked units fixed; a territory holds at least one unit.
+- Contiguity by single-commodity flow: each territory has one root (a unit of U, or,
+  when the territory also has units outside U, an *anchor* node standing for that
+  outside part); the root sends flow along adjacency arcs whose both ends are in the
+  territory, and every other unit of the territory consumes one unit of flow. A unit
+  can only be reached through its own territory, so every territory is connected.
+- Balance: for each territory k and measure m, ``e[k,m] >= |sum_u s[u,m] x[u,k] - r_k|``
+  (shares scaled to integers, one rep's fair share = ``SCALE``); hard tolerances add
+  ``|...| <= tau_m r_k``.
+- Objective: ``sum_k sum_m (w_m / tau_m) e[k,m]`` (balance, in tolerance units)
+  + compactness ``lambda_c x 0.02 x (cut edges)`` (adjacent units in different territories,
+  a perimeter proxy; 50 cut edges weigh as much as one tolerance of deviation)
+  + disruption ``lambda_d sum x[u,k] v_u [k != ref(u)]``, all scaled to integers.
+
+Solved with CP-SAT (time limit, workers and seed passed explicitly). In tests the exact
+mode is compared with brute force on tiny grids, and with the heuristic on small ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from planner.instance import Instance
+
+SCALE = 10_000  # one rep's fair share, in integer units
+OBJ_SCALE = 100_000  # objective units per tolerance of deviation
+CUT_EDGE_COST = 0.02  # one cut edge costs 2% of a tolerance of deviation (x compactness weight)
+
+
+@dataclass(frozen=True)
+class ExactResult:
+    """Outcome of a CP-SAT solve: labels for the solved units (or None), status, objective, bound."""
+
+    labels: np.ndarray | None
+    status: str
+    objective: float
+    bound: float
+    seconds: float
+
+
+def solve_region(
+    instance: Instance,
+    labels: np.ndarray,
+    units: np.ndarray,
+    territories: np.ndarray,
+    *,
+    compactness_weight: float,
+    disruption_weight: float,
+    time_limit_s: float,
+    seed: int = 0,
+    workers: int = 1,
+    hint: bool = True,
+) -> ExactResult:
+    """Re-assign ``units`` among ``territories`` optimally; all other units keep ``labels``.
+
+    Every unit of ``units`` must currently belong to one of ``territories``. Returns new
+    labels for the whole instance (None when no solution was found in time).
+    """
+    inst = instance
+    units = np.asarray(units)
+    territories = np.asarray(territories)
+    in_region = np.zeros(inst.n_units, dtype=bool)
+    in_region[units] = True
+    tpos = {int(k): i for i, k in enumerate(territories)}
+    model = cp_model.CpModel()
+    x = {}
+    for u in units:
+        for k in territories:
+            if inst.locked[u] >= 0 and inst.locked[u] != k:
+                continue
+            x[u, k] = model.new_bool_var(f"x_{u}_{k}")
+        model.add_exactly_one(x[u, k] for k in territories if (u, k) in x)
+
+    # Anchors: the part of each territory outside the region, as one extra node.
+    n_region = len(units)
+    big_m = n_region
+    anchored = {}
+    for k in territories:
+        outside = np.flatnonzero((labels == k) & ~in_region)
+        if len(outside):
+            anchored[int(k)] = set(outside.tolist())
+    # Directed arcs inside the region, plus anchor -> region arcs.
+    indptr, indices = inst.indptr, inst.indices
+    arcs: list[tuple[int, int]] = []
+    anchor_arcs: dict[int, list[int]] = {int(k): [] for k in anchored}
+    for u in units:
+        for v in indices[indptr[u] : indptr[u + 1]]:
+            if in_region[v]:
+                arcs.append((int(u), int(v)))
+            else:
+                k = int(labels[v])
+                if k in anchored and v in anchored[k] and u not in anchor_arcs[k]:
+                    anchor_arcs[k].append(int(u))
+    for k in territories:
+        k = int(k)
+        inflow: dict[int, list] = {int(u): [] for u in units}
+        outflow: dict[int, list] = {int(u): [] for u in units}
+        for u, v in arcs:
+            if (u, k) not in x or (v, k) not in x:
+                continue
+            f = model.new_int_var(0, big_m, f"f_{u}_{v}_{k}")
+            model.add(f <= big_m * x[u, k])
+            model.add(f <= big_m * x[v, k])
+            outflow[u].append(f)
+            inflow[v].append(f)
+        members = [u for u in units if (u, k) in x]
+        if k in anchored:
+            for u in anchor_arcs[k]:
+                if (u, k) in x:
+                    f = model.new_int_var(0, big_m, f"a_{u}_{k}")
+                    model.add(f <= big_m * x[u, k])
+                    inflow[u].append(f)
+            for u in members:
+                model.add(sum(inflow[u]) - sum(outflow[u]) >= x[u, k])
+        else:
+            roots = {u: model.new_bool_var(f"r_{u}_{k}") for u in members}
+            model.add_exactly_one(roots.values())
+            for u in members:
+                model.add_implication(roots[u], x[u, k])
+                model.add(sum(inflow[u]) - sum(outflow[u]) >= x[u, k] - (big_m + 1) * roots[u])
+
+    # Balance.
+    share_int = np.round(inst.share * SCALE).astype(np.int64)
+    objective = []
+    for k in territories:
+        k = int(k)
+        outside = np.flatnonzero((labels == k) & ~in_region)
+        base = share_int[outside].sum(axis=0) if len(outside) else np.zeros(share_int.shape[1], dtype=np.int64)
+        for j in range(len(inst.measures)):
+            target = int(round(inst.reps[k] * SCALE))
+            total = sum(int(share_int[u, j]) * x[u, k] for u in units if (u, k) in x) + int(base[j])
+            bound = int(share_int[:, j].sum()) + target
+            e = model.new_int_var(0, bound, f"e_{k}_{j}")
+            model.add(e >= total - target)
+            model.add(e >= target - total)
+            if inst.hard[j]:
+                model.add(e <= int(inst.tolerances[j] * target))
+            objective.append((max(1, round(inst.weights[j] * OBJ_SCALE / (inst.tolerances[j] * SCALE))), e))
+    # Compactness: cut edges (adjacent units in different territories), a perimeter proxy.
+    cut_terms = []
+    seen_edges = set()
+    for u in units:
+        for v in indices[indptr[u] : indptr[u + 1]]:
+            v = int(v)
+            if in_region[v]:
+                if (v, int(u)) in seen_edges:
+                    continue
+                seen_edges.add((int(u), v))
+                cut = model.new_bool_var(f"cut_{u}_{v}")
+                for k in territories:
+                    xu, xv = x.get((u, k)), x.get((v, k))
+                    if xu is not None and xv is not None:
+                        model.add(cut >= xu - xv)
+                    elif xu is not None or xv is not None:
+                        model.add(cut >= (xu if xu is not None else xv))
+                cut_terms.append(cut)
+            elif (u, int(labels[v])) in x:
+                cut_terms.append(1 - x[u, int(labels[v])])
+            else:
+                cut_terms.append(1)
+    linear = []
+    for (u, k), var in x.items():
+        if inst.reference[u] >= 0 and inst.reference[u] != k:
+            linear.append((disruption_weight * inst.disrupt_weight[u], var))
+    cut_cost = int(round(compactness_weight * OBJ_SCALE * CUT_EDGE_COST))
+    model.minimize(
+        sum(coef * e for coef, e in objective)
+        + cut_cost * sum(cut_terms)
+        + sum(int(round(c * OBJ_SCALE)) * var for c, var in linear)
+    )
+    if hint:
+        for (u, k), var in x.items():
+            model.add_hint(var, int(labels[u] == k))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = float(time_limit_s)
+    solver.parameters.num_workers = int(workers)
+    solver.parameters.random_seed = int(seed)
+    status = solver.solve(model)
+    name = solver.status_name(status)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return ExactResult(None, name, float("nan"), float("nan"), solver.wall_time)
+    new = labels.copy()
+    for (u, k), var in x.items():
+        if solver.value(var):
+            new[u] = k
+    return ExactResult(new, name, solver.objective_value, solver.best_objective_bound, solver.wall_time)
+
+
+def solve_exact(
+    instance: Instance,
+    *,
+    compactness_weight: float = 1.0,
+    disruption_weight: float = 0.0,
+    time_limit_s: float = 60.0,
+    seed: int = 0,
+    workers: int = 2,
+    start: np.ndarray | None = None,
+) -> ExactResult:
+    """Solve the whole instance exactly (practical up to a few hundred units)."""
+    labels = start if start is not None else np.where(instance.start >= 0, instance.start, 0)
+    units = np.arange(instance.n_units)
+    return solve_region(
+        instance,
+        labels,
+        units,
+        np.arange(instance.n_territories),
+        compactness_weight=compactness_weight,
+        disruption_weight=disruption_weight,
+        time_limit_s=time_limit_s,
+        seed=seed,
+        workers=workers,
+        hint=start is not None,
+    )

@@ -1,0 +1,365 @@
+"""Turn units, adjacency, a reference plan and options into the arrays the solvers work on.
+
+Everything the solvers need is computed here once and checked before any search:
+measures scaled so that one rep's fair share is 1.0, the territories and their rep
+counts (multi-rep territories for units too big for one rep), locks, rep homes and
+the reference labels for disruption. Requests that cannot be met raise
+:class:`~planner.errors.InfeasibleError` saying which constraint to relax and by how much.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from planner.adjacency import Adjacency
+from planner.errors import InfeasibleError, PlannerError
+from planner.options import OptimizeOptions
+from planner.plan import Plan
+
+
+@dataclass(frozen=True)
+class Instance:
+    """Arrays of one optimization request (n units, m measures, K territories).
+
+    Attributes
+    ----------
+    unit_ids : Index
+        Unit ids; position i is unit i everywhere below.
+    share : ndarray (n, m)
+        Each balanced measure divided by one rep's fair share (total / reps): a
+        territory with r reps is balanced when its column sums equal r.
+    tolerances, weights : ndarray (m,)
+        Tolerance (fraction) and weight per measure; ``hard`` marks hard tolerances.
+    indptr, indices : ndarray
+        Adjacency in CSR form (with island links).
+    xy_km : ndarray (n, 2)
+        Unit centroids, km, equal-area CRS.
+    compact_weight : ndarray (n,)
+        Weight of each unit in the dispersion term (sums to 1).
+    disrupt_weight : ndarray (n,)
+        Share of the disruption measure held by each unit (sums to 1).
+    start : ndarray (n,) int
+        Territory index each unit starts in (the reference plan's, or big units
+        seeding multi-rep territories), -1 where it starts unassigned.
+    reference : ndarray (n,) int
+        Territory index of each unit in the reference plan, -1 where it has none
+        (then moving it costs no disruption).
+    locked : ndarray (n,) int
+        Territory index a unit is locked to, or -1.
+    territory_ids : list of str
+        Territory ids; index k is territory k.
+    reps : ndarray (K,)
+        Reps per territory (>= 1).
+    homes_xy : ndarray (K, 2)
+        Rep home per territory in km, NaN where there is none.
+    frozen_territory : ndarray (K,) bool
+        Locked territories: no unit leaves or joins.
+    multi_rep_units : DataFrame
+        Units too big for one rep: ``territory_id``, ``share_of_one_rep``, ``reps_needed``.
+    """
+
+    unit_ids: pd.Index
+    measures: tuple[str, ...]
+    share: np.ndarray
+    tolerances: np.ndarray
+    weights: np.ndarray
+    hard: np.ndarray
+    indptr: np.ndarray
+    indices: np.ndarray
+    xy_km: np.ndarray
+    compact_weight: np.ndarray
+    disrupt_weight: np.ndarray
+    start: np.ndarray
+    reference: np.ndarray
+    locked: np.ndarray
+    territory_ids: list[str]
+    reps: np.ndarray
+    homes_xy: np.ndarray
+    frozen_territory: np.ndarray
+    multi_rep_units: pd.DataFrame
+
+    @property
+    def n_units(self) -> int:
+        """Number of units."""
+        return len(self.unit_ids)
+
+    @property
+    def n_territories(self) -> int:
+        """Number of territories K."""
+        return len(self.territory_ids)
+
+
+def _reps_needed(share: np.ndarray, tolerances: np.ndarray) -> np.ndarray:
+    """Reps a unit's territory needs so the unit alone fits within the upper tolerance."""
+    need = np.ceil(share / (1.0 + tolerances[None, :]) - 1e-9).max(axis=1)
+    return np.maximum(need, 1).astype(int)
+
+
+def build_instance(
+    units: pd.DataFrame,
+    adjacency: Adjacency,
+    points_km: pd.DataFrame,
+    options: OptimizeOptions,
+    *,
+    n_reps: int | None = None,
+    reference: Plan | None = None,
+    homes_km: pd.DataFrame | None = None,
+) -> Instance:
+    """Check the request and build the solver arrays.
+
+    Parameters
+    ----------
+    units : DataFrame
+        Indexed by unit_id, with every measure of ``options.targets`` (and the
+        disruption measure) as columns.
+    adjacency : Adjacency
+        Adjacency of the same units.
+    points_km : DataFrame
+        ``x_km``, ``y_km`` per unit (see :func:`planner.metrics.unit_points_km`).
+    n_reps : int, optional
+        Number of reps to plan for (k). Default: the reference plan's reps (at least one
+        per territory).
+    reference : Plan, optional
+        Current alignment: the start of the search, and the plan disruption is measured against.
+    homes_km : DataFrame, optional
+        Rep homes ``x_km``, ``y_km`` indexed by rep_id.
+    """
+    measures = tuple(t.measure for t in options.targets)
+    missing = [m for m in (*measures, options.disruption_measure) if m and m not in units.columns]
+    if missing:
+        raise PlannerError(f"units have no column {missing}; available measures: {list(units.select_dtypes('number'))}")
+    if not adjacency.unit_ids.equals(units.index):
+        raise PlannerError("adjacency and units list different units; build the adjacency from these units")
+    n = len(units)
+    values = units[list(measures)].to_numpy(dtype=float)
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise PlannerError(f"unit {units.index[row]}: {measures[col]} is {values[row, col]}; measures must be finite and >= 0")
+    totals = values.sum(axis=0)
+    zero = [m for m, t in zip(measures, totals, strict=True) if t <= 0]
+    if zero:
+        raise PlannerError(f"measure(s) {zero} sum to 0 over all units; nothing to balance, drop them from targets")
+
+    ref_labels, ref_ids, ref_reps = _reference_territories(reference, units.index)
+    k = n_reps if n_reps is not None else (int(ref_reps.sum()) if ref_ids else None)
+    if k is None:
+        raise PlannerError("give the number of reps (k) or a reference plan to start from")
+    if k < 1:
+        raise InfeasibleError(f"k is {k}", constraint="k", suggestion="plan for at least 1 rep")
+    if k > n:
+        raise InfeasibleError(
+            f"k = {k} reps but only {n} units: some territory would be empty",
+            constraint="k",
+            suggestion=f"reduce k to at most {n}, or use smaller units (e.g. ZIPs instead of counties)",
+        )
+    tolerances = np.array([t.tolerance for t in options.targets])
+    share = values / (totals / k)
+    need = _reps_needed(share, tolerances)
+    big = np.flatnonzero(need > 1)
+    if len(big) and not options.allow_multi_rep:
+        worst = big[np.argmax(share[big].max(axis=1))]
+        j = int(np.argmax(share[worst]))
+        raise InfeasibleError(
+            f"unit {units.index[worst]} alone holds {share[worst, j]:.2f}x one rep's fair share of {measures[j]} "
+            f"(upper tolerance {1 + tolerances[j]:.2f}x)",
+            constraint=f"the {measures[j]} tolerance, or allow multi-rep territories",
+            suggestion=f"raise the tolerance to at least {share[worst, j] - 1:.0%}, or allow_multi_rep=True "
+            f"({need[worst]} reps for its territory)",
+        )
+
+    territory_ids, reps, start = _choose_territories(
+        units.index, ref_labels, ref_ids, ref_reps, k, need, share, options
+    )
+    territory_index = {t: i for i, t in enumerate(territory_ids)}
+    locked = _locks(units.index, options, territory_index)
+    # Units too big for one rep anchor their multi-rep territory.
+    anchor = (need > 1) & (locked < 0) & (start >= 0)
+    locked[anchor] = start[anchor]
+    frozen = np.array([t in set(options.locked_territories) for t in territory_ids])
+    if frozen.any():
+        locked = np.where(np.isin(start, np.flatnonzero(frozen)), start, locked)
+
+    disrupt_col = options.disruption_measure or options.primary
+    dv = units[disrupt_col].to_numpy(dtype=float)
+    disrupt_weight = dv / dv.sum() if dv.sum() > 0 else np.full(n, 1.0 / n)
+    primary_share = share[:, 0] / share[:, 0].sum()
+    compact_weight = 0.5 * primary_share + 0.5 / n
+    homes = _homes(territory_ids, reference, homes_km) if options.use_rep_homes else None
+    multi = pd.DataFrame(
+        {
+            "territory_id": [territory_ids[start[u]] if start[u] >= 0 else "" for u in big],
+            "share_of_one_rep": share[big].max(axis=1),
+            "reps_needed": need[big],
+        },
+        index=units.index[big],
+    ).rename_axis("unit_id")
+    matrix = adjacency.matrix
+    instance = Instance(
+        unit_ids=units.index,
+        measures=measures,
+        share=share,
+        tolerances=tolerances,
+        weights=np.array([t.weight for t in options.targets], dtype=float),
+        hard=np.array([t.hard for t in options.targets]),
+        indptr=np.asarray(matrix.indptr),
+        indices=np.asarray(matrix.indices),
+        xy_km=points_km.reindex(units.index)[["x_km", "y_km"]].to_numpy(dtype=float),
+        compact_weight=compact_weight,
+        disrupt_weight=disrupt_weight,
+        start=start,
+        reference=start if ref_ids and set(territory_ids) <= set(ref_ids) else np.full(n, -1),
+        locked=locked,
+        territory_ids=territory_ids,
+        reps=reps.astype(float),
+        homes_xy=homes if homes is not None else np.full((len(territory_ids), 2), np.nan),
+        frozen_territory=frozen,
+        multi_rep_units=multi,
+    )
+    _check_locks_balance(instance)
+    return instance
+
+
+def _reference_territories(reference: Plan | None, unit_ids: pd.Index) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Reference labels (index into the sorted territory list), ids, and reps per territory."""
+    if reference is None:
+        return np.full(len(unit_ids), -1), [], np.array([], dtype=int)
+    assignment = reference.assignment.reindex(unit_ids)
+    if assignment.isna().any():
+        missing = unit_ids[assignment.isna().to_numpy()][:5].tolist()
+        raise PlannerError(f"the reference plan has no territory for units {missing}; give a plan over the same units")
+    ids = list(reference.territories)
+    labels = pd.Index(ids).get_indexer(assignment.to_numpy())
+    reps = reference.rep_count().reindex(ids).fillna(0).clip(lower=1).to_numpy(dtype=int)
+    return labels, ids, reps
+
+
+def _choose_territories(
+    unit_ids: pd.Index,
+    ref_labels: np.ndarray,
+    ref_ids: list[str],
+    ref_reps: np.ndarray,
+    k: int,
+    need: np.ndarray,
+    share: np.ndarray,
+    options: OptimizeOptions,
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Territory ids, reps per territory (summing to k), and each unit's start label (-1 = none).
+
+    With a reference plan whose reps sum to k, its territories are kept; territories that
+    must grow to carry a big unit take their extra reps from the smallest other
+    territories, which are dissolved (their units start unassigned). Without one, or
+    when k differs, territories are new (``T001``...) and every unit starts unassigned.
+    """
+    fixed = dict(options.reps_per_territory or {})
+    if ref_ids and int(ref_reps.sum()) == k:
+        reps = ref_reps.copy()
+        for territory, count in fixed.items():
+            if territory not in ref_ids:
+                raise PlannerError(f"reps_per_territory names unknown territory '{territory}'; known: {ref_ids[:10]}...")
+            reps[ref_ids.index(territory)] = int(count)
+        for u in np.flatnonzero(need > 1):
+            t = ref_labels[u]
+            if ref_ids[t] not in fixed:
+                reps[t] = max(reps[t], need[u])
+        labels = ref_labels.copy()
+        extra = int(reps.sum()) - k
+        if extra > 0:
+            load = np.bincount(ref_labels, weights=share[:, 0], minlength=len(ref_ids)) / reps
+            protected = set(options.locked_territories) | set(fixed) | {ref_ids[ref_labels[u]] for u in np.flatnonzero(need > 1)}
+            order = [t for t in np.argsort(load, kind="stable") if ref_ids[t] not in protected and reps[t] == 1]
+            if len(order) < extra:
+                raise InfeasibleError(
+                    f"the big units need {extra} more reps than the {k} available",
+                    constraint="k",
+                    suggestion=f"plan for at least {k + extra - len(order)} more reps",
+                )
+            dropped = order[:extra]
+            reps[dropped] = 0
+            labels[np.isin(labels, dropped)] = -1
+        keep = np.flatnonzero(reps > 0)
+        remap = np.full(len(ref_ids), -1)
+        remap[keep] = np.arange(len(keep))
+        labels = np.where(labels >= 0, remap[np.maximum(labels, 0)], -1)
+        return [ref_ids[t] for t in keep], reps[keep], labels
+
+    big = np.flatnonzero(need > 1)
+    n_territories = k - int((need[big] - 1).sum())
+    if n_territories < max(len(big), 1):
+        raise InfeasibleError(
+            f"the units too big for one rep need {int(need[big].sum())} reps, more than k = {k}",
+            constraint="k",
+            suggestion=f"plan for at least {int(need[big].sum()) + 1} reps",
+        )
+    ids = [f"T{i + 1:03d}" for i in range(n_territories)]
+    reps = np.ones(n_territories, dtype=int)
+    reps[: len(big)] = need[big]  # the first territories are seeded on the big units
+    labels = np.full(len(unit_ids), -1)
+    labels[big] = np.arange(len(big))
+    return ids, reps, labels
+
+
+def _locks(
+    unit_ids: pd.Index,
+    options: OptimizeOptions,
+    territory_index: dict[str, int],
+) -> np.ndarray:
+    locked = np.full(len(unit_ids), -1)
+    for territory in options.locked_territories:
+        if territory not in territory_index:
+            known = ", ".join(list(territory_index)[:10])
+            raise PlannerError(f"locked territory '{territory}' is not a territory of this plan (e.g. {known})")
+    if not options.locked_units:
+        return locked
+    requested = pd.Series(options.locked_units, dtype=object)
+    unknown_units = requested.index.difference(unit_ids)
+    if len(unknown_units):
+        raise PlannerError(f"locked_units names unknown unit(s) {unknown_units[:5].tolist()}; use unit_id values of the units")
+    unknown = sorted(set(requested) - set(territory_index))
+    if unknown:
+        known = ", ".join(list(territory_index)[:10])
+        raise PlannerError(f"locked_units names unknown territory {unknown[:5]}; territories are e.g. {known}")
+    positions = unit_ids.get_indexer(requested.index)
+    locked[positions] = [territory_index[t] for t in requested]
+    return locked
+
+
+def _homes(territory_ids: list[str], reference: Plan | None, homes_km: pd.DataFrame | None) -> np.ndarray | None:
+    """Mean rep home (km) of each territory's reps, NaN where it has none."""
+    if reference is None or homes_km is None or not len(homes_km):
+        return None
+    reps = reference.territory_reps
+    joined = homes_km.reindex(reps.index)[["x_km", "y_km"]].assign(territory_id=reps.to_numpy()).dropna()
+    centre = joined.groupby("territory_id")[["x_km", "y_km"]].mean()
+    return centre.reindex(territory_ids).to_numpy(dtype=float)
+
+
+def _check_locks_balance(instance: Instance) -> None:
+    """Units locked to one territory must not already exceed its upper tolerance."""
+    locked = instance.locked
+    if not (locked >= 0).any():
+        return
+    K = instance.n_territories
+    for j, measure in enumerate(instance.measures):
+        if not instance.hard[j]:
+            continue
+        load = np.bincount(locked[locked >= 0], weights=instance.share[locked >= 0, j], minlength=K) / instance.reps
+        over = np.flatnonzero(load > 1 + instance.tolerances[j] + 1e-9)
+        if len(over):
+            t = over[np.argmax(load[over])]
+            raise InfeasibleError(
+                f"units locked to territory {instance.territory_ids[t]} already hold {load[t]:.0%} of its "
+                f"{measure} target (upper tolerance {1 + instance.tolerances[j]:.0%})",
+                constraint=f"the locks on {instance.territory_ids[t]} or the {measure} tolerance",
+                suggestion=f"unlock units worth at least {load[t] - 1 - instance.tolerances[j]:.0%} of a target, "
+                f"or raise the {measure} tolerance to {load[t] - 1:.0%}",
+            )
+
+
+def adjacency_lists(instance: Instance) -> list[list[int]]:
+    """Neighbours of each unit as Python lists (fast to walk in pure-Python loops)."""
+    indptr, indices = instance.indptr.tolist(), instance.indices.tolist()
+    return [indices[indptr[u] : indptr[u + 1]] for u in range(len(indptr) - 1)]

@@ -1,0 +1,288 @@
+"""Territory optimizer: balanced on several measures, contiguous, compact, minimally disruptive.
+
+Pipeline (scales to tens of thousands of units):
+
+1. :func:`~planner.instance.build_instance` checks the request (k, multi-rep units, locks)
+   and scales every measure so one rep's fair share is 1.
+2. :func:`~planner.construct.initial_labels` starts from the reference plan (territories
+   dissolved to free reps for multi-rep territories are absorbed by their neighbours) or,
+   without one, grows territories from seeds (rep homes or weighted k-means++); then
+   repairs contiguity.
+3. :class:`~planner.local_search.BorderSearch` moves border units between adjacent
+   territories, never disconnecting one, until balance, compactness and disruption stop
+   improving (see its module docstring for the objective).
+4. :func:`~planner.metrics.plan_report` measures the result; the status says whether every
+   tolerance was met, and if not, which constraint to relax and by how much.
+
+For small instances (a few hundred units), :mod:`planner.exact` solves a CP-SAT model to
+optimality and is used in tests to show how close this heuristic gets.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from planner.adjacency import Adjacency, build_adjacency
+from planner.construct import initial_labels
+from planner.dataset import Dataset
+from planner.geometry import STORAGE_CRS, equal_area_crs
+from planner.instance import Instance, adjacency_lists, build_instance
+from planner.local_search import BorderSearch, SearchStats
+from planner.metrics import PlanReport, plan_report, unit_points_km
+from planner.options import OptimizeOptions, ProgressCallback
+from planner.plan import Plan
+
+STATUS_BALANCED = "balanced"
+STATUS_SOFT_MISSED = "soft_targets_missed"
+STATUS_INFEASIBLE = "infeasible"
+
+
+@dataclass(frozen=True)
+class OptimizationResult:
+    """A plan and everything known about it.
+
+    Attributes
+    ----------
+    plan : Plan
+        The optimized plan (``parent`` is the reference plan when one was given).
+    report : PlanReport
+        Balance, contiguity, compactness, disruption and travel of the plan.
+    status : str
+        ``"balanced"`` (every tolerance met), ``"soft_targets_missed"`` (hard ones met)
+        or ``"infeasible"`` (a hard tolerance was not met).
+    messages : tuple of str
+        Explanations: what forced multi-rep territories, what to relax and by how much.
+    multi_rep_units : DataFrame
+        Units too big for one rep and the reps their territory needs.
+    stats : SearchStats
+        Rounds, moves and time of the local search.
+    seconds : float
+        Wall time of the whole optimization.
+    """
+
+    plan: Plan
+    report: PlanReport
+    status: str
+    messages: tuple[str, ...]
+    multi_rep_units: pd.DataFrame
+    stats: SearchStats
+    seconds: float
+
+    @property
+    def feasible(self) -> bool:
+        """True when every hard tolerance is met."""
+        return self.status != STATUS_INFEASIBLE
+
+
+def _homes_km(reps: pd.DataFrame | None, units: gpd.GeoDataFrame) -> pd.DataFrame | None:
+    """Rep homes projected to the units' equal-area CRS, km, indexed by rep_id."""
+    if reps is None or not {"home_lat", "home_lon"} <= set(reps.columns) or not len(reps):
+        return None
+    points = gpd.GeoSeries.from_xy(reps["home_lon"], reps["home_lat"], crs=STORAGE_CRS, index=reps.index)
+    projected = points.to_crs(equal_area_crs(units))
+    return pd.DataFrame({"x_km": projected.x / 1000.0, "y_km": projected.y / 1000.0}, index=reps.index)
+
+
+def _result_reps(instance: Instance, reference: Plan | None) -> pd.Series:
+    """Which rep covers which result territory: reference reps stay; reps of dissolved
+    territories go to the territories that needed extra reps."""
+    if reference is None:
+        return pd.Series(dtype=object)
+    kept = set(instance.territory_ids)
+    current = reference.territory_reps
+    stays = current[current.isin(kept)]
+    freed = list(current.index[~current.isin(kept)])
+    have = stays.value_counts().reindex(instance.territory_ids, fill_value=0)
+    extra = {t: int(r) - int(have[t]) for t, r in zip(instance.territory_ids, instance.reps, strict=True)}
+    reassigned = {}
+    for territory, missing in extra.items():
+        while missing > 0 and freed:
+            reassigned[freed.pop(0)] = territory
+            missing -= 1
+    return pd.concat([stays, pd.Series(reassigned, dtype=object)])
+
+
+def _explain(
+    instance: Instance,
+    report: PlanReport,
+    options: OptimizeOptions,
+    budget_binding: bool,
+    unbudgeted_disruption: float | None,
+) -> tuple[str, list[str]]:
+    messages = []
+    missed_hard = missed_soft = False
+    for j, target in enumerate(options.targets):
+        row = report.balance.loc[target.measure]
+        if row["max_abs_dev"] <= target.tolerance + 1e-9:
+            continue
+        if target.hard:
+            missed_hard = True
+        else:
+            missed_soft = True
+        worst = report.deviations[target.measure].abs().idxmax()
+        kind = "hard" if target.hard else "soft"
+        message = (
+            f"{target.measure} is not within +/-{target.tolerance:.1%} ({kind}): territory {worst} is "
+            f"{report.deviations.loc[worst, target.measure]:+.1%}; "
+            f"{row['share_within_tol']:.0%} of territories are within tolerance"
+        )
+        if budget_binding and unbudgeted_disruption is not None:
+            message += (
+                f". The disruption budget binds: relax max_disruption from {options.max_disruption:.0%} "
+                f"to about {unbudgeted_disruption:.0%} (what an unbudgeted run moves), "
+                f"or relax the {target.measure} tolerance to {row['max_abs_dev']:.1%}"
+            )
+        else:
+            message += f". Relax the {target.measure} tolerance to {np.ceil(row['max_abs_dev'] * 1000) / 1000:.1%}"
+            locked_in_worst = int((instance.locked == instance.territory_ids.index(worst)).sum()) if worst in instance.territory_ids else 0
+            if locked_in_worst:
+                message += f", or unlock some of the {locked_in_worst} units locked to {worst}"
+            message += ", or give the search more time"
+        messages.append(message)
+    status = STATUS_INFEASIBLE if missed_hard else STATUS_SOFT_MISSED if missed_soft else STATUS_BALANCED
+    return status, messages
+
+
+def optimize(
+    units: gpd.GeoDataFrame,
+    adjacency: Adjacency,
+    *,
+    k: int | None = None,
+    reference: Plan | None = None,
+    reps: pd.DataFrame | None = None,
+    options: OptimizeOptions | None = None,
+    progress: ProgressCallback | None = None,
+) -> OptimizationResult:
+    """Assign units to territories, balanced, contiguous and compact.
+
+    Parameters
+    ----------
+    units : GeoDataFrame
+        Indexed by unit_id, with the measures named in ``options.targets``.
+    adjacency : Adjacency
+        Adjacency of ``units`` (see :func:`planner.adjacency.build_adjacency`).
+    k : int, optional
+        Number of reps to plan for; default: the reference plan's reps.
+    reference : Plan, optional
+        Current alignment: where the search starts and what disruption is measured against.
+    reps : DataFrame, optional
+        Reps with ``home_lat``/``home_lon`` (indexed by rep_id): territories of the
+        reference plan are centred on their reps' homes.
+    options : OptimizeOptions
+        Measures, tolerances, weights, locks, budget, time limit, seed.
+    progress : callable, optional
+        Called with (fraction done, message).
+
+    Raises
+    ------
+    InfeasibleError
+        When the request cannot be met whatever the search does (e.g. k > units, a unit
+        too big for one rep with multi-rep territories disallowed, over-full locks).
+    """
+    options = options or OptimizeOptions()
+    started = time.perf_counter()
+    notify = progress or (lambda fraction, message: None)
+    notify(0.0, "checking the request")
+    points = unit_points_km(units)
+    homes = _homes_km(reps, units) if options.use_rep_homes else None
+    instance = build_instance(units, adjacency, points, options, n_reps=k, reference=reference, homes_km=homes)
+    rng = np.random.default_rng(options.seed)
+    neighbors = adjacency_lists(instance)
+    notify(0.05, "building a first contiguous plan")
+    has_reference = bool((instance.reference >= 0).any())
+    labels = initial_labels(
+        instance, neighbors, rng, disruption_penalty=2.0 * options.disruption_weight if has_reference else 0.0
+    )
+    search_time = max(options.time_limit_s - (time.perf_counter() - started), 0.1)
+    search = BorderSearch(
+        instance,
+        labels,
+        neighbors,
+        compactness_weight=options.compactness_weight,
+        disruption_weight=options.disruption_weight if has_reference else 0.0,
+        max_disruption=options.max_disruption,
+        rng=rng,
+    )
+    stats = search.run(
+        time_limit_s=search_time,
+        progress=lambda f, m: notify(0.1 + 0.85 * f, m),
+    )
+    notify(0.95, "measuring the plan")
+    ids = np.array(instance.territory_ids, dtype=object)
+    assignment = pd.Series(ids[search.labels], index=units.index)
+    plan = Plan(assignment, _result_reps(instance, reference), name="optimized", parent=reference)
+    rep_series = pd.Series(instance.reps, index=instance.territory_ids, name="reps")
+    homes_by_territory = None
+    if np.isfinite(instance.homes_xy).all(axis=1).any():
+        homes_by_territory = pd.DataFrame(instance.homes_xy, index=instance.territory_ids, columns=["x_km", "y_km"]).dropna()
+    report = plan_report(
+        plan,
+        units,
+        adjacency,
+        options.tolerances,
+        reps=rep_series,
+        reference=reference,
+        disruption_measures=list(dict.fromkeys([options.disruption_measure or options.primary, *options.tolerances])),
+        homes_km=homes_by_territory,
+        with_polsby_popper=len(units) <= 20_000,
+    )
+    budget_binding = options.max_disruption is not None and search.disruption >= options.max_disruption * 0.98
+    unbudgeted = None
+    if budget_binding and search.violation() > 1e-9:
+        notify(0.97, "disruption budget binds: measuring what an unbudgeted run would move")
+        free = optimize(units, adjacency, k=k, reference=reference, reps=reps,
+                        options=replace(options, max_disruption=None, time_limit_s=max(options.time_limit_s / 2, 1.0)))
+        unbudgeted = float(free.report.disruption.iloc[1]) if free.report.disruption is not None else None
+    status, messages = _explain(instance, report, options, budget_binding, unbudgeted)
+    for unit_id, row in instance.multi_rep_units.iterrows():
+        messages.insert(0, f"unit {unit_id} holds {row['share_of_one_rep']:.2f}x one rep's fair share, so its "
+                           f"territory has {int(row['reps_needed'])} reps")
+    notify(1.0, f"done: {status}")
+    return OptimizationResult(
+        plan=plan,
+        report=report,
+        status=status,
+        messages=tuple(messages),
+        multi_rep_units=instance.multi_rep_units,
+        stats=stats,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def protected_unit_locks(dataset: Dataset) -> dict[str, str]:
+    """Units holding a protected account, locked to their current territory."""
+    accounts = dataset.accounts
+    if "protected" not in accounts.columns:
+        return {}
+    units = accounts.loc[accounts["protected"] == "yes", "unit_id"].dropna().unique()
+    current = dataset.plan.assignment
+    return {str(u): str(current[u]) for u in units}
+
+
+def optimize_dataset(
+    dataset: Dataset,
+    *,
+    k: int | None = None,
+    options: OptimizeOptions | None = None,
+    progress: ProgressCallback | None = None,
+    adjacency: Adjacency | None = None,
+) -> OptimizationResult:
+    """Optimize a loaded data set from its current plan; protected accounts' units never move."""
+    options = options or OptimizeOptions()
+    locks = dict(protected_unit_locks(dataset))
+    locks.update(options.locked_units)
+    options = replace(options, locked_units=locks)
+    return optimize(
+        dataset.units,
+        adjacency or build_adjacency(dataset.units),
+        k=k,
+        reference=dataset.plan,
+        reps=dataset.reps,
+        options=options,
+        progress=progress,
+    )
