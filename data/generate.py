@@ -242,9 +242,9 @@ def build_accounts(units: gpd.GeoDataFrame, rng: np.random.Generator) -> pd.Data
 def grow_current_alignment(units: gpd.GeoDataFrame, rng: np.random.Generator) -> pd.Series:
     """An inherited alignment: contiguous territories grown on a blend of area and TAM.
 
-    Seeds are random counties; the territory with the smallest "size" (half land-area
-    share, half TAM share) claims an unassigned neighbour until every county is taken.
-    Drawn half by geography, such plans are visibly unbalanced on TAM and bookings, as
+    Seeds are random counties; the territory with the smallest "size" (30% land-area
+    share, 70% TAM share) claims an unassigned neighbour until every county is taken.
+    Drawn partly by geography, such plans are visibly unbalanced on TAM and bookings, as
     inherited plans usually are.
     """
     adjacency = build_adjacency(units)
@@ -252,7 +252,7 @@ def grow_current_alignment(units: gpd.GeoDataFrame, rng: np.random.Generator) ->
     n = len(units)
     area = units["land_area_km2"].to_numpy() + 1.0
     tam = units["tam_usd"].to_numpy()
-    size = 0.5 * area / area.sum() + 0.5 * tam / tam.sum()
+    size = 0.3 * area / area.sum() + 0.7 * tam / tam.sum()
     owner = np.full(n, -1)
     seeds = rng.choice(n, size=N_TERRITORIES, replace=False, p=size)
     owner[seeds] = np.arange(N_TERRITORIES)

@@ -30,8 +30,9 @@ OVERFLOW_COST = 1_000.0  # cost (in mean squared distances) of the feasibility h
 ROUNDING_THRESHOLDS = (0.25, 0.05, 0.01)  # loads (fair share = 1) fixed in each rounding pass
 
 
-def territory_centres(instance: Instance, labels: np.ndarray) -> np.ndarray:
-    """Rep home where known, else the weighted centroid of the territory's units (km)."""
+def territory_centres(instance: Instance, labels: np.ndarray, *, use_homes: bool = False) -> np.ndarray:
+    """Weighted centroid of each territory's units (km); the rep home instead where known
+    and ``use_homes`` (homes seed the first allocation; territories then re-centre)."""
     K = instance.n_territories
     a = instance.compact_weight
     assigned = labels >= 0
@@ -39,6 +40,8 @@ def territory_centres(instance: Instance, labels: np.ndarray) -> np.ndarray:
     np.add.at(sums, labels[assigned], instance.xy_km[assigned] * a[assigned, None])
     mass = np.bincount(labels[assigned], weights=a[assigned], minlength=K)
     centroid = sums / np.maximum(mass, 1e-12)[:, None]
+    if not use_homes:
+        return centroid
     has_home = np.isfinite(instance.homes_xy).all(axis=1)
     return np.where(has_home[:, None], instance.homes_xy, centroid)
 

@@ -133,7 +133,7 @@ def initial_labels(
 
     Centres start at rep homes, at the reference territories' centroids, or at k-means++
     seeds; each round allocates units by min-cost flow (see :mod:`planner.allocate`),
-    repairs contiguity and re-centres territories that have no rep home.
+    repairs contiguity and re-centres territories on their weighted centroids.
     """
     from planner.allocate import allocate, territory_centres
 
@@ -145,7 +145,7 @@ def initial_labels(
         for k in range(instance.n_territories):
             if not (labels == k).any():
                 labels[seeds[k]] = k
-    centres = territory_centres(instance, labels)
+    centres = territory_centres(instance, labels, use_homes=True)
     for _ in range(iterations):
         labels = allocate(instance, centres, disruption_penalty)
         labels = repair_contiguity(instance, labels, neighbors)

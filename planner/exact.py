@@ -58,11 +58,14 @@ def solve_region(
     seed: int = 0,
     workers: int = 1,
     hint: bool = True,
+    enforce_hard: bool = True,
 ) -> ExactResult:
     """Re-assign ``units`` among ``territories`` optimally; all other units keep ``labels``.
 
     Every unit of ``units`` must currently belong to one of ``territories``. Returns new
-    labels for the whole instance (None when no solution was found in time).
+    labels for the whole instance (None when no solution was found in time). With
+    ``enforce_hard=False`` hard tolerances are only penalised, not required (used when
+    re-solving a few territories, which alone may not be able to meet them).
     """
     inst = instance
     units = np.asarray(units)
@@ -99,6 +102,9 @@ def solve_region(
                 k = int(labels[v])
                 if k in anchored and v in anchored[k] and u not in anchor_arcs[k]:
                     anchor_arcs[k].append(int(u))
+    flow_vars: dict[tuple[int, int, int], cp_model.IntVar] = {}
+    anchor_vars: dict[tuple[int, int], cp_model.IntVar] = {}
+    root_vars: dict[tuple[int, int], cp_model.IntVar] = {}
     for k in territories:
         k = int(k)
         inflow: dict[int, list] = {int(u): [] for u in units}
@@ -107,6 +113,7 @@ def solve_region(
             if (u, k) not in x or (v, k) not in x:
                 continue
             f = model.new_int_var(0, big_m, f"f_{u}_{v}_{k}")
+            flow_vars[u, v, k] = f
             model.add(f <= big_m * x[u, k])
             model.add(f <= big_m * x[v, k])
             outflow[u].append(f)
@@ -116,17 +123,20 @@ def solve_region(
             for u in anchor_arcs[k]:
                 if (u, k) in x:
                     f = model.new_int_var(0, big_m, f"a_{u}_{k}")
+                    anchor_vars[u, k] = f
                     model.add(f <= big_m * x[u, k])
                     inflow[u].append(f)
             for u in members:
                 model.add(sum(inflow[u]) - sum(outflow[u]) >= x[u, k])
         else:
             roots = {u: model.new_bool_var(f"r_{u}_{k}") for u in members}
+            root_vars.update({(u, k): r for u, r in roots.items()})
             model.add_exactly_one(roots.values())
             for u in members:
                 model.add_implication(roots[u], x[u, k])
                 model.add(sum(inflow[u]) - sum(outflow[u]) >= x[u, k] - (big_m + 1) * roots[u])
 
+    extra_hints: list[tuple[cp_model.IntVar, int]] = []
     # Balance.
     share_int = np.round(inst.share * SCALE).astype(np.int64)
     objective = []
@@ -141,7 +151,9 @@ def solve_region(
             e = model.new_int_var(0, bound, f"e_{k}_{j}")
             model.add(e >= total - target)
             model.add(e >= target - total)
-            if inst.hard[j]:
+            current = int(share_int[labels == k, j].sum())
+            extra_hints.append((e, abs(current - target)))
+            if enforce_hard and inst.hard[j]:
                 model.add(e <= int(inst.tolerances[j] * target))
             objective.append((max(1, round(inst.weights[j] * OBJ_SCALE / (inst.tolerances[j] * SCALE))), e))
     # Compactness: cut edges (adjacent units in different territories), a perimeter proxy.
@@ -155,6 +167,7 @@ def solve_region(
                     continue
                 seen_edges.add((int(u), v))
                 cut = model.new_bool_var(f"cut_{u}_{v}")
+                extra_hints.append((cut, int(labels[u] != labels[v])))
                 for k in territories:
                     xu, xv = x.get((u, k)), x.get((v, k))
                     if xu is not None and xv is not None:
@@ -177,12 +190,16 @@ def solve_region(
         + sum(int(round(c * OBJ_SCALE)) * var for c, var in linear)
     )
     if hint:
-        for (u, k), var in x.items():
-            model.add_hint(var, int(labels[u] == k))
+        _hint_current(model, labels, units, territories, x, flow_vars, anchor_vars, root_vars, inst)
+        for var, value in extra_hints:
+            model.add_hint(var, value)
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(time_limit_s)
+    # Deterministic time makes runs reproducible; the wall-clock cap is a safety net.
+    solver.parameters.max_deterministic_time = float(time_limit_s)
+    solver.parameters.max_time_in_seconds = float(time_limit_s) * 5
     solver.parameters.num_workers = int(workers)
     solver.parameters.random_seed = int(seed)
+    solver.parameters.repair_hint = bool(hint)
     status = solver.solve(model)
     name = solver.status_name(status)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -192,6 +209,44 @@ def solve_region(
         if solver.value(var):
             new[u] = k
     return ExactResult(new, name, solver.objective_value, solver.best_objective_bound, solver.wall_time)
+
+
+def _hint_current(model, labels, units, territories, x, flow_vars, anchor_vars, root_vars, inst) -> None:
+    """Hint the current labels as a complete solution: roots, and flows along BFS trees."""
+    for (u, k), var in x.items():
+        model.add_hint(var, int(labels[u] == k))
+    in_region = set(int(u) for u in units)
+    indptr, indices = inst.indptr, inst.indices
+    for k in territories:
+        k = int(k)
+        members = [int(u) for u in units if labels[u] == k]
+        if not members:
+            continue
+        member_set = set(members)
+        anchored_members = [u for u in members if (u, k) in anchor_vars]
+        sources = anchored_members if anchored_members else members[:1]
+        parent = {u: None for u in sources}
+        order = list(sources)
+        for u in order:  # BFS inside the territory, within the region
+            for v in indices[indptr[u] : indptr[u + 1]]:
+                v = int(v)
+                if v in member_set and v in in_region and v not in parent:
+                    parent[v] = u
+                    order.append(v)
+        size = {u: 1 for u in order}
+        for u in reversed(order):
+            if parent[u] is not None:
+                size[parent[u]] += size[u]
+        if not anchored_members:
+            for (u, kk), var in root_vars.items():
+                if kk == k:
+                    model.add_hint(var, int(u == sources[0]))
+        for (a, b, kk), var in flow_vars.items():
+            if kk == k:
+                model.add_hint(var, size[b] if parent.get(b) == a else 0)
+        for (u, kk), var in anchor_vars.items():
+            if kk == k:
+                model.add_hint(var, size[u] if u in sources else 0)
 
 
 def solve_exact(

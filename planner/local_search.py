@@ -77,24 +77,30 @@ class BorderSearch:
         self.lambda_d = disruption_weight
         self.max_disruption = max_disruption
         self.rng = rng
-        n, K = instance.n_units, instance.n_territories
+        n = instance.n_units
         self.tol = instance.tolerances
         self.w = instance.weights
         self.movable = instance.locked < 0
         self.rows = np.repeat(np.arange(n), np.diff(instance.indptr))
-        self.load = np.zeros((K, len(self.tol)))
-        np.add.at(self.load, self.labels, instance.share)
-        self.load /= instance.reps[:, None]
-        self.count = np.bincount(self.labels, minlength=K)
-        self.has_home = np.isfinite(instance.homes_xy).all(axis=1)
-        self.centres = np.zeros((K, 2))
-        self._update_centres()
+        self.has_home = np.zeros(instance.n_territories, dtype=bool)  # centres follow the territories
+        self.has_ref = instance.reference >= 0
+        self.reset(self.labels)
         d2 = ((instance.xy_km - self.centres[self.labels]) ** 2).sum(axis=1)
         self.c_scale = float((instance.compact_weight * d2).sum()) or 1.0
-        ref = instance.reference
-        self.has_ref = ref >= 0
-        self.moved = self.has_ref & (self.labels != ref)
-        self.disruption = float(instance.disrupt_weight[self.moved].sum())
+
+    def reset(self, labels: np.ndarray) -> None:
+        """Take ``labels`` as the current plan and recompute every tally from scratch."""
+        inst = self.inst
+        K = inst.n_territories
+        self.labels = labels.copy()
+        self.load = np.zeros((K, len(self.tol)))
+        np.add.at(self.load, self.labels, inst.share)
+        self.load /= inst.reps[:, None]
+        self.count = np.bincount(self.labels, minlength=K)
+        self.centres = np.zeros((K, 2))
+        self._update_centres()
+        self.moved = self.has_ref & (self.labels != inst.reference)
+        self.disruption = float(inst.disrupt_weight[self.moved].sum())
 
     # --- state ---------------------------------------------------------------------------
     def _update_centres(self) -> None:
@@ -200,6 +206,8 @@ class BorderSearch:
             ui, ai, bi = int(u[i]), int(a[i]), int(b[i])
             if ui in moved_units or labels[ui] != ai or self.count[ai] <= 1:
                 continue
+            if not any(labels[v] == bi for v in self.neighbors[ui]):
+                continue  # its neighbour in b left earlier in this round
             if touched[ai] or touched[bi]:  # state changed since scoring: score again
                 d, v, dd = self._deltas(np.array([ui]), np.array([ai]), np.array([bi]), lam_c, lam_d)
                 if d[0] >= -EPS or v[0] > EPS:
@@ -220,39 +228,105 @@ class BorderSearch:
             applied += 1
         return applied
 
-    def run(self, *, time_limit_s: float, max_rounds: int = 100_000, progress: ProgressCallback | None = None) -> SearchStats:
-        """Improve until no move helps (in every phase) or the time limit is reached."""
-        start = time.perf_counter()
-        phases = [(1.0, 1.0), (0.1, 0.1), (0.0, 0.0), (1.0, 1.0)]
-        rounds = moves = 0
-        phase = 0
-        converged = False
-        while rounds < max_rounds:
-            elapsed = time.perf_counter() - start
-            if elapsed > time_limit_s:
-                break
-            scale_c, scale_d = phases[phase]
+    def descend(self, scale_c: float, scale_d: float, deadline: float, progress: ProgressCallback | None,
+                start: float) -> int:
+        """Apply improving rounds until none helps or the deadline passes; return moves applied."""
+        total = 0
+        while time.perf_counter() < deadline:
             applied = self._round(self.lambda_c * scale_c, self.lambda_d * scale_d)
-            rounds += 1
-            moves += applied
-            if not self.has_home.all() and rounds % 2 == 0:
+            self.rounds += 1
+            total += applied
+            if not self.has_home.all() and self.rounds % 2 == 0:
                 self._update_centres()
-            if progress is not None and rounds % 5 == 0:
+            if progress is not None and self.rounds % 5 == 0:
                 worst = np.abs(self.deviations()).max(axis=0)
                 text = ", ".join(f"{m} {d:.1%}" for m, d in zip(self.inst.measures, worst, strict=True))
-                progress(min(elapsed / time_limit_s, 0.99), f"round {rounds}: max deviation {text}")
+                spent = (time.perf_counter() - start) / max(deadline - start, 1e-9)
+                progress(min(spent, 0.99), f"round {self.rounds}: max deviation {text}")
             if applied:
                 continue
-            if not self.has_home.all():
-                self._update_centres()
-                if self._round(self.lambda_c * scale_c, self.lambda_d * scale_d):
+            if self.has_home.all():
+                break
+            self._update_centres()
+            if not self._round(self.lambda_c * scale_c, self.lambda_d * scale_d):
+                break
+        return total
+
+    # --- ejection chains ---------------------------------------------------------------
+    def _best_move(self, territory: int, push: bool, banned: set[int], scale: float):
+        """Cheapest single move out of (push) or into (pull) ``territory``: (dF, u, a, b) or None."""
+        labels, neighbors = self.labels, self.neighbors
+        inst = self.inst
+        members = np.flatnonzero(labels == territory)
+        pairs = set()
+        for u in members:
+            for v in neighbors[u]:
+                k = int(labels[v])
+                if k == territory or k in banned or inst.frozen_territory[k]:
                     continue
-            if phase == len(phases) - 1:
-                converged = True
+                if push and self.movable[u]:
+                    pairs.add((int(u), territory, k))
+                elif not push and self.movable[v]:
+                    pairs.add((int(v), k, territory))
+        if not pairs:
+            return None
+        u, a, b = (np.array(x) for x in zip(*sorted(pairs), strict=True))
+        delta, _, _ = self._deltas(u, a, b, self.lambda_c * scale, self.lambda_d * scale)
+        for i in np.argsort(delta, kind="stable"):
+            if self.count[a[i]] > 1 and self._keeps_connected(int(u[i]), int(a[i])):
+                return float(delta[i]), int(u[i]), int(a[i]), int(b[i])
+        return None
+
+    def eject_chains(self, deadline: float, depth: int = 5, scale: float = 0.0) -> int:
+        """For each territory out of tolerance, try a chain of up to ``depth`` moves that
+        passes the excess on (or pulls the deficit in) until it is absorbed, and keep it
+        when the whole chain improves the objective and does not raise violation.
+        Returns the number of moves kept."""
+        kept = 0
+        dev = self.deviations()
+        violation = _violation(dev, self.tol, self.w)
+        for t in np.argsort(-violation, kind="stable"):
+            if violation[t] <= EPS or time.perf_counter() > deadline:
                 break
-            if phase == 0 and self.violation() <= EPS:
-                phase = len(phases) - 1  # balanced already: straight to the polish
-                converged = True
+            push = float((dev[t] * self.w / self.tol).sum()) > 0
+            before_v = self.violation()
+            chain, total, current, banned = [], 0.0, int(t), {int(t)}
+            for _ in range(depth):
+                move = self._best_move(current, push, banned, scale)
+                if move is None:
+                    break
+                delta, u, a, b = move
+                self._apply(u, a, b)
+                chain.append((u, a, b))
+                total += delta
+                current = b if push else a
+                banned.add(current)
+                if total < -EPS and self.violation() < before_v - EPS:
+                    break
+            if chain and total < -EPS and self.violation() < before_v - EPS:
+                kept += len(chain)
+                dev = self.deviations()
+                continue
+            for u, a, b in reversed(chain):
+                self._apply(u, b, a)
+        return kept
+
+    def run(self, *, time_limit_s: float, seed: int = 0, progress: ProgressCallback | None = None) -> SearchStats:
+        """Descend; if tolerances are still missed, descend on balance alone and pass the
+        excess along ejection chains; finally polish compactness within tolerance."""
+        start = time.perf_counter()
+        deadline = start + time_limit_s
+        self.rounds = 0
+        moves = self.descend(1.0, 1.0, deadline, progress, start)
+        for scale in (0.1, 0.0):
+            if self.violation() <= EPS:
                 break
-            phase += 1
-        return SearchStats(rounds=rounds, moves=moves, seconds=time.perf_counter() - start, converged=converged)
+            moves += self.descend(scale, scale, deadline, progress, start)
+        while self.violation() > EPS and time.perf_counter() < deadline:
+            chained = self.eject_chains(deadline)
+            if not chained:
+                break
+            moves += chained + self.descend(0.0, 0.0, deadline, progress, start)
+        moves += self.descend(1.0, 1.0, deadline, progress, start)
+        converged = time.perf_counter() < deadline
+        return SearchStats(rounds=self.rounds, moves=moves, seconds=time.perf_counter() - start, converged=converged)

@@ -210,6 +210,7 @@ def optimize(
     )
     stats = search.run(
         time_limit_s=search_time,
+        seed=options.seed,
         progress=lambda f, m: notify(0.1 + 0.85 * f, m),
     )
     notify(0.95, "measuring the plan")
