@@ -127,13 +127,16 @@ def initial_labels(
     rng: np.random.Generator,
     *,
     disruption_penalty: float,
+    max_disruption: float | None = None,
     iterations: int = 4,
 ) -> np.ndarray:
     """A balanced, compact, contiguous start from capacitated allocation rounds.
 
     Centres start at rep homes, at the reference territories' centroids, or at k-means++
     seeds; each round allocates units by min-cost flow (see :mod:`planner.allocate`),
-    repairs contiguity and re-centres territories on their weighted centroids.
+    repairs contiguity and re-centres territories on their weighted centroids. If that
+    moves more than ``max_disruption`` (share of the disruption measure), the start is the
+    reference plan instead.
     """
     from planner.allocate import allocate, territory_centres
 
@@ -146,8 +149,19 @@ def initial_labels(
             if not (labels == k).any():
                 labels[seeds[k]] = k
     centres = territory_centres(instance, labels, use_homes=True)
+    reference_start = labels
     for _ in range(iterations):
         labels = allocate(instance, centres, disruption_penalty)
         labels = repair_contiguity(instance, labels, neighbors)
         centres = territory_centres(instance, labels)
+    if max_disruption is not None and _disruption(instance, labels) > max_disruption:
+        # The balanced allocation moves too much: start from the reference and let the
+        # local search move only what the budget allows.
+        labels = repair_contiguity(instance, absorb(instance, reference_start, neighbors), neighbors)
     return labels
+
+
+def _disruption(instance: Instance, labels: np.ndarray) -> float:
+    """Share of the disruption measure whose territory differs from the reference."""
+    moved = (instance.reference >= 0) & (labels != instance.reference)
+    return float(instance.disrupt_weight[moved].sum())

@@ -23,7 +23,7 @@ mode is compared with brute force on tiny grids, and with the heuristic on small
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -262,6 +262,15 @@ def solve_exact(
     """Solve the whole instance exactly (practical up to a few hundred units)."""
     labels = start if start is not None else np.where(instance.start >= 0, instance.start, 0)
     units = np.arange(instance.n_units)
+    # Interchangeable territories (same reps, no reference, locks or homes): fix the first
+    # unit's territory to cut the K! symmetric copies of every plan.
+    symmetric = (
+        len(set(instance.reps.tolist())) == 1
+        and not (instance.reference >= 0).any()
+        and not (instance.locked >= 0).any()
+    )
+    if symmetric and start is None:
+        instance = replace(instance, locked=np.where(units == 0, 0, -1))
     return solve_region(
         instance,
         labels,

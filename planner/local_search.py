@@ -7,8 +7,9 @@ Objective (minimised), for labels ``k(u)``:
 - ``B = mean_k sum_m w_m [alpha (d_km / tau_m)^2 + beta max(0, |d_km| / tau_m - 1)^2]``
   is balance, with ``d_km`` the deviation of territory k's per-rep total of measure m
   from one rep's fair share and ``tau_m`` its tolerance;
-- ``C = sum_u a_u |xy_u - c_k(u)|^2 / C_0`` is dispersion (moment of inertia around
-  territory centres: rep homes when given, else weighted centroids), scaled to 1 at start;
+- ``C = sum_k I_k / C_0`` is dispersion: ``I_k = sum_(u in k) a_u |xy_u - c_k|^2``, the
+  moment of inertia of territory k around its weighted centroid ``c_k``, kept exactly
+  from running sums (sum a, sum a xy, sum a |xy|^2), scaled to 1 at start;
 - ``D = sum_u v_u [k(u) != ref(u)]`` is the share of the disruption measure moved.
 
 Each round scores every border move (unit u to an adjacent territory) in one vectorised
@@ -82,11 +83,12 @@ class BorderSearch:
         self.w = instance.weights
         self.movable = instance.locked < 0
         self.rows = np.repeat(np.arange(n), np.diff(instance.indptr))
-        self.has_home = np.zeros(instance.n_territories, dtype=bool)  # centres follow the territories
         self.has_ref = instance.reference >= 0
+        xy = instance.xy_km - instance.xy_km.mean(axis=0)  # centred: keeps the sums well conditioned
+        self.xy = xy
+        self.q = (xy**2).sum(axis=1)
         self.reset(self.labels)
-        d2 = ((instance.xy_km - self.centres[self.labels]) ** 2).sum(axis=1)
-        self.c_scale = float((instance.compact_weight * d2).sum()) or 1.0
+        self.c_scale = float(self._inertia().sum()) or 1.0
 
     def reset(self, labels: np.ndarray) -> None:
         """Take ``labels`` as the current plan and recompute every tally from scratch."""
@@ -97,29 +99,39 @@ class BorderSearch:
         np.add.at(self.load, self.labels, inst.share)
         self.load /= inst.reps[:, None]
         self.count = np.bincount(self.labels, minlength=K)
-        self.centres = np.zeros((K, 2))
-        self._update_centres()
+        a = inst.compact_weight
+        self.mass = np.bincount(self.labels, weights=a, minlength=K)
+        self.first = np.zeros((K, 2))
+        np.add.at(self.first, self.labels, self.xy * a[:, None])
+        self.second = np.bincount(self.labels, weights=a * self.q, minlength=K)
         self.moved = self.has_ref & (self.labels != inst.reference)
         self.disruption = float(inst.disrupt_weight[self.moved].sum())
 
     # --- state ---------------------------------------------------------------------------
-    def _update_centres(self) -> None:
-        inst = self.inst
-        K = inst.n_territories
-        a = inst.compact_weight
-        sums = np.zeros((K, 2))
-        np.add.at(sums, self.labels, inst.xy_km * a[:, None])
-        mass = np.bincount(self.labels, weights=a, minlength=K)
-        centroid = sums / np.maximum(mass, 1e-12)[:, None]
-        self.centres = np.where(self.has_home[:, None], inst.homes_xy, centroid)
+    def _inertia(self, mass=None, first=None, second=None) -> np.ndarray:
+        """Moment of inertia sum a |xy - centroid|^2 from running sums (per territory, or per row)."""
+        mass = self.mass if mass is None else mass
+        first = self.first if first is None else first
+        second = self.second if second is None else second
+        return second - (first**2).sum(axis=-1) / np.maximum(mass, 1e-300)
+
+    def within_budget(self) -> bool:
+        """True when the disruption budget (if any) is respected."""
+        return self.max_disruption is None or self.disruption <= self.max_disruption + 1e-12
 
     def deviations(self) -> np.ndarray:
         """Current deviation per territory and measure (fraction)."""
         return self.load - 1.0
 
     def violation(self) -> float:
-        """Total tolerance violation V (0 when every territory is within every tolerance)."""
-        return float(_violation(self.deviations(), self.tol, self.w).sum())
+        """Total tolerance violation V over territories that may change (locked ones excluded)."""
+        return float(self.territory_violation().sum())
+
+    def territory_violation(self) -> np.ndarray:
+        """Tolerance violation per territory; 0 for locked territories (the user fixed them)."""
+        violation = _violation(self.deviations(), self.tol, self.w)
+        violation[self.inst.frozen_territory] = 0.0
+        return violation
 
     def _apply(self, u: int, a: int, b: int) -> None:
         inst = self.inst
@@ -128,6 +140,13 @@ class BorderSearch:
         self.load[b] += inst.share[u] / inst.reps[b]
         self.count[a] -= 1
         self.count[b] += 1
+        w = inst.compact_weight[u]
+        self.mass[a] -= w
+        self.mass[b] += w
+        self.first[a] -= w * self.xy[u]
+        self.first[b] += w * self.xy[u]
+        self.second[a] -= w * self.q[u]
+        self.second[b] += w * self.q[u]
         if self.has_ref[u]:
             was, now = self.moved[u], b != inst.reference[u]
             if was != now:
@@ -149,9 +168,12 @@ class BorderSearch:
         d_vio = (
             _violation(da_new, tol, w) + _violation(db_new, tol, w) - _violation(da_old, tol, w) - _violation(db_old, tol, w)
         )
-        xy = inst.xy_km[u]
-        d_c = inst.compact_weight[u] * (((xy - self.centres[b]) ** 2).sum(1) - ((xy - self.centres[a]) ** 2).sum(1))
-        d_c = d_c / self.c_scale
+        w = inst.compact_weight[u]
+        wx, wq = self.xy[u] * w[:, None], self.q[u] * w
+        new_a = self._inertia(self.mass[a] - w, self.first[a] - wx, self.second[a] - wq)
+        new_b = self._inertia(self.mass[b] + w, self.first[b] + wx, self.second[b] + wq)
+        inertia = self._inertia()
+        d_c = (new_a + new_b - inertia[a] - inertia[b]) / self.c_scale
         ref = inst.reference[u]
         has = ref >= 0
         d_d = inst.disrupt_weight[u] * has * ((b != ref).astype(float) - (a != ref).astype(float))
@@ -236,19 +258,12 @@ class BorderSearch:
             applied = self._round(self.lambda_c * scale_c, self.lambda_d * scale_d)
             self.rounds += 1
             total += applied
-            if not self.has_home.all() and self.rounds % 2 == 0:
-                self._update_centres()
             if progress is not None and self.rounds % 5 == 0:
                 worst = np.abs(self.deviations()).max(axis=0)
                 text = ", ".join(f"{m} {d:.1%}" for m, d in zip(self.inst.measures, worst, strict=True))
                 spent = (time.perf_counter() - start) / max(deadline - start, 1e-9)
                 progress(min(spent, 0.99), f"round {self.rounds}: max deviation {text}")
-            if applied:
-                continue
-            if self.has_home.all():
-                break
-            self._update_centres()
-            if not self._round(self.lambda_c * scale_c, self.lambda_d * scale_d):
+            if not applied:
                 break
         return total
 
@@ -284,7 +299,7 @@ class BorderSearch:
         Returns the number of moves kept."""
         kept = 0
         dev = self.deviations()
-        violation = _violation(dev, self.tol, self.w)
+        violation = self.territory_violation()
         for t in np.argsort(-violation, kind="stable"):
             if violation[t] <= EPS or time.perf_counter() > deadline:
                 break
@@ -303,7 +318,7 @@ class BorderSearch:
                 banned.add(current)
                 if total < -EPS and self.violation() < before_v - EPS:
                     break
-            if chain and total < -EPS and self.violation() < before_v - EPS:
+            if chain and total < -EPS and self.violation() < before_v - EPS and self.within_budget():
                 kept += len(chain)
                 dev = self.deviations()
                 continue
@@ -311,7 +326,133 @@ class BorderSearch:
                 self._apply(u, b, a)
         return kept
 
-    def run(self, *, time_limit_s: float, seed: int = 0, progress: ProgressCallback | None = None) -> SearchStats:
+    def _swap_deltas(self, uu: np.ndarray, ww: np.ndarray, a: int, b: int, lam_c: float, lam_d: float):
+        """Exact objective change of swapping units uu (in a) with ww (in b), vectorised."""
+        inst = self.inst
+        dev = self.deviations()
+        net = inst.share[uu] - inst.share[ww]
+        dev_a, dev_b = dev[a] - net / inst.reps[a], dev[b] + net / inst.reps[b]
+        balance = (
+            _penalty(dev_a, self.tol, self.w) + _penalty(dev_b, self.tol, self.w)
+            - _penalty(dev[a], self.tol, self.w) - _penalty(dev[b], self.tol, self.w)
+        ) / inst.n_territories
+        wu, ww_ = inst.compact_weight[uu], inst.compact_weight[ww]
+        dm = ww_ - wu
+        dfirst = self.xy[ww] * ww_[:, None] - self.xy[uu] * wu[:, None]
+        dsecond = self.q[ww] * ww_ - self.q[uu] * wu
+        inertia = self._inertia()
+        new_a = self._inertia(self.mass[a] + dm, self.first[a] + dfirst, self.second[a] + dsecond)
+        new_b = self._inertia(self.mass[b] - dm, self.first[b] - dfirst, self.second[b] - dsecond)
+        compact = (new_a + new_b - inertia[a] - inertia[b]) / self.c_scale
+        ref = inst.reference
+        disrupt = np.zeros(len(uu))
+        for units, old, new in ((uu, a, b), (ww, b, a)):
+            has = ref[units] >= 0
+            disrupt += inst.disrupt_weight[units] * has * ((new != ref[units]).astype(float) - (old != ref[units]))
+        return balance + lam_c * compact + lam_d * disrupt
+
+    def swap_round(self, scale: float, only_violating: bool) -> int:
+        """Exchange a border unit of a territory with one of a neighbour (u: a->b, w: b->a)
+        when the pair improves the objective without raising violation; returns swaps made.
+        Swaps fix what single moves cannot: balance two measures at once, or reshape two
+        territories that are already balanced."""
+        inst, labels = self.inst, self.labels
+        lam_c, lam_d = self.lambda_c * scale, self.lambda_d * scale
+        dev = self.deviations()
+        territories = np.arange(inst.n_territories)
+        if only_violating:
+            territories = np.flatnonzero(self.territory_violation() > EPS)
+        swaps = 0
+        for a in territories:
+            if inst.frozen_territory[a]:
+                continue
+            members = np.flatnonzero(labels == a)
+            by_neighbour: dict[int, set[int]] = {}
+            for u in members:
+                if not self.movable[u]:
+                    continue
+                for v in self.neighbors[u]:
+                    b = int(labels[v])
+                    if b != a and not inst.frozen_territory[b]:
+                        by_neighbour.setdefault(b, set()).add(int(u))
+            for b, outs in by_neighbour.items():
+                ins = {int(v) for u in outs for v in self.neighbors[u] if labels[v] == b and self.movable[v]}
+                if not ins:
+                    continue
+                us, ws = np.array(sorted(outs)), np.array(sorted(ins))
+                uu, ww = np.repeat(us, len(ws)), np.tile(ws, len(us))
+                total = self._swap_deltas(uu, ww, a, b, lam_c, lam_d)
+                net = inst.share[uu] - inst.share[ww]
+                dev_a, dev_b = dev[a] - net / inst.reps[a], dev[b] + net / inst.reps[b]
+                d_vio = (_violation(dev_a, self.tol, self.w) + _violation(dev_b, self.tol, self.w)
+                         - _violation(dev[a], self.tol, self.w) - _violation(dev[b], self.tol, self.w))
+                ok = (total < -EPS) & (d_vio <= EPS) & (uu != ww)
+                if not ok.any():
+                    continue
+                i = int(np.flatnonzero(ok)[np.argmin(total[ok])])
+                u, w = int(uu[i]), int(ww[i])
+                if not self._keeps_connected(u, a):
+                    continue
+                self._apply(u, a, b)
+                if not self._keeps_connected(w, b) or not any(labels[v] == a for v in self.neighbors[w]):
+                    self._apply(u, b, a)
+                    continue
+                self._apply(w, b, a)
+                if not self.within_budget():
+                    self._apply(w, a, b)
+                    self._apply(u, b, a)
+                    continue
+                swaps += 1
+                dev = self.deviations()
+                break  # a's border changed: look at it again next round
+        return swaps
+
+    def _kick(self, strength: int) -> int:
+        """Random valid border moves in and around the territories out of tolerance."""
+        violating = np.flatnonzero(self.territory_violation() > EPS)
+        applied = 0
+        for t in violating:
+            for _ in range(strength):
+                members = np.flatnonzero(self.labels == t)
+                border = [(int(u), int(self.labels[v])) for u in members for v in self.neighbors[u]
+                          if self.labels[v] != t and self.movable[u]]
+                border += [(int(v), int(t)) for u in members for v in self.neighbors[u]
+                           if self.labels[v] != t and self.movable[v]]
+                if not border:
+                    break
+                u, b = border[int(self.rng.integers(len(border)))]
+                a = int(self.labels[u])
+                if a == b or self.inst.frozen_territory[a] or self.inst.frozen_territory[b] or self.count[a] <= 1:
+                    continue
+                if self._keeps_connected(u, a):
+                    self._apply(u, a, b)
+                    if not self.within_budget():
+                        self._apply(u, b, a)
+                        continue
+                    applied += 1
+        return applied
+
+    def perturb_and_descend(self, deadline: float, progress: ProgressCallback | None, start: float) -> int:
+        """Iterated local search: kick the territories out of tolerance, descend again, keep
+        the result if total violation fell, until balanced or out of time."""
+        moves = 0
+        best_labels, best_v = self.labels.copy(), self.violation()
+        strength = 2
+        while best_v > EPS and time.perf_counter() < deadline:
+            moves += self._kick(strength)
+            moves += self.descend(0.0, 0.0, deadline, progress, start)
+            moves += self.eject_chains(deadline)
+            while self.swap_round(0.0, only_violating=True) and time.perf_counter() < deadline:
+                moves += 2
+            v = self.violation()
+            if v < best_v - EPS:
+                best_labels, best_v, strength = self.labels.copy(), v, 2
+            else:
+                self.reset(best_labels)
+                strength = min(strength + 1, 8)
+        return moves
+
+    def run(self, *, time_limit_s: float, progress: ProgressCallback | None = None) -> SearchStats:
         """Descend; if tolerances are still missed, descend on balance alone and pass the
         excess along ejection chains; finally polish compactness within tolerance."""
         start = time.perf_counter()
@@ -324,9 +465,17 @@ class BorderSearch:
             moves += self.descend(scale, scale, deadline, progress, start)
         while self.violation() > EPS and time.perf_counter() < deadline:
             chained = self.eject_chains(deadline)
-            if not chained:
+            swapped = 0
+            while self.swap_round(0.0, only_violating=True) and time.perf_counter() < deadline:
+                swapped += 1
+            if not chained and not swapped:
                 break
-            moves += chained + self.descend(0.0, 0.0, deadline, progress, start)
+            moves += chained + 2 * swapped + self.descend(0.0, 0.0, deadline, progress, start)
+        moves += self.perturb_and_descend(deadline, progress, start)
         moves += self.descend(1.0, 1.0, deadline, progress, start)
+        for _ in range(50):  # reshape balanced territories by swaps (single moves would unbalance them)
+            if time.perf_counter() >= deadline or not self.swap_round(1.0, only_violating=False):
+                break
+            moves += self.descend(1.0, 1.0, deadline, progress, start)
         converged = time.perf_counter() < deadline
         return SearchStats(rounds=self.rounds, moves=moves, seconds=time.perf_counter() - start, converged=converged)

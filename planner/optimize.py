@@ -29,6 +29,8 @@ import pandas as pd
 
 from planner.adjacency import Adjacency, build_adjacency
 from planner.construct import initial_labels
+from planner.errors import InfeasibleError
+from planner.exact import solve_exact
 from planner.dataset import Dataset
 from planner.geometry import STORAGE_CRS, equal_area_crs
 from planner.instance import Instance, adjacency_lists, build_instance
@@ -193,29 +195,33 @@ def optimize(
     instance = build_instance(units, adjacency, points, options, n_reps=k, reference=reference, homes_km=homes)
     rng = np.random.default_rng(options.seed)
     neighbors = adjacency_lists(instance)
-    notify(0.05, "building a first contiguous plan")
     has_reference = bool((instance.reference >= 0).any())
-    labels = initial_labels(
-        instance, neighbors, rng, disruption_penalty=2.0 * options.disruption_weight if has_reference else 0.0
-    )
-    search_time = max(options.time_limit_s - (time.perf_counter() - started), 0.1)
-    search = BorderSearch(
-        instance,
-        labels,
-        neighbors,
-        compactness_weight=options.compactness_weight,
-        disruption_weight=options.disruption_weight if has_reference else 0.0,
-        max_disruption=options.max_disruption,
-        rng=rng,
-    )
-    stats = search.run(
-        time_limit_s=search_time,
-        seed=options.seed,
-        progress=lambda f, m: notify(0.1 + 0.85 * f, m),
-    )
+    if options.method == "exact":
+        labels, stats, final_labels = _solve_exact(instance, options, notify)
+    else:
+        notify(0.05, "building a first contiguous plan")
+        labels = initial_labels(
+            instance,
+            neighbors,
+            rng,
+            disruption_penalty=2.0 * options.disruption_weight if has_reference else 0.0,
+            max_disruption=options.max_disruption,
+        )
+        search_time = max(options.time_limit_s - (time.perf_counter() - started), 0.1)
+        search = BorderSearch(
+            instance,
+            labels,
+            neighbors,
+            compactness_weight=options.compactness_weight,
+            disruption_weight=options.disruption_weight if has_reference else 0.0,
+            max_disruption=options.max_disruption,
+            rng=rng,
+        )
+        stats = search.run(time_limit_s=search_time, progress=lambda f, m: notify(0.1 + 0.85 * f, m))
+        final_labels = search.labels
     notify(0.95, "measuring the plan")
     ids = np.array(instance.territory_ids, dtype=object)
-    assignment = pd.Series(ids[search.labels], index=units.index)
+    assignment = pd.Series(ids[final_labels], index=units.index)
     plan = Plan(assignment, _result_reps(instance, reference), name="optimized", parent=reference)
     rep_series = pd.Series(instance.reps, index=instance.territory_ids, name="reps")
     homes_by_territory = None
@@ -232,13 +238,17 @@ def optimize(
         homes_km=homes_by_territory,
         with_polsby_popper=len(units) <= 20_000,
     )
-    budget_binding = options.max_disruption is not None and search.disruption >= options.max_disruption * 0.98
-    unbudgeted = None
-    if budget_binding and search.violation() > 1e-9:
-        notify(0.97, "disruption budget binds: measuring what an unbudgeted run would move")
-        free = optimize(units, adjacency, k=k, reference=reference, reps=reps,
-                        options=replace(options, max_disruption=None, time_limit_s=max(options.time_limit_s / 2, 1.0)))
-        unbudgeted = float(free.report.disruption.iloc[1]) if free.report.disruption is not None else None
+    budget_binding, unbudgeted = False, None
+    out_of_tolerance = bool((report.balance["max_abs_dev"] > report.balance["tolerance"] + 1e-9).any())
+    if options.max_disruption is not None and out_of_tolerance and reference is not None:
+        notify(0.97, "tolerance missed under the disruption budget: measuring what an unbudgeted run moves")
+        free = optimize(
+            units, adjacency, k=k, reference=reference, reps=reps,
+            options=replace(options, max_disruption=None, time_limit_s=max(options.time_limit_s / 2, 1.0)),
+        )
+        if (free.report.balance["max_abs_dev"] < report.balance["max_abs_dev"] - 1e-9).any():
+            budget_binding = True
+            unbudgeted = float(free.report.disruption[options.disruption_measure or options.primary])
     status, messages = _explain(instance, report, options, budget_binding, unbudgeted)
     for unit_id, row in instance.multi_rep_units.iterrows():
         messages.insert(0, f"unit {unit_id} holds {row['share_of_one_rep']:.2f}x one rep's fair share, so its "
@@ -253,6 +263,26 @@ def optimize(
         stats=stats,
         seconds=time.perf_counter() - started,
     )
+
+
+def _solve_exact(instance: Instance, options: OptimizeOptions, notify: ProgressCallback):
+    """Exact mode: the CP-SAT model over every unit."""
+    notify(0.05, f"solving the exact model ({instance.n_units} units, {instance.n_territories} territories)")
+    result = solve_exact(
+        instance,
+        compactness_weight=options.compactness_weight,
+        disruption_weight=options.disruption_weight,
+        time_limit_s=options.time_limit_s,
+        seed=options.seed,
+    )
+    if result.labels is None:
+        raise InfeasibleError(
+            f"the exact model found no plan within {options.time_limit_s:.0f} s (CP-SAT status {result.status})",
+            constraint="the hard tolerances or the time limit",
+            suggestion="make the tolerances soft (hard=False) or larger, give more time, or use method='heuristic'",
+        )
+    stats = SearchStats(rounds=0, moves=0, seconds=result.seconds, converged=result.status == "OPTIMAL")
+    return result.labels, stats, result.labels
 
 
 def protected_unit_locks(dataset: Dataset) -> dict[str, str]:

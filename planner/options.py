@@ -70,6 +70,9 @@ class OptimizeOptions:
         one rep; if False, such a unit makes the request infeasible.
     reps_per_territory : mapping or None
         Fix the number of reps per territory id; others get one (or what is needed).
+    method : {"heuristic", "exact"}
+        ``"heuristic"`` (flow allocation + local search; any size) or ``"exact"`` (CP-SAT
+        model of :mod:`planner.exact`, optimal for small instances of up to a few hundred units).
     time_limit_s : float
         Wall-clock budget for the search, seconds.
     seed : int
@@ -86,6 +89,7 @@ class OptimizeOptions:
     use_rep_homes: bool = True
     allow_multi_rep: bool = True
     reps_per_territory: Mapping[str, int] | None = None
+    method: str = "heuristic"
     time_limit_s: float = 60.0
     seed: int = 0
 
@@ -97,6 +101,8 @@ class OptimizeOptions:
             raise PlannerError(f"a measure is listed twice in targets: {names}")
         if self.max_disruption is not None and not 0 <= self.max_disruption <= 1:
             raise PlannerError(f"max_disruption is {self.max_disruption}; give a share in [0, 1], e.g. 0.10")
+        if self.method not in ("heuristic", "exact"):
+            raise PlannerError(f"method is '{self.method}'; use 'heuristic' or 'exact'")
         if self.time_limit_s <= 0:
             raise PlannerError(f"time_limit_s is {self.time_limit_s}; give a positive number of seconds")
 
