@@ -1,6 +1,6 @@
 """Run every benchmark, print a table per benchmark, and save them to benchmarks/results/.
 
-Usage: ``python -m benchmarks [name ...]`` (names: foundation).
+Usage: ``python -m benchmarks [name ...]`` (names: foundation, optimizer).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-BENCHMARKS = ("foundation",)
+BENCHMARKS = ("foundation", "optimizer")
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -20,7 +20,7 @@ def markdown_table(rows: list[dict]) -> str:
     columns = list(rows[0])
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:
-        cells = [f"{v:.3f}" if isinstance(v, float) else str(v) for v in row.values()]
+        cells = ["" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v) for v in row.values()]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -8,10 +8,13 @@ import pandas as pd
 import shapely
 
 
-def voronoi_units(n_units: int, *, seed: int = 0, extent_deg: float = 10.0) -> gpd.GeoDataFrame:
+def voronoi_units(
+    n_units: int, *, seed: int = 0, extent_deg: float = 10.0, sigma: float = 1.0
+) -> gpd.GeoDataFrame:
     """``n_units`` Voronoi cells of seeded random points in a square of ``extent_deg`` degrees.
 
-    Cells carry ``tam_usd`` (lognormal) and ``accounts`` (Poisson), like counties do.
+    Cells carry ``tam_usd`` (lognormal with log-sd ``sigma``) and ``accounts`` (Poisson),
+    like counties do.
     """
     rng = np.random.default_rng(seed)
     x0, y0 = -100.0, 35.0
@@ -29,7 +32,7 @@ def voronoi_units(n_units: int, *, seed: int = 0, extent_deg: float = 10.0) -> g
         {
             "name": ids,
             "region": "XX",
-            "tam_usd": rng.lognormal(13.0, 1.0, n_units).round(),
+            "tam_usd": rng.lognormal(13.0, sigma, n_units).round(),
             "accounts": rng.poisson(4.0, n_units).astype(float),
             "workload_hours": rng.gamma(4.0, 20.0, n_units).round(1),
         },

@@ -365,7 +365,9 @@ def build() -> dict[str, pd.DataFrame]:
     accounts["owner_rep_id"] = alignment.reindex(home_unit).map(owner_of_territory).to_numpy()
     # Protected: a few strategic enterprise accounts in smaller counties (under 5% of a
     # territory's TAM), whose reps keep them through a realignment.
-    small_county = (units["tam_usd"].reindex(home_unit) < 0.05 * units["tam_usd"].sum() / N_TERRITORIES).to_numpy()
+    small_county = (
+        units["tam_usd"].reindex(home_unit) < 0.05 * units["tam_usd"].sum() / N_TERRITORIES
+    ).to_numpy()
     draw = rng.random(len(accounts))
     accounts["protected"] = np.where(
         (accounts["segment"] == "enterprise").to_numpy() & small_county & (draw < 0.10), "yes", "no"

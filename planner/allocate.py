@@ -31,8 +31,11 @@ ROUNDING_THRESHOLDS = (0.25, 0.05, 0.01)  # loads (fair share = 1) fixed in each
 
 
 def territory_centres(instance: Instance, labels: np.ndarray, *, use_homes: bool = False) -> np.ndarray:
-    """Weighted centroid of each territory's units (km); the rep home instead where known
-    and ``use_homes`` (homes seed the first allocation; territories then re-centre)."""
+    """Weighted centroid of each territory's units (km).
+
+    With ``use_homes``, the rep home where known instead (homes seed the first
+    allocation; territories then re-centre on their units).
+    """
     K = instance.n_territories
     a = instance.compact_weight
     assigned = labels >= 0
@@ -89,7 +92,9 @@ def _solve_flow(instance, supply, capacity, units, terrs, costs, fixed):
     solver = min_cost_flow.SimpleMinCostFlow()
     sink, hub = n + K, n + K + 1
     territory_nodes = (n + np.arange(K)).astype(np.int32)
-    solver.add_arcs_with_capacity_and_unit_cost(units.astype(np.int32), (n + terrs).astype(np.int32), supply[units], costs)
+    solver.add_arcs_with_capacity_and_unit_cost(
+        units.astype(np.int32), (n + terrs).astype(np.int32), supply[units], costs
+    )
     solver.add_arcs_with_capacity_and_unit_cost(
         territory_nodes, np.full(K, sink, dtype=np.int32), capacity, np.zeros(K, dtype=np.int64)
     )
@@ -141,7 +146,9 @@ def allocate(instance: Instance, centres: np.ndarray, disruption_penalty: float)
         if threshold is None:
             break
         room = capacity - np.bincount(fixed[fixed >= 0], weights=supply[fixed >= 0], minlength=len(capacity))
-        for u in np.flatnonzero((fixed < 0) & (load >= threshold))[np.argsort(-load[(fixed < 0) & (load >= threshold)])]:
+        for u in np.flatnonzero((fixed < 0) & (load >= threshold))[
+            np.argsort(-load[(fixed < 0) & (load >= threshold)])
+        ]:
             receivers = terrs[(units == u) & (flows > 0)] if best_flow[u] < supply[u] else [best[u]]
             if not len(receivers):
                 continue

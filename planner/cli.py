@@ -11,9 +11,15 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
-from planner.dataset import check_files
+from planner.dataset import check_files, load_dataset
 from planner.demo import DEMO_DIR, write_demo_files
+from planner.errors import InputError, PlannerError
+from planner.optimize import STATUS_INFEASIBLE, optimize_dataset
+from planner.options import BalanceTarget, OptimizeOptions
+from planner.plan_files import write_plan, write_report
 
 app = typer.Typer(
     help="Terrain: territory and quota planning. Check input files, write the demo data set, ...",
@@ -61,6 +67,110 @@ def demo(
     for path in written:
         console.print(f"wrote {path}")
     console.print(f"Check them with: planner validate {out}  (source: {DEMO_DIR})")
+
+
+def parse_target(text: str) -> BalanceTarget:
+    """``measure:tolerance[:hard][:weight=W]``, e.g. ``tam_usd:0.01:hard``."""
+    parts = text.split(":")
+    if len(parts) < 2:
+        raise typer.BadParameter(f"'{text}': write measure:tolerance, e.g. tam_usd:0.02 or tam_usd:0.01:hard")
+    measure, tolerance, *flags = parts
+    try:
+        weight = next((float(f.split("=", 1)[1]) for f in flags if f.startswith("weight=")), 1.0)
+        return BalanceTarget(measure, float(tolerance), weight=weight, hard="hard" in flags)
+    except ValueError as exc:
+        raise typer.BadParameter(f"'{text}': tolerance and weight must be numbers ({exc})") from exc
+    except PlannerError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+@app.command()
+def optimize(
+    data: Annotated[list[Path], typer.Argument(help="Data set files and/or directories (as for validate).")],
+    out: Annotated[Path, typer.Option("--out", help="Directory for the plan and its report.")],
+    balance: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--balance", help="measure:tolerance[:hard][:weight=W], repeatable. Default tam_usd:0.02."
+        ),
+    ] = None,
+    k: Annotated[
+        int | None, typer.Option(help="Number of reps to plan for (default: the current plan's).")
+    ] = None,
+    compactness_weight: Annotated[float, typer.Option(help="Weight of compactness against balance.")] = 1.0,
+    disruption_weight: Annotated[
+        float, typer.Option(help="Penalty on moving units from the current plan.")
+    ] = 0.5,
+    max_disruption: Annotated[
+        float | None, typer.Option(help="Budget: at most this share (0-1) of the primary measure moves.")
+    ] = None,
+    lock_territory: Annotated[
+        list[str] | None, typer.Option(help="Territory left untouched; repeatable.")
+    ] = None,
+    method: Annotated[
+        str, typer.Option(help="heuristic (any size) or exact (CP-SAT, small instances).")
+    ] = "heuristic",
+    time_limit: Annotated[float, typer.Option(help="Seconds for the search.")] = 60.0,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed and inputs, same plan).")] = 0,
+) -> None:
+    """Optimize territories from the current plan: balanced, contiguous, compact, minimal moves.
+
+    Writes alignment.csv and territory_reps.csv (loadable as a plan), report.json and
+    territories.csv to --out. Exit code 0 when every hard tolerance is met, 2 otherwise.
+    """
+    try:
+        targets = tuple(parse_target(t) for t in (balance or ["tam_usd:0.02"]))
+        options = OptimizeOptions(
+            targets=targets,
+            compactness_weight=compactness_weight,
+            disruption_weight=disruption_weight,
+            max_disruption=max_disruption,
+            locked_territories=tuple(lock_territory or ()),
+            method=method,
+            time_limit_s=time_limit,
+            seed=seed,
+        )
+        dataset = load_dataset(*data)
+    except (InputError, PlannerError) as exc:
+        console.print(f"[red]{exc}[/]", soft_wrap=True)
+        raise typer.Exit(code=1) from exc
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("optimizing", total=1.0)
+
+        def progress(fraction: float, message: str) -> None:
+            bar.update(task, completed=fraction, description=message[:60])
+
+        try:
+            result = optimize_dataset(dataset, k=k, options=options, progress=progress)
+        except PlannerError as exc:
+            console.print(f"[red]{exc}[/]", soft_wrap=True)
+            raise typer.Exit(code=1) from exc
+    written = write_plan(result.plan, out) + write_report(result.report, result.status, result.messages, out)
+    table = Table("measure", "tolerance", "max |dev|", "within tolerance", title=f"Plan: {result.status}")
+    for measure, row in result.report.balance.iterrows():
+        table.add_row(
+            measure, f"{row['tolerance']:.1%}", f"{row['max_abs_dev']:.2%}", f"{row['share_within_tol']:.0%}"
+        )
+    console.print(table)
+    summary = result.report.summary()
+    console.print(
+        f"contiguity violations {int(summary['contiguity_violations'])}, mean dispersion "
+        f"{summary['dispersion_km_mean']:.0f} km, moved {summary.get('moved_units', 0):.0%} of units, "
+        f"{result.seconds:.1f} s"
+    )
+    for message in result.messages:
+        console.print(f"- {message}", soft_wrap=True)
+    for path in written:
+        console.print(f"wrote {path}")
+    if result.status == STATUS_INFEASIBLE:
+        raise typer.Exit(code=2)
 
 
 if __name__ == "__main__":

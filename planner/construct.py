@@ -96,8 +96,10 @@ def territory_pieces(instance: Instance, labels: np.ndarray) -> np.ndarray:
 
 
 def repair_contiguity(instance: Instance, labels: np.ndarray, neighbors: list[list[int]]) -> np.ndarray:
-    """Keep each territory's main piece (the one holding its locked units, else the heaviest),
-    release the other pieces, and let neighbours absorb them."""
+    """Keep each territory's main piece and let neighbours absorb the others.
+
+    The main piece is the one holding the territory's locked units, else the heaviest.
+    """
     for _ in range(10):
         piece = territory_pieces(instance, labels)
         load = composite_load(instance) + 1e-9

@@ -72,7 +72,6 @@ def solve_region(
     territories = np.asarray(territories)
     in_region = np.zeros(inst.n_units, dtype=bool)
     in_region[units] = True
-    tpos = {int(k): i for i, k in enumerate(territories)}
     model = cp_model.CpModel()
     x = {}
     for u in units:
@@ -143,9 +142,11 @@ def solve_region(
     for k in territories:
         k = int(k)
         outside = np.flatnonzero((labels == k) & ~in_region)
-        base = share_int[outside].sum(axis=0) if len(outside) else np.zeros(share_int.shape[1], dtype=np.int64)
+        base = (
+            share_int[outside].sum(axis=0) if len(outside) else np.zeros(share_int.shape[1], dtype=np.int64)
+        )
         for j in range(len(inst.measures)):
-            target = int(round(inst.reps[k] * SCALE))
+            target = round(inst.reps[k] * SCALE)
             total = sum(int(share_int[u, j]) * x[u, k] for u in units if (u, k) in x) + int(base[j])
             bound = int(share_int[:, j].sum()) + target
             e = model.new_int_var(0, bound, f"e_{k}_{j}")
@@ -183,11 +184,11 @@ def solve_region(
     for (u, k), var in x.items():
         if inst.reference[u] >= 0 and inst.reference[u] != k:
             linear.append((disruption_weight * inst.disrupt_weight[u], var))
-    cut_cost = int(round(compactness_weight * OBJ_SCALE * CUT_EDGE_COST))
+    cut_cost = round(compactness_weight * OBJ_SCALE * CUT_EDGE_COST)
     model.minimize(
         sum(coef * e for coef, e in objective)
         + cut_cost * sum(cut_terms)
-        + sum(int(round(c * OBJ_SCALE)) * var for c, var in linear)
+        + sum(round(c * OBJ_SCALE) * var for c, var in linear)
     )
     if hint:
         _hint_current(model, labels, units, territories, x, flow_vars, anchor_vars, root_vars, inst)

@@ -130,7 +130,9 @@ def build_instance(
     measures = tuple(t.measure for t in options.targets)
     missing = [m for m in (*measures, options.disruption_measure) if m and m not in units.columns]
     if missing:
-        raise PlannerError(f"units have no column {missing}; available measures: {list(units.select_dtypes('number'))}")
+        raise PlannerError(
+            f"units have no column {missing}; available measures: {list(units.select_dtypes('number'))}"
+        )
     if not adjacency.unit_ids.equals(units.index):
         raise PlannerError("adjacency and units list different units; build the adjacency from these units")
     n = len(units)
@@ -138,11 +140,16 @@ def build_instance(
     bad = ~np.isfinite(values) | (values < 0)
     if bad.any():
         row, col = np.argwhere(bad)[0]
-        raise PlannerError(f"unit {units.index[row]}: {measures[col]} is {values[row, col]}; measures must be finite and >= 0")
+        raise PlannerError(
+            f"unit {units.index[row]}: {measures[col]} is {values[row, col]}; "
+            "measures must be finite and >= 0"
+        )
     totals = values.sum(axis=0)
     zero = [m for m, t in zip(measures, totals, strict=True) if t <= 0]
     if zero:
-        raise PlannerError(f"measure(s) {zero} sum to 0 over all units; nothing to balance, drop them from targets")
+        raise PlannerError(
+            f"measure(s) {zero} sum to 0 over all units; nothing to balance, drop them from targets"
+        )
 
     ref_labels, ref_ids, ref_reps = _reference_territories(reference, units.index)
     k = n_reps if n_reps is not None else (int(ref_reps.sum()) if ref_ids else None)
@@ -164,7 +171,8 @@ def build_instance(
         worst = big[np.argmax(share[big].max(axis=1))]
         j = int(np.argmax(share[worst]))
         raise InfeasibleError(
-            f"unit {units.index[worst]} alone holds {share[worst, j]:.2f}x one rep's fair share of {measures[j]} "
+            f"unit {units.index[worst]} alone holds {share[worst, j]:.2f}x one rep's fair share "
+            f"of {measures[j]} "
             f"(upper tolerance {1 + tolerances[j]:.2f}x)",
             constraint=f"the {measures[j]} tolerance, or allow multi-rep territories",
             suggestion=f"raise the tolerance to at least {share[worst, j] - 1:.0%}, or allow_multi_rep=True "
@@ -176,6 +184,7 @@ def build_instance(
     )
     territory_index = {t: i for i, t in enumerate(territory_ids)}
     locked = _locks(units.index, options, territory_index)
+    locked = _lock_corridors(locked, start, adjacency)
     # Units too big for one rep anchor their multi-rep territory.
     anchor = (need > 1) & (locked < 0) & (start >= 0)
     locked[anchor] = start[anchor]
@@ -223,14 +232,18 @@ def build_instance(
     return instance
 
 
-def _reference_territories(reference: Plan | None, unit_ids: pd.Index) -> tuple[np.ndarray, list[str], np.ndarray]:
+def _reference_territories(
+    reference: Plan | None, unit_ids: pd.Index
+) -> tuple[np.ndarray, list[str], np.ndarray]:
     """Reference labels (index into the sorted territory list), ids, and reps per territory."""
     if reference is None:
         return np.full(len(unit_ids), -1), [], np.array([], dtype=int)
     assignment = reference.assignment.reindex(unit_ids)
     if assignment.isna().any():
         missing = unit_ids[assignment.isna().to_numpy()][:5].tolist()
-        raise PlannerError(f"the reference plan has no territory for units {missing}; give a plan over the same units")
+        raise PlannerError(
+            f"the reference plan has no territory for units {missing}; give a plan over the same units"
+        )
     ids = list(reference.territories)
     labels = pd.Index(ids).get_indexer(assignment.to_numpy())
     reps = reference.rep_count().reindex(ids).fillna(0).clip(lower=1).to_numpy(dtype=int)
@@ -259,7 +272,9 @@ def _choose_territories(
         reps = ref_reps.copy()
         for territory, count in fixed.items():
             if territory not in ref_ids:
-                raise PlannerError(f"reps_per_territory names unknown territory '{territory}'; known: {ref_ids[:10]}...")
+                raise PlannerError(
+                    f"reps_per_territory names unknown territory '{territory}'; known: {ref_ids[:10]}..."
+                )
             reps[ref_ids.index(territory)] = int(count)
         for u in np.flatnonzero(need > 1):
             t = ref_labels[u]
@@ -269,8 +284,14 @@ def _choose_territories(
         extra = int(reps.sum()) - k
         if extra > 0:
             load = np.bincount(ref_labels, weights=share[:, 0], minlength=len(ref_ids)) / reps
-            protected = set(options.locked_territories) | set(fixed) | {ref_ids[ref_labels[u]] for u in np.flatnonzero(need > 1)}
-            order = [t for t in np.argsort(load, kind="stable") if ref_ids[t] not in protected and reps[t] == 1]
+            protected = (
+                set(options.locked_territories)
+                | set(fixed)
+                | {ref_ids[ref_labels[u]] for u in np.flatnonzero(need > 1)}
+            )
+            order = [
+                t for t in np.argsort(load, kind="stable") if ref_ids[t] not in protected and reps[t] == 1
+            ]
             if len(order) < extra:
                 raise InfeasibleError(
                     f"the big units need {extra} more reps than the {k} available",
@@ -292,7 +313,7 @@ def _choose_territories(
         raise InfeasibleError(
             f"the units too big for one rep need {int(need[big].sum())} reps, more than k = {k}",
             constraint="k",
-            suggestion=f"plan for at least {int(need[big].sum()) + 1} reps",
+            suggestion=f"plan for at least {int(need[big].sum())} reps",
         )
     ids = [f"T{i + 1:03d}" for i in range(n_territories)]
     reps = np.ones(n_territories, dtype=int)
@@ -311,23 +332,60 @@ def _locks(
     for territory in options.locked_territories:
         if territory not in territory_index:
             known = ", ".join(list(territory_index)[:10])
-            raise PlannerError(f"locked territory '{territory}' is not a territory of this plan (e.g. {known})")
+            raise PlannerError(
+                f"locked territory '{territory}' is not a territory of this plan (e.g. {known})"
+            )
     if not options.locked_units:
         return locked
     requested = pd.Series(options.locked_units, dtype=object)
     unknown_units = requested.index.difference(unit_ids)
     if len(unknown_units):
-        raise PlannerError(f"locked_units names unknown unit(s) {unknown_units[:5].tolist()}; use unit_id values of the units")
+        raise PlannerError(
+            f"locked_units names unknown unit(s) {unknown_units[:5].tolist()}; "
+            "use unit_id values of the units"
+        )
     unknown = sorted(set(requested) - set(territory_index))
     if unknown:
         known = ", ".join(list(territory_index)[:10])
-        raise PlannerError(f"locked_units names unknown territory {unknown[:5]}; territories are e.g. {known}")
+        raise PlannerError(
+            f"locked_units names unknown territory {unknown[:5]}; territories are e.g. {known}"
+        )
     positions = unit_ids.get_indexer(requested.index)
     locked[positions] = [territory_index[t] for t in requested]
     return locked
 
 
-def _homes(territory_ids: list[str], reference: Plan | None, homes_km: pd.DataFrame | None) -> np.ndarray | None:
+def _lock_corridors(locked: np.ndarray, start: np.ndarray, adjacency: Adjacency) -> np.ndarray:
+    """Lock the units on shortest paths, inside the start territory, between units locked to it.
+
+    Without such a corridor, two locked units of one territory could end up in separate
+    pieces, and no later move could join them again.
+    """
+    locked = locked.copy()
+    indptr, indices = adjacency.matrix.indptr, adjacency.matrix.indices
+    for k in np.unique(locked[locked >= 0]):
+        anchors = np.flatnonzero(locked == k)
+        if len(anchors) < 2 or start[anchors[0]] != k:
+            continue
+        parent = {int(anchors[0]): -1}
+        queue = [int(anchors[0])]
+        for u in queue:  # BFS within the start territory
+            for v in indices[indptr[u] : indptr[u + 1]]:
+                v = int(v)
+                if v not in parent and start[v] == k:
+                    parent[v] = u
+                    queue.append(v)
+        for target in anchors[1:]:
+            u = int(target)
+            while u in parent and u != -1 and locked[u] in (-1, k):
+                locked[u] = k
+                u = parent[u]
+    return locked
+
+
+def _homes(
+    territory_ids: list[str], reference: Plan | None, homes_km: pd.DataFrame | None
+) -> np.ndarray | None:
     """Mean rep home (km) of each territory's reps, NaN where it has none."""
     if reference is None or homes_km is None or not len(homes_km):
         return None
@@ -346,7 +404,10 @@ def _check_locks_balance(instance: Instance) -> None:
     for j, measure in enumerate(instance.measures):
         if not instance.hard[j]:
             continue
-        load = np.bincount(locked[locked >= 0], weights=instance.share[locked >= 0, j], minlength=K) / instance.reps
+        load = (
+            np.bincount(locked[locked >= 0], weights=instance.share[locked >= 0, j], minlength=K)
+            / instance.reps
+        )
         over = np.flatnonzero(load > 1 + instance.tolerances[j] + 1e-9)
         if len(over):
             t = over[np.argmax(load[over])]
@@ -354,7 +415,8 @@ def _check_locks_balance(instance: Instance) -> None:
                 f"units locked to territory {instance.territory_ids[t]} already hold {load[t]:.0%} of its "
                 f"{measure} target (upper tolerance {1 + instance.tolerances[j]:.0%})",
                 constraint=f"the locks on {instance.territory_ids[t]} or the {measure} tolerance",
-                suggestion=f"unlock units worth at least {load[t] - 1 - instance.tolerances[j]:.0%} of a target, "
+                suggestion=f"unlock units worth at least {load[t] - 1 - instance.tolerances[j]:.0%} "
+                "of a target, "
                 f"or raise the {measure} tolerance to {load[t] - 1:.0%}",
             )
 

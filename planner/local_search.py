@@ -164,9 +164,17 @@ class BorderSearch:
         da_new = da_old - s / inst.reps[a][:, None]
         db_new = db_old + s / inst.reps[b][:, None]
         tol, w = self.tol, self.w
-        d_bal = (_penalty(da_new, tol, w) + _penalty(db_new, tol, w) - _penalty(da_old, tol, w) - _penalty(db_old, tol, w)) / K
+        d_bal = (
+            _penalty(da_new, tol, w)
+            + _penalty(db_new, tol, w)
+            - _penalty(da_old, tol, w)
+            - _penalty(db_old, tol, w)
+        ) / K
         d_vio = (
-            _violation(da_new, tol, w) + _violation(db_new, tol, w) - _violation(da_old, tol, w) - _violation(db_old, tol, w)
+            _violation(da_new, tol, w)
+            + _violation(db_new, tol, w)
+            - _violation(da_old, tol, w)
+            - _violation(db_old, tol, w)
         )
         w = inst.compact_weight[u]
         wx, wq = self.xy[u] * w[:, None], self.q[u] * w
@@ -250,8 +258,9 @@ class BorderSearch:
             applied += 1
         return applied
 
-    def descend(self, scale_c: float, scale_d: float, deadline: float, progress: ProgressCallback | None,
-                start: float) -> int:
+    def descend(
+        self, scale_c: float, scale_d: float, deadline: float, progress: ProgressCallback | None, start: float
+    ) -> int:
         """Apply improving rounds until none helps or the deadline passes; return moves applied."""
         total = 0
         while time.perf_counter() < deadline:
@@ -293,10 +302,13 @@ class BorderSearch:
         return None
 
     def eject_chains(self, deadline: float, depth: int = 5, scale: float = 0.0) -> int:
-        """For each territory out of tolerance, try a chain of up to ``depth`` moves that
-        passes the excess on (or pulls the deficit in) until it is absorbed, and keep it
-        when the whole chain improves the objective and does not raise violation.
-        Returns the number of moves kept."""
+        """Pass the excess of each territory out of tolerance along a chain of moves.
+
+        A chain of up to ``depth`` moves passes the excess on (or pulls the deficit in)
+        until it is absorbed; it is kept when the whole chain improves the objective and
+        lowers the violation.
+        Returns the number of moves kept.
+        """
         kept = 0
         dev = self.deviations()
         violation = self.territory_violation()
@@ -333,8 +345,10 @@ class BorderSearch:
         net = inst.share[uu] - inst.share[ww]
         dev_a, dev_b = dev[a] - net / inst.reps[a], dev[b] + net / inst.reps[b]
         balance = (
-            _penalty(dev_a, self.tol, self.w) + _penalty(dev_b, self.tol, self.w)
-            - _penalty(dev[a], self.tol, self.w) - _penalty(dev[b], self.tol, self.w)
+            _penalty(dev_a, self.tol, self.w)
+            + _penalty(dev_b, self.tol, self.w)
+            - _penalty(dev[a], self.tol, self.w)
+            - _penalty(dev[b], self.tol, self.w)
         ) / inst.n_territories
         wu, ww_ = inst.compact_weight[uu], inst.compact_weight[ww]
         dm = ww_ - wu
@@ -348,14 +362,18 @@ class BorderSearch:
         disrupt = np.zeros(len(uu))
         for units, old, new in ((uu, a, b), (ww, b, a)):
             has = ref[units] >= 0
-            disrupt += inst.disrupt_weight[units] * has * ((new != ref[units]).astype(float) - (old != ref[units]))
+            disrupt += (
+                inst.disrupt_weight[units] * has * ((new != ref[units]).astype(float) - (old != ref[units]))
+            )
         return balance + lam_c * compact + lam_d * disrupt
 
     def swap_round(self, scale: float, only_violating: bool) -> int:
-        """Exchange a border unit of a territory with one of a neighbour (u: a->b, w: b->a)
-        when the pair improves the objective without raising violation; returns swaps made.
-        Swaps fix what single moves cannot: balance two measures at once, or reshape two
-        territories that are already balanced."""
+        """Exchange a border unit of a territory with one of a neighbour (u: a->b, w: b->a).
+
+        A pair is swapped when it improves the objective without raising violation;
+        returns the number of swaps made. Swaps fix what single moves cannot: balance two
+        measures at once, or reshape two territories that are already balanced.
+        """
         inst, labels = self.inst, self.labels
         lam_c, lam_d = self.lambda_c * scale, self.lambda_d * scale
         dev = self.deviations()
@@ -384,8 +402,12 @@ class BorderSearch:
                 total = self._swap_deltas(uu, ww, a, b, lam_c, lam_d)
                 net = inst.share[uu] - inst.share[ww]
                 dev_a, dev_b = dev[a] - net / inst.reps[a], dev[b] + net / inst.reps[b]
-                d_vio = (_violation(dev_a, self.tol, self.w) + _violation(dev_b, self.tol, self.w)
-                         - _violation(dev[a], self.tol, self.w) - _violation(dev[b], self.tol, self.w))
+                d_vio = (
+                    _violation(dev_a, self.tol, self.w)
+                    + _violation(dev_b, self.tol, self.w)
+                    - _violation(dev[a], self.tol, self.w)
+                    - _violation(dev[b], self.tol, self.w)
+                )
                 ok = (total < -EPS) & (d_vio <= EPS) & (uu != ww)
                 if not ok.any():
                     continue
@@ -414,15 +436,28 @@ class BorderSearch:
         for t in violating:
             for _ in range(strength):
                 members = np.flatnonzero(self.labels == t)
-                border = [(int(u), int(self.labels[v])) for u in members for v in self.neighbors[u]
-                          if self.labels[v] != t and self.movable[u]]
-                border += [(int(v), int(t)) for u in members for v in self.neighbors[u]
-                           if self.labels[v] != t and self.movable[v]]
+                border = [
+                    (int(u), int(self.labels[v]))
+                    for u in members
+                    for v in self.neighbors[u]
+                    if self.labels[v] != t and self.movable[u]
+                ]
+                border += [
+                    (int(v), int(t))
+                    for u in members
+                    for v in self.neighbors[u]
+                    if self.labels[v] != t and self.movable[v]
+                ]
                 if not border:
                     break
                 u, b = border[int(self.rng.integers(len(border)))]
                 a = int(self.labels[u])
-                if a == b or self.inst.frozen_territory[a] or self.inst.frozen_territory[b] or self.count[a] <= 1:
+                if (
+                    a == b
+                    or self.inst.frozen_territory[a]
+                    or self.inst.frozen_territory[b]
+                    or self.count[a] <= 1
+                ):
                     continue
                 if self._keeps_connected(u, a):
                     self._apply(u, a, b)
@@ -433,8 +468,11 @@ class BorderSearch:
         return applied
 
     def perturb_and_descend(self, deadline: float, progress: ProgressCallback | None, start: float) -> int:
-        """Iterated local search: kick the territories out of tolerance, descend again, keep
-        the result if total violation fell, until balanced or out of time."""
+        """Iterated local search: kick, descend again, keep the result if violation fell.
+
+        Kicks are random valid moves around the territories out of tolerance; repeats
+        until balanced or out of time.
+        """
         moves = 0
         best_labels, best_v = self.labels.copy(), self.violation()
         strength = 2
@@ -453,8 +491,12 @@ class BorderSearch:
         return moves
 
     def run(self, *, time_limit_s: float, progress: ProgressCallback | None = None) -> SearchStats:
-        """Descend; if tolerances are still missed, descend on balance alone and pass the
-        excess along ejection chains; finally polish compactness within tolerance."""
+        """Improve the plan until balanced and compact, or out of time.
+
+        Descend; if tolerances are still missed, descend on balance alone, pass the excess
+        along ejection chains and swaps, kick and descend again; finally polish
+        compactness within tolerance.
+        """
         start = time.perf_counter()
         deadline = start + time_limit_s
         self.rounds = 0
@@ -478,4 +520,6 @@ class BorderSearch:
                 break
             moves += self.descend(1.0, 1.0, deadline, progress, start)
         converged = time.perf_counter() < deadline
-        return SearchStats(rounds=self.rounds, moves=moves, seconds=time.perf_counter() - start, converged=converged)
+        return SearchStats(
+            rounds=self.rounds, moves=moves, seconds=time.perf_counter() - start, converged=converged
+        )

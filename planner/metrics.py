@@ -40,7 +40,12 @@ def rep_counts(plan: Plan, reps_per_territory: Mapping[str, int] | pd.Series | N
 
 def territory_totals(plan: Plan, units: pd.DataFrame, measures: list[str]) -> pd.DataFrame:
     """Sum of each measure per territory (index ``territory_id``)."""
-    return units[measures].groupby(plan.assignment.reindex(units.index).to_numpy()).sum().rename_axis("territory_id")
+    return (
+        units[measures]
+        .groupby(plan.assignment.reindex(units.index).to_numpy())
+        .sum()
+        .rename_axis("territory_id")
+    )
 
 
 def deviations(totals: pd.DataFrame, reps: pd.Series) -> pd.DataFrame:
@@ -138,7 +143,9 @@ def travel_km(plan: Plan, points: pd.DataFrame, weights: pd.Series, homes_km: pd
     frame = points.assign(territory_id=labels.to_numpy(), w=weights.reindex(points.index).fillna(0.0))
     frame = frame[frame["territory_id"].isin(homes_km.index)]
     home = homes_km.reindex(frame["territory_id"])
-    dist = np.hypot(frame["x_km"].to_numpy() - home["x_km"].to_numpy(), frame["y_km"].to_numpy() - home["y_km"].to_numpy())
+    dist = np.hypot(
+        frame["x_km"].to_numpy() - home["x_km"].to_numpy(), frame["y_km"].to_numpy() - home["y_km"].to_numpy()
+    )
     frame = frame.assign(dist=dist, wd=dist * frame["w"].to_numpy())
     grouped = frame.groupby("territory_id")
     mean = grouped["wd"].sum() / grouped["w"].sum().replace(0.0, np.nan)
@@ -225,4 +232,3 @@ def plan_report(
         travel=travel_km(plan, points, weight, homes_km) if homes_km is not None else None,
         reps=reps,
     )
-

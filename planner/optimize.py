@@ -29,9 +29,9 @@ import pandas as pd
 
 from planner.adjacency import Adjacency, build_adjacency
 from planner.construct import initial_labels
+from planner.dataset import Dataset
 from planner.errors import InfeasibleError
 from planner.exact import solve_exact
-from planner.dataset import Dataset
 from planner.geometry import STORAGE_CRS, equal_area_crs
 from planner.instance import Instance, adjacency_lists, build_instance
 from planner.local_search import BorderSearch, SearchStats
@@ -91,8 +91,11 @@ def _homes_km(reps: pd.DataFrame | None, units: gpd.GeoDataFrame) -> pd.DataFram
 
 
 def _result_reps(instance: Instance, reference: Plan | None) -> pd.Series:
-    """Which rep covers which result territory: reference reps stay; reps of dissolved
-    territories go to the territories that needed extra reps."""
+    """Which rep covers which result territory.
+
+    Reference reps stay; reps of dissolved territories go to the territories that needed
+    extra reps.
+    """
     if reference is None:
         return pd.Series(dtype=object)
     kept = set(instance.territory_ids)
@@ -118,7 +121,7 @@ def _explain(
 ) -> tuple[str, list[str]]:
     messages = []
     missed_hard = missed_soft = False
-    for j, target in enumerate(options.targets):
+    for target in options.targets:
         row = report.balance.loc[target.measure]
         if row["max_abs_dev"] <= target.tolerance + 1e-9:
             continue
@@ -140,8 +143,14 @@ def _explain(
                 f"or relax the {target.measure} tolerance to {row['max_abs_dev']:.1%}"
             )
         else:
-            message += f". Relax the {target.measure} tolerance to {np.ceil(row['max_abs_dev'] * 1000) / 1000:.1%}"
-            locked_in_worst = int((instance.locked == instance.territory_ids.index(worst)).sum()) if worst in instance.territory_ids else 0
+            message += (
+                f". Relax the {target.measure} tolerance to {np.ceil(row['max_abs_dev'] * 1000) / 1000:.1%}"
+            )
+            locked_in_worst = (
+                int((instance.locked == instance.territory_ids.index(worst)).sum())
+                if worst in instance.territory_ids
+                else 0
+            )
             if locked_in_worst:
                 message += f", or unlock some of the {locked_in_worst} units locked to {worst}"
             message += ", or give the search more time"
@@ -192,7 +201,9 @@ def optimize(
     notify(0.0, "checking the request")
     points = unit_points_km(units)
     homes = _homes_km(reps, units) if options.use_rep_homes else None
-    instance = build_instance(units, adjacency, points, options, n_reps=k, reference=reference, homes_km=homes)
+    instance = build_instance(
+        units, adjacency, points, options, n_reps=k, reference=reference, homes_km=homes
+    )
     rng = np.random.default_rng(options.seed)
     neighbors = adjacency_lists(instance)
     has_reference = bool((instance.reference >= 0).any())
@@ -226,7 +237,9 @@ def optimize(
     rep_series = pd.Series(instance.reps, index=instance.territory_ids, name="reps")
     homes_by_territory = None
     if np.isfinite(instance.homes_xy).all(axis=1).any():
-        homes_by_territory = pd.DataFrame(instance.homes_xy, index=instance.territory_ids, columns=["x_km", "y_km"]).dropna()
+        homes_by_territory = pd.DataFrame(
+            instance.homes_xy, index=instance.territory_ids, columns=["x_km", "y_km"]
+        ).dropna()
     report = plan_report(
         plan,
         units,
@@ -234,7 +247,9 @@ def optimize(
         options.tolerances,
         reps=rep_series,
         reference=reference,
-        disruption_measures=list(dict.fromkeys([options.disruption_measure or options.primary, *options.tolerances])),
+        disruption_measures=list(
+            dict.fromkeys([options.disruption_measure or options.primary, *options.tolerances])
+        ),
         homes_km=homes_by_territory,
         with_polsby_popper=len(units) <= 20_000,
     )
@@ -243,7 +258,11 @@ def optimize(
     if options.max_disruption is not None and out_of_tolerance and reference is not None:
         notify(0.97, "tolerance missed under the disruption budget: measuring what an unbudgeted run moves")
         free = optimize(
-            units, adjacency, k=k, reference=reference, reps=reps,
+            units,
+            adjacency,
+            k=k,
+            reference=reference,
+            reps=reps,
             options=replace(options, max_disruption=None, time_limit_s=max(options.time_limit_s / 2, 1.0)),
         )
         if (free.report.balance["max_abs_dev"] < report.balance["max_abs_dev"] - 1e-9).any():
@@ -251,8 +270,11 @@ def optimize(
             unbudgeted = float(free.report.disruption[options.disruption_measure or options.primary])
     status, messages = _explain(instance, report, options, budget_binding, unbudgeted)
     for unit_id, row in instance.multi_rep_units.iterrows():
-        messages.insert(0, f"unit {unit_id} holds {row['share_of_one_rep']:.2f}x one rep's fair share, so its "
-                           f"territory has {int(row['reps_needed'])} reps")
+        messages.insert(
+            0,
+            f"unit {unit_id} holds {row['share_of_one_rep']:.2f}x one rep's fair share, so its "
+            f"territory has {int(row['reps_needed'])} reps",
+        )
     notify(1.0, f"done: {status}")
     return OptimizationResult(
         plan=plan,
@@ -277,9 +299,11 @@ def _solve_exact(instance: Instance, options: OptimizeOptions, notify: ProgressC
     )
     if result.labels is None:
         raise InfeasibleError(
-            f"the exact model found no plan within {options.time_limit_s:.0f} s (CP-SAT status {result.status})",
+            f"the exact model found no plan within {options.time_limit_s:.0f} s "
+            f"(CP-SAT status {result.status})",
             constraint="the hard tolerances or the time limit",
-            suggestion="make the tolerances soft (hard=False) or larger, give more time, or use method='heuristic'",
+            suggestion="make the tolerances soft (hard=False) or larger, give more time, "
+            "or use method='heuristic'",
         )
     stats = SearchStats(rounds=0, moves=0, seconds=result.seconds, converged=result.status == "OPTIMAL")
     return result.labels, stats, result.labels

@@ -35,7 +35,9 @@ class BalanceTarget:
 
     def __post_init__(self) -> None:
         if not 0 < self.tolerance < 1:
-            raise PlannerError(f"tolerance for '{self.measure}' is {self.tolerance}; give a fraction in (0, 1), e.g. 0.02")
+            raise PlannerError(
+                f"tolerance for '{self.measure}' is {self.tolerance}; give a fraction in (0, 1), e.g. 0.02"
+            )
         if self.weight < 0:
             raise PlannerError(f"weight for '{self.measure}' is {self.weight}; weights must be >= 0")
 

@@ -66,3 +66,33 @@ def test_installed_console_script_runs():
         [sys.executable, "-m", "planner.cli", "--help"], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0 and "validate" in result.stdout
+
+
+def test_optimize_writes_a_loadable_plan_and_report(grid_dir, tmp_path):
+    out = tmp_path / "plan"
+    result = runner.invoke(
+        app,
+        ["optimize", str(grid_dir), "--out", str(out), "--balance", "tam_usd:0.2", "--time-limit", "5"],
+        terminal_width=200,
+    )
+    assert result.exit_code == 0, result.output
+    assert "Plan: balanced" in result.output and "contiguity violations 0" in result.output
+    from planner.plan_files import read_plan
+
+    dataset = load_dataset(grid_dir)
+    plan = read_plan(out, dataset.units.index)
+    assert sorted(plan.units) == sorted(dataset.units.index)
+    assert set(plan.territory_reps.index) == {"R1", "R2"}
+    report = __import__("json").loads((out / "report.json").read_text())
+    assert report["status"] == "balanced"
+    assert report["summary"]["contiguity_violations"] == 0
+
+
+def test_optimize_explains_infeasible_requests(grid_dir, tmp_path):
+    result = runner.invoke(
+        app, ["optimize", str(grid_dir), "--out", str(tmp_path), "--k", "20"], terminal_width=200
+    )
+    assert result.exit_code == 1
+    assert "reduce k to at most 9" in result.output
+    bad = runner.invoke(app, ["optimize", str(grid_dir), "--out", str(tmp_path), "--balance", "tam_usd"])
+    assert bad.exit_code != 0 and "measure:tolerance" in bad.output

@@ -34,7 +34,9 @@ def assert_contiguous(plan: Plan, adjacency) -> None:
 
 def test_4x4_grid_into_4_exact_mode_finds_the_four_squares():
     units, adjacency = grid(4, 4)
-    options = OptimizeOptions(targets=(BalanceTarget("tam_usd", 0.01, hard=True),), method="exact", time_limit_s=60)
+    options = OptimizeOptions(
+        targets=(BalanceTarget("tam_usd", 0.01, hard=True),), method="exact", time_limit_s=60
+    )
     result = optimize(units, adjacency, k=4, options=options)
     assert result.status == "balanced" and result.stats.converged  # proven optimal
     assert result.plan.assignment.groupby(result.plan.assignment).apply(block_of).tolist() == [True] * 4
@@ -110,7 +112,9 @@ def test_unit_bigger_than_a_territory_gets_a_multi_rep_territory():
     tam = np.full(25, 100.0)
     tam[12] = 2500.0  # centre cell: 2500 of 4900 total, k=7 -> fair share 700, it needs 4 reps
     units, adjacency = grid(5, 5, tam)
-    result = optimize(units, adjacency, k=7, options=OptimizeOptions(targets=(BalanceTarget("tam_usd", 0.05),)))
+    result = optimize(
+        units, adjacency, k=7, options=OptimizeOptions(targets=(BalanceTarget("tam_usd", 0.05),))
+    )
     assert list(result.multi_rep_units.index) == ["r2c2"]
     assert int(result.multi_rep_units.loc["r2c2", "reps_needed"]) == 4
     assert result.report.reps.sum() == 7
@@ -144,10 +148,19 @@ def test_progress_is_reported_from_0_to_1():
     [
         ({"k": 20}, TAM_1PCT, "reduce k to at most 16"),
         ({"k": 0}, TAM_1PCT, "at least 1 rep"),
-        ({"k": 4}, OptimizeOptions(targets=(BalanceTarget("tam_usd", 0.01),), allow_multi_rep=False), "raise the tolerance"),
-        ({"k": 4}, OptimizeOptions(targets=(BalanceTarget("tam_usd", 0.01, hard=True),),
-                                   locked_units={"r0c0": "T001", "r0c1": "T001", "r1c0": "T001", "r1c1": "T001",
-                                                 "r2c0": "T001"}), "unlock units"),
+        (
+            {"k": 4},
+            OptimizeOptions(targets=(BalanceTarget("tam_usd", 0.01),), allow_multi_rep=False),
+            "raise the tolerance",
+        ),
+        (
+            {"k": 4},
+            OptimizeOptions(
+                targets=(BalanceTarget("tam_usd", 0.01, hard=True),),
+                locked_units={"r0c0": "T001", "r0c1": "T001", "r1c0": "T001", "r1c1": "T001", "r2c0": "T001"},
+            ),
+            "unlock units",
+        ),
     ],
 )
 def test_infeasible_requests_say_what_to_relax(kwargs, options, expected):

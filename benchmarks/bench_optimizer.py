@@ -1,0 +1,69 @@
+"""Optimizer benchmark: Terrain against GerryChain and PySAL spopt on the same instances.
+
+Each (instance, method) runs in its own process (``benchmarks.optimizer_case``) with a
+time cap, so a baseline that fails or runs too long is reported, not fatal. Targets
+(primary TAM hard, secondary soft): counties k=50 TAM +/-1%, bookings +/-3%; counties
+k=200 and Voronoi k=500: TAM +/-2%, second measure +/-5%.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+CASES = ("counties50", "counties200", "voronoi10k", "voronoi40k")
+METHODS = ("terrain", "gerrychain", "spopt")
+CAP_SECONDS = 200
+
+
+def run_case(instance: str, method: str) -> dict:
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.optimizer_case", instance, method],
+            capture_output=True,
+            text=True,
+            timeout=CAP_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return {"outcome": f"stopped at {CAP_SECONDS} s"}
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["failed"])[-1]
+        return {"outcome": "failed: " + last[:90]}
+    return {"outcome": "ok", **json.loads(done.stdout.strip().splitlines()[-1])}
+
+
+def pct(value) -> str:
+    return "" if value is None else f"{100 * value:.1f}%"
+
+
+def run() -> list[dict]:
+    rows = []
+    for instance in CASES:
+        for method in METHODS:
+            result = run_case(instance, method)
+            print(f"  {instance} {method}: {result.get('outcome')}", file=sys.stderr, flush=True)
+            second = "bookings_usd" if instance.startswith("counties") else "accounts"
+            rows.append(
+                {
+                    "instance": instance,
+                    "method": method,
+                    "outcome": result["outcome"],
+                    "seconds": result.get("seconds"),
+                    "peak MiB": None if "peak_mib" not in result else round(result["peak_mib"]),
+                    "TAM max dev": pct(result.get("tam_usd_max_abs_dev")),
+                    "TAM within tol": pct(result.get("tam_usd_within_tol")),
+                    "2nd max dev": pct(result.get(f"{second}_max_abs_dev")),
+                    "2nd within tol": pct(result.get(f"{second}_within_tol")),
+                    "contiguity violations": result.get("contiguity_violations"),
+                    "dispersion km": None
+                    if "dispersion_km_mean" not in result
+                    else round(result["dispersion_km_mean"]),
+                    "PP mean": None
+                    if "polsby_popper_mean" not in result
+                    else round(result["polsby_popper_mean"], 3),
+                    "moved TAM": pct(result.get("moved_tam_usd")),
+                }
+            )
+    return rows

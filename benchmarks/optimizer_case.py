@@ -1,0 +1,139 @@
+"""One optimizer benchmark case in its own process.
+
+Usage: ``python -m benchmarks.optimizer_case INSTANCE METHOD``.
+
+Prints one JSON line: wall time, peak memory, and the plan's metrics computed by
+:func:`planner.metrics.plan_report` (the same functions for every method).
+Instances: ``counties50``, ``counties200`` (demo counties from the demo's current plan),
+``voronoi10k``, ``voronoi40k`` (k = 500). Methods: ``terrain``, ``gerrychain``
+(``recursive_tree_part`` balanced on TAM), ``spopt`` (``Skater`` with a TAM floor).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import resource
+import sys
+import time
+import warnings
+
+import pandas as pd
+
+from benchmarks.instances import voronoi_units
+from planner.adjacency import build_adjacency
+from planner.metrics import plan_report
+from planner.optimize import optimize, protected_unit_locks
+from planner.options import BalanceTarget, OptimizeOptions
+from planner.plan import Plan
+
+INSTANCES = {
+    # name: (k, tolerances (primary, secondary), secondary measure, time limit s)
+    "counties50": (50, (0.01, 0.03), "bookings_usd", 10.0),
+    "counties200": (200, (0.02, 0.05), "bookings_usd", 20.0),
+    "voronoi10k": (500, (0.02, 0.05), "accounts", 60.0),
+    "voronoi40k": (500, (0.02, 0.05), "accounts", 110.0),
+}
+
+
+def load(name: str):
+    if name.startswith("counties"):
+        from planner.demo import load_demo
+
+        data = load_demo()
+        return data.units, data.plan, data.reps, data
+    n = 10_000 if name == "voronoi10k" else 40_000
+    return voronoi_units(n, seed=7, sigma=0.5), None, None, None
+
+
+def run_terrain(units, adjacency, k, targets, reference, reps, data, time_limit):
+    locks = protected_unit_locks(data) if data is not None and k == 50 else {}
+    options = OptimizeOptions(targets=targets, time_limit_s=time_limit, locked_units=locks, seed=0)
+    start_ref = reference if k == 50 else None
+    result = optimize(
+        units, adjacency, k=k, reference=start_ref, reps=reps if k == 50 else None, options=options
+    )
+    return result.plan, result.report.reps
+
+
+def run_gerrychain(units, adjacency, k, targets, time_limit):
+    from gerrychain import Graph
+    from gerrychain.partition import recursive_tree_part
+
+    graph = adjacency.to_networkx()
+    for unit_id, value in units[targets[0].measure].items():
+        graph.nodes[unit_id]["tam"] = float(value)
+    graph = Graph.from_networkx(graph)
+    total = float(units[targets[0].measure].sum())
+    assignment = recursive_tree_part(
+        graph,
+        range(k),
+        pop_target=total / k,
+        pop_col="tam",
+        epsilon=targets[0].tolerance,
+        rng=random.Random(0),
+    )
+    return Plan(pd.Series({u: f"G{p:03d}" for u, p in assignment.items()}).reindex(units.index)), None
+
+
+def run_spopt(units, adjacency, k, targets, time_limit):
+    """PySAL spopt Skater: k contiguous regions, homogeneous in TAM, each at least n/(2k) units.
+
+    spopt has no k-region method with a floor on a measure's sum, so balance is not its goal:
+    it is the regionalisation baseline for contiguity, compactness and speed.
+    """
+    from libpysal.weights import W
+    from spopt.region import Skater
+
+    position = {u: i for i, u in enumerate(units.index)}
+    weights = W(
+        {i: [position[v] for v in adjacency.neighbors(u)] for u, i in position.items()}, silence_warnings=True
+    )
+    frame = units.reset_index(drop=True)
+    frame = frame.assign(tam_std=(frame["tam_usd"] - frame["tam_usd"].mean()) / frame["tam_usd"].std())
+    model = Skater(frame, weights, ["tam_std"], n_clusters=k, floor=max(1, len(units) // (2 * k)))
+    model.solve()
+    return Plan(pd.Series([f"S{label:03d}" for label in model.labels_], index=units.index)), None
+
+
+def main(instance: str, method: str) -> None:
+    warnings.simplefilter("ignore")
+    k, (tol1, tol2), secondary, time_limit = INSTANCES[instance]
+    units, reference, reps, data = load(instance)
+    adjacency = build_adjacency(units)
+    targets = (
+        BalanceTarget(units.columns[units.columns.get_loc("tam_usd")], tol1, hard=True),
+        BalanceTarget(secondary, tol2),
+    )
+    start = time.perf_counter()
+    if method == "terrain":
+        plan, rep_counts = run_terrain(units, adjacency, k, targets, reference, reps, data, time_limit)
+    elif method == "gerrychain":
+        plan, rep_counts = run_gerrychain(units, adjacency, k, targets, time_limit)
+    else:
+        plan, rep_counts = run_spopt(units, adjacency, k, targets, time_limit)
+    seconds = time.perf_counter() - start
+    report = plan_report(
+        plan,
+        units,
+        adjacency,
+        {t.measure: t.tolerance for t in targets},
+        reps=rep_counts,
+        reference=reference if reference is not None and k == 50 else None,
+        with_polsby_popper=len(units) <= 20_000,
+    )
+    summary = report.summary()
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "territories": int(plan.assignment.nunique()),
+                **{key: float(value) for key, value in summary.items()},
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

@@ -1,0 +1,67 @@
+"""The exact CP-SAT model agrees with brute force on tiny grids."""
+
+from __future__ import annotations
+
+import itertools
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from planner.adjacency import build_adjacency
+from planner.exact import CUT_EDGE_COST, OBJ_SCALE, SCALE, solve_exact
+from planner.instance import build_instance
+from planner.metrics import unit_points_km
+from planner.options import BalanceTarget, OptimizeOptions
+from tests.conftest import grid_units
+
+
+def tiny_instance(rows, cols, k, tam, tolerance=0.05):
+    units = grid_units(rows, cols).set_index("unit_id")
+    units["tam_usd"] = np.asarray(tam, dtype=float)
+    adjacency = build_adjacency(units)
+    options = OptimizeOptions(targets=(BalanceTarget("tam_usd", tolerance),))
+    return build_instance(units, adjacency, unit_points_km(units), options, n_reps=k), adjacency
+
+
+def model_objective(instance, labels) -> float:
+    """The exact model's objective for one labelling, computed by hand."""
+    share = np.round(instance.share * SCALE).astype(np.int64)
+    total = 0.0
+    for k in range(instance.n_territories):
+        target = round(instance.reps[k] * SCALE)
+        coef = max(1, round(instance.weights[0] * OBJ_SCALE / (instance.tolerances[0] * SCALE)))
+        total += coef * abs(int(share[labels == k, 0].sum()) - target)
+    rows = np.repeat(np.arange(instance.n_units), np.diff(instance.indptr))
+    cut = int((labels[rows] != labels[instance.indices]).sum() // 2)
+    return total + round(OBJ_SCALE * CUT_EDGE_COST) * cut
+
+
+def brute_force(instance, adjacency) -> float:
+    graph = nx.relabel_nodes(adjacency.to_networkx(), {u: i for i, u in enumerate(adjacency.unit_ids)})
+    best = np.inf
+    K = instance.n_territories
+    for labels in itertools.product(range(K), repeat=instance.n_units):
+        labels = np.array(labels)
+        if labels[0] != 0 or len(set(labels)) < K:
+            continue  # symmetry: unit 0 in territory 0; no empty territory
+        if all(nx.is_connected(graph.subgraph(np.flatnonzero(labels == k).tolist())) for k in range(K)):
+            best = min(best, model_objective(instance, labels))
+    return best
+
+
+@pytest.mark.parametrize(
+    ("rows", "cols", "k", "tam"),
+    [
+        (2, 3, 2, [1, 2, 3, 4, 5, 6]),
+        (2, 3, 3, [4, 1, 1, 4, 1, 1]),
+        (3, 3, 3, [1, 1, 1, 1, 1, 1, 1, 1, 1]),
+        (3, 3, 2, [9, 1, 1, 1, 1, 1, 1, 1, 9]),
+    ],
+)
+def test_exact_model_matches_brute_force(rows, cols, k, tam):
+    instance, adjacency = tiny_instance(rows, cols, k, tam)
+    result = solve_exact(instance, compactness_weight=1.0, time_limit_s=20)
+    assert result.status == "OPTIMAL"
+    assert result.objective == pytest.approx(brute_force(instance, adjacency))
+    assert model_objective(instance, result.labels) == pytest.approx(result.objective)
