@@ -1,15 +1,24 @@
-"""Terrain planner core: data model, loading, adjacency and plans (no UI imports here)."""
+"""Terrain planner core: data model, loading, adjacency, plans, metrics and the optimizer.
+
+The core never imports the UI (Streamlit); the app in ``app.py`` is a thin shell over it.
+"""
 
 from planner.adjacency import Adjacency, IslandLink, build_adjacency
 from planner.dataset import Dataset, check_files, load_dataset
-from planner.errors import InputError, PlanError, PlannerError, Problem
+from planner.errors import InfeasibleError, InputError, PlanError, PlannerError, Problem
+from planner.optimize import OptimizationResult, optimize_dataset
+from planner.options import BalanceTarget, OptimizeOptions
 from planner.plan import Plan, PlanDiff, diff_plans
 
 __all__ = [
     "Adjacency",
+    "BalanceTarget",
     "Dataset",
+    "InfeasibleError",
     "InputError",
     "IslandLink",
+    "OptimizationResult",
+    "OptimizeOptions",
     "Plan",
     "PlanDiff",
     "PlanError",
@@ -19,5 +28,6 @@ __all__ = [
     "check_files",
     "diff_plans",
     "load_dataset",
+    "optimize_dataset",
 ]
 __version__ = "0.1.0"

@@ -34,6 +34,7 @@ from planner.options import ProgressCallback
 
 ALPHA = 1.0
 BETA = 50.0
+HARD_FACTOR = 10.0
 EPS = 1e-12
 
 
@@ -80,7 +81,8 @@ class BorderSearch:
         self.rng = rng
         n = instance.n_units
         self.tol = instance.tolerances
-        self.w = instance.weights
+        # Hard tolerances come first: their violations weigh HARD_FACTOR times more.
+        self.w = instance.weights * np.where(instance.hard, HARD_FACTOR, 1.0)
         self.movable = instance.locked < 0
         self.rows = np.repeat(np.arange(n), np.diff(instance.indptr))
         self.has_ref = instance.reference >= 0

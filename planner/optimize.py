@@ -248,7 +248,10 @@ def optimize(
         reps=rep_series,
         reference=reference,
         disruption_measures=list(
-            dict.fromkeys([options.disruption_measure or options.primary, *options.tolerances])
+            dict.fromkeys(
+                [options.disruption_measure or options.primary, *options.tolerances]
+                + (["accounts"] if "accounts" in units.columns else [])
+            )
         ),
         homes_km=homes_by_territory,
         with_polsby_popper=len(units) <= 20_000,
