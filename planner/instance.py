@@ -307,6 +307,12 @@ def _choose_territories(
         labels = np.where(labels >= 0, remap[np.maximum(labels, 0)], -1)
         return [ref_ids[t] for t in keep], reps[keep], labels
 
+    if fixed:
+        raise PlannerError(
+            "reps_per_territory names territories of a reference plan, but territories are new here "
+            f"(no reference plan, or its reps ({int(ref_reps.sum())}) differ from k = {k}); "
+            "pass the reference plan and plan for its number of reps"
+        )
     big = np.flatnonzero(need > 1)
     n_territories = k - int((need[big] - 1).sum())
     if n_territories < max(len(big), 1):

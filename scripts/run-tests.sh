@@ -8,5 +8,7 @@ if [ ! -x /usr/bin/chromium ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium >/dev/null
 fi
-.venv/bin/ruff check .
-.venv/bin/python -m pytest "$@"
+export PATH="$PWD/.venv/bin:$PATH"  # notebooks' kernels and subprocesses use the venv's python
+ruff check .
+ruff format --check .
+python -m pytest "$@"

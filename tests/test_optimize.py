@@ -183,6 +183,8 @@ def test_bad_requests_are_clear():
         optimize(units, adjacency, k=2, options=OptimizeOptions(locked_units={"zz": "T001"}))
     with pytest.raises(PlannerError, match="tolerance"):
         BalanceTarget("tam_usd", 1.5)
+    with pytest.raises(PlannerError, match="reps_per_territory names territories of a reference plan"):
+        optimize(units, adjacency, k=2, options=OptimizeOptions(reps_per_territory={"T001": 2}))
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -207,3 +209,24 @@ def test_invariants_on_random_grids(rows, cols, k, seed):
     if result.feasible:  # within tolerance whenever the solver says so
         per_rep = deviations(territory_totals(plan, units, ["tam_usd"]), result.report.reps)
         assert per_rep["tam_usd"].abs().max() <= 0.10 + 1e-9
+
+
+def test_reference_territory_dissolved_to_give_a_big_unit_two_reps():
+    tam = np.full(36, 10.0)
+    tam[0] = 200.0  # r0c0 holds 200 of 550: 1.09 of one rep's share of 550 / 3 (183)
+    units, adjacency = grid(6, 6, tam)
+    labels = ["A" if c < 2 else ("B" if c < 4 else "C") for r in range(6) for c in range(6)]
+    reference = Plan(pd.Series(labels, index=units.index), pd.Series({"R1": "A", "R2": "B", "R3": "C"}))
+    result = optimize(
+        units,
+        adjacency,
+        reference=reference,
+        options=OptimizeOptions(targets=(BalanceTarget("tam_usd", 0.05),), time_limit_s=10),
+    )
+    reps = result.plan.territory_reps
+    assert sorted(reps.index) == ["R1", "R2", "R3"]  # nobody loses their job
+    assert result.plan.rep_count()[result.plan.assignment["r0c0"]] == 2
+    assert result.plan.assignment.nunique() == 2
+    assert_contiguous(result.plan, adjacency)
+    per_rep = deviations(territory_totals(result.plan, units, ["tam_usd"]), result.report.reps)
+    assert per_rep["tam_usd"].abs().max() <= 0.05 + 1e-9
