@@ -11,7 +11,8 @@ are fixed first, each to the territory among those it ships to with the most roo
 and the flow is solved again around them; smaller units follow, so the rounding error
 left is that of small units only. Alternating solves with re-centring (capacitated Lloyd
 iterations, as in Hess et al., 1965) make territories compact. A costly hub lets any
-unit reach any territory, so the flow is always feasible. Contiguity is repaired after.
+unit reach any territory, and a costly overflow arc lets a territory exceed its share
+(when fixed units over-fill it), so the flow is always feasible. Contiguity is repaired after.
 """
 
 from __future__ import annotations
@@ -98,6 +99,14 @@ def _solve_flow(instance, supply, capacity, units, terrs, costs, fixed):
     solver.add_arcs_with_capacity_and_unit_cost(
         territory_nodes, np.full(K, sink, dtype=np.int32), capacity, np.zeros(K, dtype=np.int64)
     )
+    # Overflow: a territory may take more than its share at a high cost, so fixed units that
+    # over-fill it never make the flow infeasible.
+    solver.add_arcs_with_capacity_and_unit_cost(
+        territory_nodes,
+        np.full(K, sink, dtype=np.int32),
+        np.full(K, supply.sum(), dtype=np.int64),
+        np.full(K, int(OVERFLOW_COST * COST_SCALE), dtype=np.int64),
+    )
     free = np.flatnonzero(fixed < 0)
     solver.add_arcs_with_capacity_and_unit_cost(
         free.astype(np.int32),
@@ -136,8 +145,8 @@ def allocate(instance: Instance, centres: np.ndarray, disruption_penalty: float)
     for threshold in (*ROUNDING_THRESHOLDS, None):
         units, terrs, costs, nearest = _arcs(instance, centres, fixed, disruption_penalty)
         flows = _solve_flow(instance, supply, capacity, units, terrs, costs, fixed)
-        if flows is None:
-            break  # cannot happen with the hub unless fixed units overfill a territory: keep what we have
+        if flows is None:  # cannot happen: the hub and overflow arcs keep it feasible
+            raise RuntimeError("the allocation flow has no solution")
         order = np.argsort(flows, kind="stable")
         best = fixed.copy()
         best_flow = np.zeros(instance.n_units, dtype=np.int64)

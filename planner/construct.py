@@ -118,8 +118,52 @@ def repair_contiguity(instance: Instance, labels: np.ndarray, neighbors: list[li
             release[members[(piece[members] != keep) & (instance.locked[members] != k)]] = True
         if not release.any():
             return labels
-        labels = np.where(release, -1, labels)
-        labels = absorb(instance, labels, neighbors)
+        labels = _absorb_pieces(instance, np.where(release, -1, labels), neighbors)
+    return labels
+
+
+def _absorb_pieces(instance: Instance, labels: np.ndarray, neighbors: list[list[int]]) -> np.ndarray:
+    """Give each connected piece of unassigned units, whole, to the adjacent territory it fits best.
+
+    Biggest pieces first; "fits best" = the smallest increase of |load per rep - 1|, so a
+    fragment goes where it helps balance instead of to whichever neighbour is lightest.
+    Pieces with no assigned neighbour yet wait for the next pass; anything left is absorbed
+    unit by unit.
+    """
+    labels = labels.copy()
+    load = composite_load(instance)
+    reps = instance.reps
+    totals = np.bincount(labels[labels >= 0], weights=load[labels >= 0], minlength=instance.n_territories)
+    while (labels < 0).any():
+        free = set(np.flatnonzero(labels < 0).tolist())
+        pieces = []
+        while free:
+            seed = free.pop()
+            piece, stack = [seed], [seed]
+            while stack:
+                for v in neighbors[stack.pop()]:
+                    if v in free:
+                        free.discard(v)
+                        piece.append(v)
+                        stack.append(v)
+            pieces.append(piece)
+        placed = False
+        for piece in sorted(pieces, key=lambda p: -load[p].sum()):
+            candidates = {int(labels[v]) for u in piece for v in neighbors[u] if labels[v] >= 0}
+            candidates = [k for k in candidates if not instance.frozen_territory[k]]
+            if not candidates:
+                continue
+            amount = float(load[piece].sum())
+
+            def worsening(k: int, amount: float = amount) -> float:
+                return abs((totals[k] + amount) / reps[k] - 1.0) - abs(totals[k] / reps[k] - 1.0)
+
+            best = min(candidates, key=worsening)
+            labels[piece] = best
+            totals[best] += amount
+            placed = True
+        if not placed:
+            return absorb(instance, labels, neighbors)
     return labels
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.sparse.csgraph import connected_components
 
 from planner.adjacency import Adjacency
 from planner.errors import InfeasibleError, PlannerError
@@ -92,9 +93,13 @@ class Instance:
         return len(self.territory_ids)
 
 
-def _reps_needed(share: np.ndarray, tolerances: np.ndarray) -> np.ndarray:
-    """Reps a unit's territory needs so the unit alone fits within the upper tolerance."""
-    need = np.ceil(share / (1.0 + tolerances[None, :]) - 1e-9).max(axis=1)
+def _reps_needed(share: np.ndarray, tolerances: np.ndarray, sizing: np.ndarray) -> np.ndarray:
+    """Reps needed so that ``share`` fits within the upper tolerance of the sizing measures.
+
+    ``share`` is (n, m) or (m,); ``sizing`` marks the measures that size territories (the
+    hard ones, or the primary when none is hard): a lumpy soft measure never forces reps.
+    """
+    need = np.ceil(share[..., sizing] / (1.0 + tolerances[sizing]) - 1e-9).max(axis=-1)
     return np.maximum(need, 1).astype(int)
 
 
@@ -165,7 +170,9 @@ def build_instance(
         )
     tolerances = np.array([t.tolerance for t in options.targets])
     share = values / (totals / k)
-    need = _reps_needed(share, tolerances)
+    hard = np.array([t.hard for t in options.targets])
+    sizing = hard if hard.any() else np.arange(len(measures)) == 0
+    need = _reps_needed(share, tolerances, sizing)
     big = np.flatnonzero(need > 1)
     if len(big) and not options.allow_multi_rep:
         worst = big[np.argmax(share[big].max(axis=1))]
@@ -180,7 +187,7 @@ def build_instance(
         )
 
     territory_ids, reps, start = _choose_territories(
-        units.index, ref_labels, ref_ids, ref_reps, k, need, share, options
+        units.index, ref_labels, ref_ids, ref_reps, k, need, share, options, adjacency, tolerances, sizing
     )
     territory_index = {t: i for i, t in enumerate(territory_ids)}
     locked = _locks(units.index, options, territory_index)
@@ -202,7 +209,7 @@ def build_instance(
         {
             "territory_id": [territory_ids[start[u]] if start[u] >= 0 else "" for u in big],
             "share_of_one_rep": share[big].max(axis=1),
-            "reps_needed": need[big],
+            "reps_needed": [int(reps[start[u]]) if start[u] >= 0 else int(need[u]) for u in big],
         },
         index=units.index[big],
     ).rename_axis("unit_id")
@@ -259,6 +266,9 @@ def _choose_territories(
     need: np.ndarray,
     share: np.ndarray,
     options: OptimizeOptions,
+    adjacency: Adjacency,
+    tolerances: np.ndarray,
+    sizing: np.ndarray,
 ) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Territory ids, reps per territory (summing to k), and each unit's start label (-1 = none).
 
@@ -313,19 +323,26 @@ def _choose_territories(
             f"(no reference plan, or its reps ({int(ref_reps.sum())}) differ from k = {k}); "
             "pass the reference plan and plan for its number of reps"
         )
+    # Adjacent big units (a metro of big counties) share one multi-rep territory.
     big = np.flatnonzero(need > 1)
-    n_territories = k - int((need[big] - 1).sum())
-    if n_territories < max(len(big), 1):
+    inner = adjacency.matrix[big][:, big]
+    n_clusters, cluster = connected_components(inner, directed=False) if len(big) else (0, np.array([], int))
+    cluster_reps = np.array(
+        [_reps_needed(share[big[cluster == c]].sum(axis=0), tolerances, sizing) for c in range(n_clusters)],
+        dtype=int,
+    )
+    n_territories = k - int((cluster_reps - 1).sum())
+    if n_territories < max(n_clusters, 1):
         raise InfeasibleError(
-            f"the units too big for one rep need {int(need[big].sum())} reps, more than k = {k}",
+            f"the units too big for one rep need {int(cluster_reps.sum())} reps, more than k = {k}",
             constraint="k",
-            suggestion=f"plan for at least {int(need[big].sum())} reps",
+            suggestion=f"plan for at least {int(cluster_reps.sum())} reps",
         )
     ids = [f"T{i + 1:03d}" for i in range(n_territories)]
     reps = np.ones(n_territories, dtype=int)
-    reps[: len(big)] = need[big]  # the first territories are seeded on the big units
+    reps[:n_clusters] = cluster_reps  # the first territories are seeded on the big units
     labels = np.full(len(unit_ids), -1)
-    labels[big] = np.arange(len(big))
+    labels[big] = cluster
     return ids, reps, labels
 
 
