@@ -10,5 +10,7 @@ st.set_page_config(page_title="Terrain", page_icon=":world_map:", layout="wide")
 
 pages = [
     st.Page("app_pages/overview.py", title="Data overview", icon=":material/map:", default=True),
+    st.Page("app_pages/workspace.py", title="Territory workspace", icon=":material/edit_location_alt:"),
+    st.Page("app_pages/scenarios.py", title="Scenarios", icon=":material/compare:"),
 ]
 st.navigation(pages).run()

@@ -97,6 +97,29 @@ def contiguity_pieces(plan: Plan, adjacency: Adjacency) -> pd.Series:
     return pieces.rename("pieces").rename_axis("territory_id")
 
 
+def detached_units(plan: Plan, adjacency: Adjacency) -> pd.Series:
+    """Units cut off from the main piece of their territory, with that territory.
+
+    For each territory in more than one connected piece, the units of every piece but
+    the largest (most units; ties go to the piece holding the smallest unit position).
+    Empty when every territory is contiguous.
+    """
+    labels = plan.assignment.reindex(adjacency.unit_ids).to_numpy()
+    coo = adjacency.matrix.tocoo()
+    same = labels[coo.row] == labels[coo.col]
+    inner = sparse.csr_array(
+        (np.ones(int(same.sum())), (coo.row[same], coo.col[same])), shape=adjacency.matrix.shape
+    )
+    _, component = connected_components(inner, directed=False)
+    frame = pd.DataFrame({"territory_id": labels, "piece": component})
+    sizes = frame.groupby(["territory_id", "piece"]).size().rename("size").reset_index()
+    main = sizes.sort_values(["size", "piece"], ascending=[False, True]).drop_duplicates("territory_id")
+    detached = ~frame["piece"].isin(main["piece"]).to_numpy()
+    return pd.Series(
+        labels[detached], index=pd.Index(adjacency.unit_ids[detached], name="unit_id"), name="territory_id"
+    )
+
+
 def contiguity_violations(plan: Plan, adjacency: Adjacency) -> int:
     """Sum over territories of (connected pieces - 1); 0 means every territory is contiguous."""
     return int((contiguity_pieces(plan, adjacency) - 1).sum())

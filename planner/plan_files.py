@@ -29,14 +29,23 @@ def _atomic_write(path: Path, text: str) -> None:
         raise
 
 
+def alignment_csv(plan: Plan) -> str:
+    """The plan's ``alignment.csv`` as text: columns ``unit_id``, ``territory_id``."""
+    return plan.assignment.rename_axis("unit_id").reset_index().to_csv(index=False)
+
+
+def territory_reps_csv(plan: Plan) -> str:
+    """The plan's ``territory_reps.csv`` as text: columns ``territory_id``, ``rep_id``."""
+    reps = plan.territory_reps.rename_axis("rep_id").reset_index()[["territory_id", "rep_id"]]
+    return reps.to_csv(index=False)
+
+
 def write_plan(plan: Plan, directory: str | Path) -> list[Path]:
     """Write ``alignment.csv`` (unit_id, territory_id) and ``territory_reps.csv`` (territory_id, rep_id)."""
     out = Path(directory)
-    alignment = plan.assignment.rename_axis("unit_id").reset_index()
-    reps = plan.territory_reps.rename_axis("rep_id").reset_index()[["territory_id", "rep_id"]]
     paths = [out / "alignment.csv", out / "territory_reps.csv"]
-    _atomic_write(paths[0], alignment.to_csv(index=False))
-    _atomic_write(paths[1], reps.to_csv(index=False))
+    _atomic_write(paths[0], alignment_csv(plan))
+    _atomic_write(paths[1], territory_reps_csv(plan))
     return paths
 
 

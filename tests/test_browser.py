@@ -7,6 +7,7 @@ Skipped where /usr/bin/chromium is absent, except in CI (CI=true), where it must
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -107,3 +108,71 @@ def test_overview_map_renders_offline_in_chromium(app_url):
         browser.close()
     assert drawn > 0.2, f"only {drawn:.0%} of the map canvas is painted"
     assert requested_hosts <= {"127.0.0.1", ""}, f"the page fetched from {requested_hosts}"
+
+
+def test_workspace_map_renders_offline_with_draw_toolbar(app_url):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    requested_hosts: set[str] = set()
+    failed: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 2700})
+        page.on("request", lambda request: requested_hosts.add(urlparse(request.url).hostname or ""))
+        page.on("requestfailed", lambda request: failed.append(request.url))
+        page.goto(f"{app_url}/workspace", wait_until="domcontentloaded")
+        page.get_by_text("Territory workspace").first.wait_for(timeout=60_000)
+        frame = page.frame_locator("iframe[title*='streamlit_folium']").first
+        frame.locator(".leaflet-container").wait_for(timeout=60_000)
+        frame.locator(".leaflet-overlay-pane canvas").first.wait_for(timeout=60_000)
+        frame.locator(".leaflet-draw").wait_for(timeout=30_000)
+        draw_buttons = frame.locator(".leaflet-draw-draw-rectangle, .leaflet-draw-draw-polygon").count()
+        page.get_by_text("Every territory is contiguous").wait_for(timeout=60_000)
+        time.sleep(3)  # let the canvas finish drawing ~3,100 polygons
+        drawn = frame.locator(".leaflet-overlay-pane canvas").evaluate(
+            "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+            " let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;"
+            " return n / (d.length / 4); }"
+        )
+        # Distinct fill colours (quantised) covering at least 0.2% of the painted samples each.
+        colours = frame.locator(".leaflet-overlay-pane canvas").evaluate(
+            "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+            " const seen = new Map(); let total = 0;"
+            " for (let i = 0; i < d.length; i += 4 * 7) { if (d[i + 3] < 180) continue; total++;"
+            "  const k = (d[i] >> 4) + ',' + (d[i + 1] >> 4) + ',' + (d[i + 2] >> 4);"
+            "  seen.set(k, (seen.get(k) || 0) + 1); }"
+            " return [...seen.values()].filter(n => n > 0.002 * total).length; }"
+        )
+        sprite = frame.locator(".leaflet-draw-draw-rectangle").evaluate(
+            "a => getComputedStyle(a).backgroundImage"
+        )
+        # Click a unit in the middle of the country: it becomes the selection.
+        box = page.locator("iframe[title*='streamlit_folium']").first.bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.45)
+        page.get_by_text(re.compile(r"^1 unit\(s\) selected")).wait_for(timeout=60_000)
+        time.sleep(3)  # the map redraws the selection
+        # Draw a rectangle over the Plains: the units whose centroid is inside become the selection.
+        frame.locator(".leaflet-draw-draw-rectangle").click()
+        frame.locator(".leaflet-draw-actions a").first.wait_for(timeout=10_000)  # the tool is active
+        x0, y0 = box["x"] + box["width"] * 0.30, box["y"] + box["height"] * 0.35
+        page.mouse.move(x0, y0)
+        page.mouse.down()
+        page.mouse.move(x0 + 60, y0 + 40, steps=8)
+        page.mouse.move(x0 + 120, y0 + 80, steps=8)
+        page.mouse.up()
+        selection = page.get_by_text(re.compile(r"^([02-9]|\d\d+) unit\(s\) selected"))
+        selection.wait_for(timeout=60_000)
+        selected_text = selection.inner_text()
+        time.sleep(3)  # the selection is redrawn on the map
+        page.screenshot(path=str(ARTIFACTS / "workspace.png"), full_page=True)
+        browser.close()
+    assert int(selected_text.split()[0]) > 20, selected_text
+    assert draw_buttons == 2  # rectangle and polygon, nothing else
+    assert "/app/static/leaflet-draw/images/spritesheet" in sprite
+    assert drawn > 0.2, f"only {drawn:.0%} of the map canvas is painted"
+    assert colours >= 8, (
+        f"the map shows {colours} distinct fill colours; expected most of the 10-colour palette"
+    )
+    assert requested_hosts <= {"127.0.0.1", ""}, f"the page fetched from {requested_hosts}"
+    assert not [url for url in failed if "/app/static/" in url], f"static files failed to load: {failed}"

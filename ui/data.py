@@ -1,13 +1,31 @@
-"""Cached loaders shared by the pages (pure functions of their arguments)."""
+"""Cached loaders shared by the pages (pure functions of their arguments).
+
+Derivatives of a data set are cached per *token*: ``"demo"`` for the shipped demo, or
+``"upload-<sha256>"`` of the uploaded files' names and bytes, so two sessions that load
+the same files share them and different files never collide. Cached values are shared
+by every session: treat them as read-only.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
 import geopandas as gpd
+import pandas as pd
 import streamlit as st
 
-from planner.dataset import Dataset
+from planner.adjacency import Adjacency, build_adjacency
+from planner.dataset import REQUIRED_TABLES, Dataset, check_files, find_table_files
 from planner.demo import load_demo
-from ui.maps import display_units
+from planner.errors import Problem
+from ui.maps import MapUnits, display_units, map_units
+from ui.workspace import unit_points
+
+DEMO_TOKEN = "demo"
+UPLOAD_TYPES = ("geojson", "json", "gpkg", "parquet", "geoparquet", "csv")
 
 
 @st.cache_resource(max_entries=1, show_spinner="Loading the demo data set...")
@@ -20,3 +38,97 @@ def demo_dataset() -> Dataset:
 def demo_display_units() -> gpd.GeoDataFrame:
     """Demo units with display-simplified polygons."""
     return display_units(demo_dataset().units)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Finding neighbouring units...")
+def dataset_adjacency(token: str, _dataset: Dataset) -> Adjacency:
+    """Adjacency of the data set's units (cached per token)."""
+    return build_adjacency(_dataset.units)
+
+
+@st.cache_resource(max_entries=4)
+def adjacency_edges(token: str, _dataset: Dataset) -> pd.DataFrame:
+    """Unit adjacency as an edge list ``unit_a``, ``unit_b`` (cached per token)."""
+    return dataset_adjacency(token, _dataset).edge_frame()
+
+
+@st.cache_resource(max_entries=4, show_spinner="Simplifying polygons for the map...")
+def editor_units(token: str, _dataset: Dataset) -> MapUnits:
+    """Units for the editing maps (see :func:`ui.maps.map_units`), cached per token; read-only."""
+    return map_units(_dataset.units)
+
+
+@st.cache_resource(max_entries=4)
+def dataset_points(token: str, _dataset: Dataset) -> pd.DataFrame:
+    """Unit centroids ``lon``, ``lat`` (for selecting by a drawn shape)."""
+    return unit_points(_dataset.units)
+
+
+@st.cache_resource(max_entries=4)
+def unit_labels(token: str, _dataset: Dataset) -> dict[str, str]:
+    """``unit_id -> "name (unit_id)"`` for the searchable unit picker."""
+    units = _dataset.units
+    if "name" not in units:
+        return {str(u): str(u) for u in units.index}
+    return {str(u): f"{name} ({u})" for u, name in zip(units.index, units["name"].astype(str), strict=True)}
+
+
+def upload_token(files: Iterable[tuple[str, bytes]]) -> str:
+    """Content token of uploaded files: ``upload-`` + sha256 of names and bytes (order-free)."""
+    digest = hashlib.sha256()
+    for name, content in sorted(files):
+        digest.update(name.encode())
+        digest.update(len(content).to_bytes(8, "little"))
+        digest.update(content)
+    return f"upload-{digest.hexdigest()[:16]}"
+
+
+def load_uploaded_files(files: list[tuple[str, bytes]]) -> tuple[Dataset | None, list[Problem]]:
+    """Check uploaded files (name, bytes) as a data set; never raises for bad input.
+
+    The files are written to a temporary directory under their own base names (so
+    ``units.geojson`` is recognised as the units table) and checked with
+    :func:`planner.dataset.check_files`; the directory is removed afterwards (a loaded
+    data set holds its tables in memory). Returns the data set, or None, and every problem.
+    """
+    if not files:
+        return None, [Problem("upload", "no files were uploaded", "add units and alignment files at least")]
+    problems: list[Problem] = []
+    with tempfile.TemporaryDirectory(prefix="terrain-upload-") as tmp:
+        paths = []
+        for name, content in files:
+            base = Path(name).name
+            if not base or base.startswith("."):
+                problems.append(
+                    Problem(name, "file name is empty or hidden", "name the file after its table")
+                )
+                continue
+            path = Path(tmp) / base
+            if path.exists():
+                problems.append(Problem(base, "uploaded twice", "upload each file once"))
+                continue
+            path.write_bytes(content)
+            paths.append(path)
+        try:
+            dataset, found = check_files(paths)
+        except Exception as exc:  # a crash on bad input must become a message, not a traceback
+            return None, [
+                *problems,
+                Problem(
+                    "upload",
+                    f"the files could not be read ({type(exc).__name__}: {exc})",
+                    "check that every file is a valid CSV, GeoJSON, GeoPackage or Parquet file",
+                ),
+            ]
+        problems += found
+        tables, _ = find_table_files(paths)
+    missing = [t for t in REQUIRED_TABLES if t not in tables]
+    problems += [
+        Problem(
+            t, f"no {t} file among the uploaded files", f"add {t}.csv (or .geojson/.gpkg/.parquet for units)"
+        )
+        for t in missing
+    ]
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    return dataset, problems

@@ -1,0 +1,43 @@
+"""Session-state keys of the app, in one place: pages and helpers use these names, never literals.
+
+Values kept per browser session (``st.session_state``), never in module globals:
+
+- the data set the user uploaded (the demo otherwise), with a token naming it;
+- the :class:`ui.workspace.Workspace` (plan history for undo/redo, locked units);
+- saved scenarios, the territory colours (kept stable across edits), the last
+  optimization's before/after report and the problems of the last upload.
+
+Keys of widgets are listed too, so callbacks and tests address widgets by name.
+"""
+
+from __future__ import annotations
+
+# Values owned by the app.
+DATASET = "terrain.dataset"  #: uploaded Dataset; absent means the demo
+DATASET_TOKEN = "terrain.dataset_token"  #: "demo" or "upload-<sha256 of the files>"
+DATASET_LABEL = "terrain.dataset_label"  #: what the data set is called in captions
+WORKSPACE = "terrain.workspace"  #: ui.workspace.Workspace
+SCENARIOS = "terrain.scenarios"  #: dict name -> Plan, in the order saved
+COLOURS = "terrain.colours"  #: dict territory_id -> fill colour
+OPTIMIZATION = "terrain.optimization"  #: ui.workspace.OptimizationSummary of the last run
+UPLOAD_PROBLEMS = "terrain.upload_problems"  #: list of (severity, text) from the last upload
+NOTICE = "terrain.notice"  #: (kind, text) shown once at the top of the workspace
+
+# Widgets of the workspace page.
+SELECTION = "ws_selection"  #: multiselect of unit ids (also set by map clicks and drawings)
+MOVE_TARGET = "ws_move_target"  #: selectbox of existing territories
+NEW_TERRITORY = "ws_new_territory"  #: text input: a new territory id (wins over MOVE_TARGET)
+COLOUR_BY = "ws_colour_by"  #: selectbox: "territory" or a measure
+MAP = "ws_map"  #: st_folium key; its value is the last map event
+BALANCE_MEASURES = "ws_balance_measures"  #: multiselect of measures in the balance table
+TOLERANCE_PREFIX = "ws_tolerance_pct_"  #: + measure: number input, tolerance in percent
+HARD_TOLERANCES = "ws_hard_tolerances"
+DISRUPTION_BUDGET = "ws_disruption_budget_pct"  #: slider, percent of the primary measure; 100 = none
+TIME_LIMIT = "ws_time_limit_s"
+COMPACTNESS = "ws_compactness_weight"
+SCENARIO_NAME = "ws_scenario_name"
+UPLOADER = "ws_uploader"
+
+# Widgets of the scenarios page.
+SCENARIO_LEFT = "sc_left"
+SCENARIO_RIGHT = "sc_right"
