@@ -6,16 +6,7 @@ from streamlit_folium import st_folium
 
 from ui.data import demo_dataset, demo_display_units
 from ui.maps import measure_map
-
-MEASURE_LABELS = {
-    "tam_usd": "TAM (USD/yr)",
-    "bookings_usd": "Bookings, last 12 months (USD)",
-    "accounts": "Accounts",
-    "workload_hours": "Workload (hours/yr)",
-    "labor_force": "Labor force, 2009 (BLS)",
-    "unemployment_pct": "Unemployment rate, 2009 (%)",
-    "land_area_km2": "Land area (km²)",
-}
+from ui.session import MEASURE_LABELS
 
 dataset = demo_dataset()
 units = dataset.units

@@ -84,15 +84,20 @@ def balance_summary(
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("measure")
 
 
-def contiguity_pieces(plan: Plan, adjacency: Adjacency) -> pd.Series:
-    """Number of connected pieces of each territory in the adjacency graph."""
+def _pieces(plan: Plan, adjacency: Adjacency) -> tuple[np.ndarray, np.ndarray]:
+    """Territory label and within-territory connected-piece id of every unit (adjacency order)."""
     labels = plan.assignment.reindex(adjacency.unit_ids).to_numpy()
     coo = adjacency.matrix.tocoo()
     same = labels[coo.row] == labels[coo.col]
     inner = sparse.csr_array(
         (np.ones(int(same.sum())), (coo.row[same], coo.col[same])), shape=adjacency.matrix.shape
     )
-    _, component = connected_components(inner, directed=False)
+    return labels, connected_components(inner, directed=False)[1]
+
+
+def contiguity_pieces(plan: Plan, adjacency: Adjacency) -> pd.Series:
+    """Number of connected pieces of each territory in the adjacency graph."""
+    labels, component = _pieces(plan, adjacency)
     pieces = pd.Series(component).groupby(labels).nunique()
     return pieces.rename("pieces").rename_axis("territory_id")
 
@@ -104,13 +109,7 @@ def detached_units(plan: Plan, adjacency: Adjacency) -> pd.Series:
     the largest (most units; ties go to the piece holding the smallest unit position).
     Empty when every territory is contiguous.
     """
-    labels = plan.assignment.reindex(adjacency.unit_ids).to_numpy()
-    coo = adjacency.matrix.tocoo()
-    same = labels[coo.row] == labels[coo.col]
-    inner = sparse.csr_array(
-        (np.ones(int(same.sum())), (coo.row[same], coo.col[same])), shape=adjacency.matrix.shape
-    )
-    _, component = connected_components(inner, directed=False)
+    labels, component = _pieces(plan, adjacency)
     frame = pd.DataFrame({"territory_id": labels, "piece": component})
     sizes = frame.groupby(["territory_id", "piece"]).size().rename("size").reset_index()
     main = sizes.sort_values(["size", "piece"], ascending=[False, True]).drop_duplicates("territory_id")

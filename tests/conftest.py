@@ -112,3 +112,19 @@ def write_grid_dataset(directory: Path, rows: int = 3, cols: int = 3) -> Path:
 def grid_dir(tmp_path: Path) -> Path:
     """Directory holding a valid 3x3 grid data set."""
     return write_grid_dataset(tmp_path / "grid")
+
+
+def components(at) -> list:
+    """Custom-component elements (e.g. the streamlit-folium map) of an AppTest run."""
+    found = []
+
+    def walk(node):
+        children = getattr(node, "children", None)
+        if isinstance(children, dict):
+            for child in children.values():
+                if getattr(child, "type", None) == "component_instance":
+                    found.append(child)
+                walk(child)
+
+    walk(at._tree)
+    return found

@@ -8,22 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import components
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def components(at: AppTest) -> list:
-    found = []
-
-    def walk(node):
-        children = getattr(node, "children", None)
-        if isinstance(children, dict):
-            for child in children.values():
-                if getattr(child, "type", None) == "component_instance":
-                    found.append(child)
-                walk(child)
-
-    walk(at._tree)
-    return found
 
 
 @pytest.fixture(scope="module")

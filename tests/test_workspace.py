@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 from planner.demo import load_demo
 from planner.metrics import territory_totals
 from planner.plan import Plan
-from tests.conftest import grid_units, write_grid_dataset
+from tests.conftest import components, grid_units, write_grid_dataset
 from ui import state
 from ui.data import load_uploaded_files
 from ui.maps import CATEGORICAL, colour_territories, territory_pairs
@@ -31,21 +31,6 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def demo():
     return load_demo()
-
-
-def components(at: AppTest) -> list:
-    found = []
-
-    def walk(node):
-        children = getattr(node, "children", None)
-        if isinstance(children, dict):
-            for child in children.values():
-                if getattr(child, "type", None) == "component_instance":
-                    found.append(child)
-                walk(child)
-
-    walk(at._tree)
-    return found
 
 
 def open_page(page: str) -> AppTest:
