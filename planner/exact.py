@@ -58,14 +58,11 @@ def solve_region(
     seed: int = 0,
     workers: int = 1,
     hint: bool = True,
-    enforce_hard: bool = True,
 ) -> ExactResult:
     """Re-assign ``units`` among ``territories`` optimally; all other units keep ``labels``.
 
     Every unit of ``units`` must currently belong to one of ``territories``. Returns new
-    labels for the whole instance (None when no solution was found in time). With
-    ``enforce_hard=False`` hard tolerances are only penalised, not required (used when
-    re-solving a few territories, which alone may not be able to meet them).
+    labels for the whole instance (None when no solution was found in time).
     """
     inst = instance
     units = np.asarray(units)
@@ -154,7 +151,7 @@ def solve_region(
             model.add(e >= target - total)
             current = int(share_int[labels == k, j].sum())
             extra_hints.append((e, abs(current - target)))
-            if enforce_hard and inst.hard[j]:
+            if inst.hard[j]:
                 model.add(e <= int(inst.tolerances[j] * target))
             objective.append((max(1, round(inst.weights[j] * OBJ_SCALE / (inst.tolerances[j] * SCALE))), e))
     # Compactness: cut edges (adjacent units in different territories), a perimeter proxy.

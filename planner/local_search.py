@@ -341,7 +341,7 @@ class BorderSearch:
         return kept
 
     def _swap_deltas(self, uu: np.ndarray, ww: np.ndarray, a: int, b: int, lam_c: float, lam_d: float):
-        """Exact objective change of swapping units uu (in a) with ww (in b), vectorised."""
+        """Exact objective change and violation change of swapping units uu (in a) with ww (in b)."""
         inst = self.inst
         dev = self.deviations()
         net = inst.share[uu] - inst.share[ww]
@@ -352,6 +352,12 @@ class BorderSearch:
             - _penalty(dev[a], self.tol, self.w)
             - _penalty(dev[b], self.tol, self.w)
         ) / inst.n_territories
+        d_vio = (
+            _violation(dev_a, self.tol, self.w)
+            + _violation(dev_b, self.tol, self.w)
+            - _violation(dev[a], self.tol, self.w)
+            - _violation(dev[b], self.tol, self.w)
+        )
         wu, ww_ = inst.compact_weight[uu], inst.compact_weight[ww]
         dm = ww_ - wu
         dfirst = self.xy[ww] * ww_[:, None] - self.xy[uu] * wu[:, None]
@@ -367,7 +373,7 @@ class BorderSearch:
             disrupt += (
                 inst.disrupt_weight[units] * has * ((new != ref[units]).astype(float) - (old != ref[units]))
             )
-        return balance + lam_c * compact + lam_d * disrupt
+        return balance + lam_c * compact + lam_d * disrupt, d_vio
 
     def swap_round(self, scale: float, only_violating: bool) -> int:
         """Exchange a border unit of a territory with one of a neighbour (u: a->b, w: b->a).
@@ -378,7 +384,6 @@ class BorderSearch:
         """
         inst, labels = self.inst, self.labels
         lam_c, lam_d = self.lambda_c * scale, self.lambda_d * scale
-        dev = self.deviations()
         territories = np.arange(inst.n_territories)
         if only_violating:
             territories = np.flatnonzero(self.territory_violation() > EPS)
@@ -401,15 +406,7 @@ class BorderSearch:
                     continue
                 us, ws = np.array(sorted(outs)), np.array(sorted(ins))
                 uu, ww = np.repeat(us, len(ws)), np.tile(ws, len(us))
-                total = self._swap_deltas(uu, ww, a, b, lam_c, lam_d)
-                net = inst.share[uu] - inst.share[ww]
-                dev_a, dev_b = dev[a] - net / inst.reps[a], dev[b] + net / inst.reps[b]
-                d_vio = (
-                    _violation(dev_a, self.tol, self.w)
-                    + _violation(dev_b, self.tol, self.w)
-                    - _violation(dev[a], self.tol, self.w)
-                    - _violation(dev[b], self.tol, self.w)
-                )
+                total, d_vio = self._swap_deltas(uu, ww, a, b, lam_c, lam_d)
                 ok = (total < -EPS) & (d_vio <= EPS) & (uu != ww)
                 if not ok.any():
                     continue
@@ -427,7 +424,6 @@ class BorderSearch:
                     self._apply(u, b, a)
                     continue
                 swaps += 1
-                dev = self.deviations()
                 break  # a's border changed: look at it again next round
         return swaps
 
