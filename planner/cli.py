@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from planner.cli_export import export
 from planner.dataset import check_files, load_dataset
 from planner.demo import DEMO_DIR, write_demo_files
 from planner.errors import InputError, PlannerError
@@ -27,6 +28,7 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console(highlight=False)
+app.command()(export)
 
 
 @app.command()
