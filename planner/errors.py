@@ -72,3 +72,15 @@ class InfeasibleError(PlannerError):
         self.constraint = constraint
         self.suggestion = suggestion
         super().__init__(f"{message}. Relax {constraint}: {suggestion}")
+
+
+class PermissionDenied(PlannerError):
+    """A user tried an action their role does not allow; the message names role, action and who may."""
+
+
+class WorkflowError(PlannerError):
+    """An illegal plan-version transition or an edit of a version whose status forbids it."""
+
+
+class ConflictError(PlannerError):
+    """Someone else saved first: the caller's copy is stale and must be reloaded (optimistic locking)."""

@@ -1,0 +1,10 @@
+"""Versioned plans in a database: quotas, proposals, approvals, roles and the audit log.
+
+See :class:`planner.store.store.PlanStore`. SQLite by default, PostgreSQL by URL.
+"""
+
+from planner.store.roles import Role
+from planner.store.store import PlanStore, PlanVersion, User, VersionInfo
+from planner.store.workflow import Status
+
+__all__ = ["PlanStore", "PlanVersion", "Role", "Status", "User", "VersionInfo"]
