@@ -1,0 +1,267 @@
+"""Crediting: who gets credit for each deal, and each rep's quota, from the approved plan history.
+
+Rules (all amounts in integer cents, every split exact):
+
+- A deal is credited by its ``close_date`` under the approved plan in effect that day (the
+  last one whose ``effective_from`` is on or before it): account -> unit -> territory ->
+  the territory's reps. A mid-period realignment therefore credits each rep for the
+  deals closed while they owned the account's territory.
+- A territory with several reps splits each deal evenly (largest remainder: the leftover
+  cents go one each to the reps in ``rep_id`` order). A vacant territory, or an account
+  with no unit, leaves the deal *uncredited* (listed, never silently dropped).
+- Split rows override the territory: each rep gets ``share`` of the amount, largest
+  remainder, so the credits of a deal always sum to its amount.
+- Manager roll-up: every manager above a rep (following ``reps.manager_id`` up the
+  tree) gets a ``team`` credit row equal to the rep's own credit.
+- Rep quota for a month: the territory's quota for that month (a quarterly quota is
+  spread over its three months, largest remainder) divided evenly among the
+  territory's reps (largest remainder), pro-rated by the days of the month each
+  approved plan was in effect (``quota * days / days_in_month``, half up). A manager's
+  quota is the sum of the quotas of the reps below them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from planner.approved import ApprovedPlan
+from planner.comp.deals import SHARE_SCALE
+from planner.errors import PlanError
+
+CREDIT_COLUMNS = (
+    "deal_id",
+    "rep_id",
+    "close_date",
+    "month",
+    "credit_cents",
+    "deal_cents",
+    "territory_id",
+    "source",
+    "via_rep_id",
+)
+
+
+def month_key(dates: pd.Series) -> pd.Series:
+    """'YYYY-MM' of each date."""
+    return dates.dt.strftime("%Y-%m")
+
+
+def _sorted_versions(approved: Sequence[ApprovedPlan]) -> list[ApprovedPlan]:
+    if not approved:
+        raise PlanError("no approved plan given: crediting needs at least one approved plan")
+    versions = sorted(approved, key=lambda a: a.effective_from)
+    starts = [a.effective_from for a in versions]
+    if len(set(starts)) != len(starts):
+        raise PlanError(f"two approved plans take effect on the same day ({starts}); keep one per date")
+    return versions
+
+
+def _version_of(dates: pd.Series, versions: list[ApprovedPlan]) -> np.ndarray:
+    starts = np.array([np.datetime64(a.effective_from, "ns") for a in versions])
+    return np.searchsorted(starts, dates.to_numpy(dtype="datetime64[ns]"), side="right") - 1
+
+
+def _even_split(amount: np.ndarray, count: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """``amount`` split in ``count`` equal parts; the part of rank ``rank`` (largest remainder)."""
+    return amount // count + (rank < amount % count)
+
+
+def _coverage(versions: list[ApprovedPlan]) -> pd.DataFrame:
+    """Rows ``version``, ``territory_id``, ``rep_id``, ``n_reps``, ``rank`` for every covered territory."""
+    frames = []
+    for v, approved in enumerate(versions):
+        reps = approved.plan.territory_reps.rename_axis("rep_id").reset_index().sort_values("rep_id")
+        reps["n_reps"] = reps.groupby("territory_id")["rep_id"].transform("size")
+        reps["rank"] = reps.groupby("territory_id").cumcount()
+        reps["version"] = v
+        frames.append(reps)
+    return pd.concat(frames, ignore_index=True)
+
+
+def manager_chains(reps: pd.DataFrame) -> dict[str, list[str]]:
+    """Managers above each rep, nearest first (from ``manager_id``; cycles are cut)."""
+    managers = reps["manager_id"].astype("string").fillna("").astype(str).to_dict() if len(reps) else {}
+    chains: dict[str, list[str]] = {}
+    for rep in managers:
+        chain, seen, current = [], {rep}, managers.get(rep, "")
+        while current and current in managers and current not in seen:
+            chain.append(current)
+            seen.add(current)
+            current = managers.get(current, "")
+        chains[rep] = chain
+    return chains
+
+
+def credit_deals(
+    deals: pd.DataFrame,
+    account_units: pd.Series,
+    approved: Sequence[ApprovedPlan],
+    *,
+    splits: pd.DataFrame | None = None,
+    reps: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Credit every deal to reps (and managers), by the approved plan in effect on its close date.
+
+    Parameters
+    ----------
+    deals : pandas.DataFrame
+        Checked deals (:func:`planner.comp.deals.check_deals`).
+    account_units : pandas.Series
+        ``unit_id`` indexed by ``account_id`` (``dataset.accounts['unit_id']``).
+    approved : sequence of ApprovedPlan
+        The effective-dated history (any order; sorted by ``effective_from``).
+    splits : pandas.DataFrame, optional
+        Checked split rows (:func:`planner.comp.deals.check_splits`).
+    reps : pandas.DataFrame, optional
+        Reps indexed by ``rep_id`` with ``manager_id``, for the manager roll-up.
+
+    Returns
+    -------
+    credits : pandas.DataFrame
+        One row per deal and credited person, columns :data:`CREDIT_COLUMNS`; ``source`` is
+        ``territory``, ``split`` or ``team`` (roll-up, with ``via_rep_id`` the rep).
+    uncredited : pandas.DataFrame
+        Deals nobody was credited for, with a ``reason``.
+    """
+    versions = _sorted_versions(approved)
+    table = deals.loc[:, ["deal_id", "account_id", "close_date", "amount_cents"]].copy()
+    table["version"] = _version_of(table["close_date"], versions)
+    table["unit_id"] = table["account_id"].map(account_units).astype("string")
+    split_ids = set(splits["deal_id"]) if splits is not None and len(splits) else set()
+    is_split = table["deal_id"].isin(split_ids).to_numpy()
+    territory = np.full(len(table), None, dtype=object)
+    for v, version in enumerate(versions):
+        rows = np.flatnonzero(table["version"].to_numpy() == v)
+        if len(rows):
+            territory[rows] = table["unit_id"].iloc[rows].map(version.plan.assignment).to_numpy(dtype=object)
+    table["territory_id"] = territory
+    coverage = _coverage(versions)
+    by_territory = table.loc[~is_split].merge(coverage, on=["version", "territory_id"], how="left")
+    covered = by_territory["rep_id"].notna().to_numpy()
+    own = by_territory.loc[covered].copy()
+    own["credit_cents"] = _even_split(
+        own["amount_cents"].to_numpy(), own["n_reps"].to_numpy(np.int64), own["rank"].to_numpy(np.int64)
+    )
+    own["source"] = "territory"
+    parts = [own]
+    if split_ids:
+        split_rows = table.loc[is_split].merge(splits[["deal_id", "rep_id", "share_micro"]], on="deal_id")
+        parts.append(_split_credit(split_rows))
+    credits = pd.concat(parts, ignore_index=True)
+    credits["deal_cents"] = credits["amount_cents"]
+    credits["via_rep_id"] = ""
+    if reps is not None:
+        credits = pd.concat([credits, _rollup(credits, manager_chains(reps))], ignore_index=True)
+    credits["month"] = month_key(credits["close_date"])
+    credits["territory_id"] = credits["territory_id"].astype("string").fillna("").astype(str)
+    credits["credit_cents"] = credits["credit_cents"].astype("int64")
+    uncredited = by_territory.loc[~covered, ["deal_id", "account_id", "close_date", "amount_cents"]].copy()
+    reason = np.where(
+        by_territory.loc[~covered, "version"].to_numpy() < 0,
+        "closed before the first approved plan",
+        np.where(
+            by_territory.loc[~covered, "unit_id"].isna().to_numpy(),
+            "account has no unit",
+            "territory has no rep (vacant) on the close date",
+        ),
+    )
+    uncredited["reason"] = reason
+    return credits.loc[:, list(CREDIT_COLUMNS)].reset_index(drop=True), uncredited.reset_index(drop=True)
+
+
+def _split_credit(rows: pd.DataFrame) -> pd.DataFrame:
+    """Largest-remainder split of each deal by ``share_micro`` (ties to the lower rep_id)."""
+    amount = rows["amount_cents"].to_numpy(np.int64)
+    product = amount * rows["share_micro"].to_numpy(np.int64)
+    rows = rows.assign(credit_cents=product // SHARE_SCALE, remainder=product % SHARE_SCALE)
+    leftover = rows["amount_cents"] - rows.groupby("deal_id")["credit_cents"].transform("sum")
+    rows = rows.sort_values(["deal_id", "remainder", "rep_id"], ascending=[True, False, True])
+    rank = rows.groupby("deal_id").cumcount()
+    rows["credit_cents"] += (rank < leftover.loc[rows.index]).astype("int64")
+    return rows.drop(columns=["remainder", "share_micro"]).assign(source="split")
+
+
+def _rollup(credits: pd.DataFrame, chains: dict[str, list[str]]) -> pd.DataFrame:
+    pairs = [(rep, manager) for rep, chain in chains.items() for manager in chain]
+    if not pairs:
+        return credits.iloc[:0]
+    links = pd.DataFrame(pairs, columns=["rep_id", "manager_id"])
+    team = credits.merge(links, on="rep_id")
+    team["via_rep_id"] = team["rep_id"]
+    team["rep_id"] = team["manager_id"]
+    team["source"] = "team"
+    return team.drop(columns=["manager_id"])
+
+
+def _monthly_territory_quotas(quotas: pd.DataFrame) -> pd.DataFrame:
+    """Quota rows per territory and 'YYYY-MM' (quarterly quotas spread over 3 months, exactly)."""
+    monthly = quotas.loc[~quotas["period"].str.contains("Q")].rename(columns={"period": "month"})
+    quarterly = quotas.loc[quotas["period"].str.contains("Q")]
+    frames = [monthly[["territory_id", "month", "quota_cents"]]]
+    for offset in range(3):
+        part = quarterly.copy()
+        year = part["period"].str[:4]
+        first = (part["period"].str[-1].astype(int) - 1) * 3 + 1
+        part["month"] = year.astype(str) + "-" + (first + offset).map("{:02d}".format).astype(str)
+        part["quota_cents"] = _even_split(
+            part["quota_cents"].to_numpy(np.int64), np.int64(3), np.int64(offset)
+        )
+        frames.append(part[["territory_id", "month", "quota_cents"]])
+    return pd.concat(frames, ignore_index=True).groupby(["territory_id", "month"], as_index=False).sum()
+
+
+def rep_quotas(
+    approved: Sequence[ApprovedPlan], months: Sequence[str], *, reps: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Each rep's (and manager's) quota per month in integer cents.
+
+    Returns a DataFrame with columns ``rep_id``, ``month``, ``quota_cents`` (see the module
+    docstring for the pro-rating rules).
+    """
+    versions = _sorted_versions(approved)
+    frames = []
+    for v, version in enumerate(versions):
+        start = pd.Timestamp(version.effective_from)
+        end = pd.Timestamp(versions[v + 1].effective_from) if v + 1 < len(versions) else pd.Timestamp.max
+        coverage = _coverage([version])
+        territory = _monthly_territory_quotas(version.quotas)
+        territory = territory.loc[territory["month"].isin(months)]
+        rows = territory.merge(coverage, on="territory_id")
+        if rows.empty:
+            continue
+        month_start = pd.to_datetime(rows["month"] + "-01")
+        days_in = month_start.dt.days_in_month.to_numpy(np.int64)
+        month_end = month_start + pd.to_timedelta(days_in, unit="D")
+        overlap_start = month_start.where(month_start > start, start)
+        overlap_end = month_end.where(month_end < end, end)
+        days = np.clip((overlap_end - overlap_start).dt.days.to_numpy(np.int64), 0, None)
+        share = _even_split(
+            rows["quota_cents"].to_numpy(np.int64),
+            rows["n_reps"].to_numpy(np.int64),
+            rows["rank"].to_numpy(np.int64),
+        )
+        rows["quota_cents"] = (2 * share * days + days_in) // (2 * days_in)
+        frames.append(rows.loc[days > 0, ["rep_id", "month", "quota_cents"]])
+    if not frames:
+        return pd.DataFrame({"rep_id": [], "month": [], "quota_cents": np.array([], dtype=np.int64)})
+    quotas = (
+        pd.concat(frames, ignore_index=True).groupby(["rep_id", "month"], as_index=False)["quota_cents"].sum()
+    )
+    if reps is not None:
+        chains = manager_chains(reps)
+        pairs = pd.DataFrame(
+            [(rep, manager) for rep, chain in chains.items() for manager in chain],
+            columns=["rep_id", "manager_id"],
+        )
+        team = (
+            quotas.merge(pairs, on="rep_id")
+            .groupby(["manager_id", "month"], as_index=False)["quota_cents"]
+            .sum()
+        )
+        quotas = pd.concat([quotas, team.rename(columns={"manager_id": "rep_id"})], ignore_index=True)
+        quotas = quotas.groupby(["rep_id", "month"], as_index=False)["quota_cents"].sum()
+    quotas["quota_cents"] = quotas["quota_cents"].astype("int64")
+    return quotas.sort_values(["rep_id", "month"]).reset_index(drop=True)

@@ -1,0 +1,62 @@
+"""One call from inputs to statements: check deals, credit them, pro-rate quotas, calculate."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import pandas as pd
+
+from planner.approved import ApprovedPlan
+from planner.comp.calculate import CompResult, Progress, calculate
+from planner.comp.crediting import credit_deals, rep_quotas
+from planner.comp.plan_file import CompPlan
+
+
+def quota_months(months: Sequence[str]) -> list[str]:
+    """Every month of the calendar years touched by ``months`` (windows need whole-year quotas)."""
+    years = sorted({m[:4] for m in months})
+    return [f"{y}-{m:02d}" for y in years for m in range(1, 13)]
+
+
+def run_comp(
+    deals: pd.DataFrame,
+    account_units: pd.Series,
+    approved: Sequence[ApprovedPlan],
+    reps: pd.DataFrame,
+    plans: Sequence[CompPlan],
+    months: Sequence[str],
+    *,
+    splits: pd.DataFrame | None = None,
+    progress: Progress | None = None,
+) -> CompResult:
+    """Credit ``deals`` under the ``approved`` plan history and calculate every rep's pay.
+
+    Parameters
+    ----------
+    deals : pandas.DataFrame
+        Checked deals (:func:`planner.comp.deals.check_deals`).
+    account_units : pandas.Series
+        ``unit_id`` indexed by ``account_id``.
+    approved : sequence of ApprovedPlan
+        Effective-dated plan history.
+    reps : pandas.DataFrame
+        Reps indexed by ``rep_id`` with ``role`` and ``manager_id``.
+    plans : sequence of CompPlan
+        Comp plans by role.
+    months : sequence of str
+        Months to calculate, 'YYYY-MM'.
+    splits : pandas.DataFrame, optional
+        Checked split rows.
+    progress : callable, optional
+        Called with (fraction done, message).
+
+    Returns
+    -------
+    CompResult
+        With ``uncredited`` set.
+    """
+    credits, uncredited = credit_deals(deals, account_units, approved, splits=splits, reps=reps)
+    quotas = rep_quotas(approved, quota_months(months), reps=reps)
+    result = calculate(credits, quotas, deals, plans, reps, months, progress=progress)
+    return dataclasses.replace(result, uncredited=uncredited)
