@@ -102,6 +102,8 @@ class CompResult:
         Reps whose role no plan lists (not paid here).
     uncredited : pandas.DataFrame or None
         Deals nobody was credited for, with a reason (set by :func:`planner.comp.run.run_comp`).
+    credits, quotas, deals : pandas.DataFrame or None
+        The inputs of the calculation (kept for the what-if estimator).
     """
 
     summary: pd.DataFrame
@@ -111,6 +113,9 @@ class CompResult:
     months: tuple[str, ...]
     unplanned_reps: tuple[str, ...] = field(default=())
     uncredited: pd.DataFrame | None = None
+    credits: pd.DataFrame | None = None
+    quotas: pd.DataFrame | None = None
+    deals: pd.DataFrame | None = None
 
     def payouts(self) -> pd.Series:
         """Payout in cents indexed by (rep_id, month)."""
@@ -446,7 +451,17 @@ def calculate(
     summary = _summarise(lines, base, quota_table, plan_of, months)
     summary = _settle(summary, plan_by_name)
     report(1.0, "done")
-    return CompResult(summary.loc[:, list(SUMMARY_COLUMNS)], lines, plan_by_name, plan_of, months, unplanned)
+    return CompResult(
+        summary.loc[:, list(SUMMARY_COLUMNS)],
+        lines,
+        plan_by_name,
+        plan_of,
+        months,
+        unplanned,
+        credits=credits,
+        quotas=quotas,
+        deals=deals,
+    )
 
 
 def _summarise(

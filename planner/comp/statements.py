@@ -1,0 +1,295 @@
+"""Statements: a rep's ledger with every figure traced to its deal, tier and rate; CSV and HTML.
+
+A ledger lists, month by month, the deal lines of each component (credited amount,
+window-to-date total before and after, the tier and rate, the cents earned and a
+sentence explaining the sum), true-ups, SPIFFs and clawbacks, then the month's
+earnings, draw top-up, recovery, balance owed and payout. The lines of a month add up
+to its earnings, and earnings + draw - recovery = payout, so a rep can check every
+number by hand. Money is shown in dollars with two decimals, computed from integer cents.
+
+For all reps at once, :func:`write_statement_lines` writes one CSV of every line with
+cents and rates (no sentences), fast enough for a million deals (pyarrow's CSV writer).
+"""
+
+from __future__ import annotations
+
+import html
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+from planner.comp.calculate import CompResult
+from planner.comp.plan_file import Component, CompPlan
+from planner.comp.rates import RateTable
+
+LEDGER_COLUMNS = (
+    "month",
+    "item",
+    "component",
+    "deal_id",
+    "close_date",
+    "credit_usd",
+    "window",
+    "cum_before_usd",
+    "cum_after_usd",
+    "rate_pct",
+    "amount_usd",
+    "explanation",
+)
+
+
+def usd(cents: int) -> str:
+    """Integer cents as dollars text, e.g. ``-123456`` -> ``-1234.56`` (exact)."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(int(cents)), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
+def _money(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(int(cents)), 100)
+    return f"{sign}${whole:,}.{part:02d}"
+
+
+def _pct(value: Decimal) -> str:
+    return f"{value.normalize():f}%"
+
+
+def _component(plan: CompPlan, component_id: str) -> Component | None:
+    return next((c for c in plan.components if c.id == component_id), None)
+
+
+def _pieces(component: Component, before: int, after: int, quota: int) -> tuple[str, str]:
+    """Rate text and explanation of a marginal or single deal line."""
+    table = RateTable.from_component(component)
+    bounds, gate = table.bounds_cents(np.array([quota], dtype=np.int64))
+    bounds, gate = bounds[0].tolist(), int(gate[0])
+    rates = component.rates_pct()
+    if component.kind == "marginal":
+        parts = []
+        for i, rate in enumerate(rates):
+            upper = bounds[i + 1] if i + 1 < len(bounds) else None
+            top = after if upper is None else min(after, upper)
+            piece = max(0, top - max(before, bounds[i]))
+            if piece > 0:
+                parts.append(f"{_money(piece)} at {_pct(rate)}")
+        reached = int((np.array(bounds) <= after).sum()) - 1
+        return _pct(rates[max(reached, 0)]), " + ".join(parts) or "no amount in a paid tier"
+    return "", ""
+
+
+def _explain(row: pd.Series, plan: CompPlan) -> tuple[str, str]:
+    """(rate text, sentence) for one ledger line."""
+    kind = row["line"]
+    if kind == "spiff":
+        spiff = next(s for s in plan.spiffs if s.id == row["component"])
+        return "", (
+            f"SPIFF '{spiff.id}': ${spiff.bonus_usd:,} bonus on a deal of at least "
+            f"${spiff.min_amount_usd:,}, shared by credit (yours {_money(row['credit_cents'])})"
+        )
+    if kind == "clawback":
+        days = plan.clawback.window_days if plan.clawback else 0
+        return "", f"deal cancelled within {days} days of closing: its earnings are returned"
+    component = _component(plan, row["component"])
+    if component is None:
+        return "", ""
+    window = f"window {row['window']}"
+    if component.basis == "attainment" and component.window != "deal":
+        window += f" (quota {_money(row['window_quota_cents'])})"
+    if kind == "true-up":
+        rate = _pct(component.rates_pct()[max(int(row["tier"]), 0)])
+        return rate, (
+            f"the {_money(row['cum_before_cents'])} credited earlier in the {window} repriced at {rate}, "
+            "the rate at this month's end (a higher tier or the gate was reached)"
+        )
+    before, after = int(row["cum_before_cents"]), int(row["cum_after_cents"])
+    quota = int(row["window_quota_cents"])
+    notes = []
+    if component.basis == "attainment" and component.window != "deal" and quota == 0:
+        return "", f"{window}: no quota, so this attainment-based component earns nothing"
+    table = RateTable.from_component(component)
+    _, gate = table.bounds_cents(np.array([quota], dtype=np.int64))
+    if int(gate[0]) > 0:
+        notes.append(f"gate {_money(int(gate[0]))}")
+    if component.cap_usd is not None:
+        notes.append(f"cap ${component.cap_usd:,}")
+    suffix = f" ({', '.join(notes)})" if notes else ""
+    if component.kind == "marginal":
+        rate, text = _pieces(component, before, after, quota)
+        return rate, f"{window} total {_money(before)} -> {_money(after)}: {text}{suffix}"
+    if component.kind == "single":
+        rate = _pct(component.rates_pct()[max(int(row["tier"]), 0)])
+        return (
+            rate,
+            f"{_money(row['credit_cents'])} at {rate}, the rate of the tier reached at this month's end "
+            f"in the {window}{suffix}",
+        )
+    return "", f"payout curve of the {window} from {_money(before)} to {_money(after)} credited{suffix}"
+
+
+def rep_ledger(result: CompResult, rep_id: str) -> pd.DataFrame:
+    """The rep's statement as a table (columns :data:`LEDGER_COLUMNS`), month by month."""
+    if rep_id not in result.plan_of:
+        raise KeyError(f"rep '{rep_id}' has no comp plan in this result")
+    plan = result.plans[result.plan_of[rep_id]]
+    lines = result.lines.loc[result.lines["rep_id"] == rep_id]
+    order = {"deal": 0, "true-up": 1, "spiff": 2, "clawback": 3}
+    lines = lines.assign(_order=lines["line"].map(order)).sort_values(
+        ["month", "_order", "component", "close_date", "deal_id"], kind="stable"
+    )
+    summary = result.summary.loc[result.summary["rep_id"] == rep_id].set_index("month")
+    records = []
+    for month in result.months:
+        for _, row in lines.loc[lines["month"] == month].iterrows():
+            rate, text = _explain(row, plan)
+            records.append(
+                {
+                    "month": month,
+                    "item": row["line"],
+                    "component": row["component"],
+                    "deal_id": row["deal_id"],
+                    "close_date": "" if pd.isna(row["close_date"]) else f"{row['close_date']:%Y-%m-%d}",
+                    "credit_usd": usd(row["credit_cents"]) if row["line"] != "true-up" else "",
+                    "window": row["window"],
+                    "cum_before_usd": usd(row["cum_before_cents"])
+                    if row["line"] in ("deal", "true-up")
+                    else "",
+                    "cum_after_usd": usd(row["cum_after_cents"]) if row["line"] == "deal" else "",
+                    "rate_pct": rate,
+                    "amount_usd": usd(row["earned_cents"]),
+                    "explanation": text,
+                }
+            )
+        s = summary.loc[month]
+        attainment = "no quota" if pd.isna(s["attainment_pct"]) else f"{s['attainment_pct']:.2f}% of quota"
+        totals = [
+            ("earnings", s["earnings_cents"], f"credited {_money(s['credited_cents'])}, {attainment}"),
+            ("draw", s["draw_cents"], "draw paid on top of earnings"),
+            ("recovery", -s["recovery_cents"], "withheld to repay the draw balance"),
+            (
+                "payout",
+                s["payout_cents"],
+                f"balance still owed after this month {_money(s['balance_cents'])}",
+            ),
+        ]
+        for item, cents, text in totals:
+            blank = dict.fromkeys(LEDGER_COLUMNS, "")
+            records.append(
+                {**blank, "month": month, "item": item, "amount_usd": usd(cents), "explanation": text}
+            )
+    return pd.DataFrame(records, columns=list(LEDGER_COLUMNS))
+
+
+def statement_csv(result: CompResult, rep_id: str) -> str:
+    """The rep's statement as CSV text (the ledger)."""
+    return rep_ledger(result, rep_id).to_csv(index=False)
+
+
+def statement_html(result: CompResult, rep_id: str, *, rep_name: str = "") -> str:
+    """A self-contained HTML statement (no external assets) for one rep."""
+    ledger = rep_ledger(result, rep_id)
+    summary = result.summary.loc[result.summary["rep_id"] == rep_id]
+    esc = html.escape
+    title = f"Comp statement: {esc(rep_name or rep_id)} ({esc(rep_id)}), {esc(result.plan_of[rep_id])}"
+    head = ["month", "credited", "quota", "attainment", "earnings", "draw", "recovery", "balance", "payout"]
+    rows = []
+    for s in summary.itertuples(index=False):
+        attainment = "" if pd.isna(s.attainment_pct) else f"{s.attainment_pct:.2f}%"
+        cells = [
+            s.month,
+            _money(s.credited_cents),
+            _money(s.quota_cents),
+            attainment,
+            _money(s.earnings_cents),
+        ]
+        cells += [
+            _money(s.draw_cents),
+            _money(s.recovery_cents),
+            _money(s.balance_cents),
+            _money(s.payout_cents),
+        ]
+        rows.append("<tr>" + "".join(f"<td>{esc(str(c))}</td>" for c in cells) + "</tr>")
+    detail = []
+    for month, part in ledger.groupby("month", sort=True):
+        body = "".join(
+            "<tr>" + "".join(f"<td>{esc(str(v))}</td>" for v in r) + "</tr>"
+            for r in part.drop(columns="month").to_numpy()
+        )
+        columns = "".join(f"<th>{esc(c)}</th>" for c in LEDGER_COLUMNS if c != "month")
+        detail.append(f"<h2>{esc(month)}</h2><table><tr>{columns}</tr>{body}</table>")
+    style = (
+        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1em}"
+        "td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px;text-align:left}"
+    )
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{title}</title><style>{style}</style></head>"
+        f"<body><h1>{title}</h1><p>Money in US dollars, computed in whole cents; window-to-date earnings "
+        f"are rounded half up to the cent and each line is the difference of two such values.</p>"
+        f"<table><tr>{''.join(f'<th>{h}</th>' for h in head)}</tr>{''.join(rows)}</table>"
+        f"{''.join(detail)}</body></html>"
+    )
+
+
+def _dollars(cents: np.ndarray) -> pa.Array:
+    exact = pc.divide(pc.cast(pa.array(cents, pa.int64()), pa.decimal128(20, 0)), pa.scalar(Decimal(100)))
+    return pc.cast(exact, pa.decimal128(22, 2))
+
+
+def statement_lines_table(result: CompResult) -> pa.Table:
+    """Every line of every rep (cents as exact dollars, tier rates) as an Arrow table."""
+    lines = result.lines
+    rates = [
+        (plan.name, component.id, tier, f"{rate.normalize():f}")
+        for plan in result.plans.values()
+        for component in plan.components
+        if component.kind != "interpolated"
+        for tier, rate in enumerate(component.rates_pct())
+    ]
+    rate_table = pd.DataFrame(rates, columns=["plan", "component", "tier", "rate_pct"])
+    keyed = lines[["plan", "component", "tier"]].merge(
+        rate_table, how="left", on=["plan", "component", "tier"]
+    )
+    columns = {
+        "rep_id": pa.array(lines["rep_id"].astype(str).to_numpy()),
+        "month": pa.array(lines["month"].astype(str).to_numpy()),
+        "component": pa.array(lines["component"].astype(str).to_numpy()),
+        "item": pa.array(lines["line"].astype(str).to_numpy()),
+        "deal_id": pa.array(lines["deal_id"].astype(str).to_numpy()),
+        "close_date": pa.array(lines["close_date"].to_numpy(dtype="datetime64[ns]")).cast(pa.date32()),
+        "source": pa.array(lines["source"].astype(str).to_numpy()),
+        "via_rep_id": pa.array(lines["via_rep_id"].astype(str).to_numpy()),
+        "credit_usd": _dollars(lines["credit_cents"].to_numpy(np.int64)),
+        "window": pa.array(lines["window"].astype(str).to_numpy()),
+        "window_quota_usd": _dollars(lines["window_quota_cents"].to_numpy(np.int64)),
+        "cum_before_usd": _dollars(lines["cum_before_cents"].to_numpy(np.int64)),
+        "cum_after_usd": _dollars(lines["cum_after_cents"].to_numpy(np.int64)),
+        "tier": pa.array(lines["tier"].to_numpy(np.int64)),
+        "rate_pct": pa.array(keyed["rate_pct"].fillna("").astype(str).to_numpy()),
+        "amount_usd": _dollars(lines["earned_cents"].to_numpy(np.int64)),
+    }
+    return pa.table(columns)
+
+
+def write_statement_lines(result: CompResult, path: str | Path) -> Path:
+    """Write every rep's lines to one CSV (see :func:`statement_lines_table`); returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pa_csv.write_csv(statement_lines_table(result), path)
+    return path
+
+
+def write_summary(result: CompResult, path: str | Path) -> Path:
+    """Write the per rep and month summary (money in dollars) to CSV; returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    summary = result.summary.copy()
+    for column in [c for c in summary if c.endswith("_cents")]:
+        summary[column.removesuffix("_cents") + "_usd"] = summary.pop(column).map(usd)
+    summary.to_csv(path, index=False)
+    return path
