@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from planner.cli_export import export
+from planner.cli_quota import quota_app
 from planner.dataset import check_files, load_dataset
 from planner.demo import DEMO_DIR, write_demo_files
 from planner.errors import InputError, PlannerError
@@ -29,6 +30,7 @@ app = typer.Typer(
 )
 console = Console(highlight=False)
 app.command()(export)
+app.add_typer(quota_app, name="quota")
 
 
 @app.command()

@@ -21,6 +21,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+DEFAULT_DB_URL = "sqlite:///.terrain/terrain.db"  # relative to the working directory
 _ALEMBIC_LOCK = threading.Lock()  # Alembic loads env.py as a module: not thread-safe
 
 

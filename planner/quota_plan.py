@@ -1,0 +1,130 @@
+"""From a data set and a plan to a draft quota version, and a stored version's fairness.
+
+The steps, each in its own module: territory inputs (:mod:`planner.quota_inputs`),
+allocation with guardrails, ramp and relief (:mod:`planner.quota`), phasing from the
+seasonality of past bookings (:mod:`planner.phasing`), fairness (:mod:`planner.fairness`)
+and storage (:mod:`planner.store`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+import pandas as pd
+
+from planner.dataset import Dataset
+from planner.errors import PlannerError
+from planner.fairness import FairnessReport, fairness_report
+from planner.phasing import Frequency, phase_quotas, seasonality_from_history
+from planner.plan import Plan
+from planner.quota import QuotaAllocation, QuotaOptions, allocate_quotas
+from planner.quota_inputs import quota_territories
+from planner.store import PlanStore, PlanVersion, VersionInfo
+
+
+@dataclass(frozen=True)
+class QuotaRequest:
+    """What to allocate: the company target and how to split and phase it.
+
+    Parameters
+    ----------
+    target_cents : int
+        Company target for the fiscal year, whole cents.
+    fiscal_year_start : str
+        First month of the fiscal year, ``'YYYY-MM'``.
+    options : QuotaOptions
+        Blend weights, over-assignment, guardrail, relief policy.
+    frequency : {"month", "quarter"}
+        Phasing of the annual quotas.
+    growth_frac : float
+        Growth on trailing bookings used as the forecast when no forecast is given.
+    forecast_usd : pandas.Series, optional
+        Forecast bookings per territory for the fiscal year (e.g. from
+        :mod:`planner.forecast`); default trailing 12 months x (1 + growth_frac).
+    last_quota_cents : pandas.Series, optional
+        Last year's quota per territory (for guardrails).
+    """
+
+    target_cents: int
+    fiscal_year_start: str
+    options: QuotaOptions = field(default_factory=QuotaOptions)
+    frequency: Frequency = "month"
+    growth_frac: float = 0.10
+    forecast_usd: pd.Series | None = None
+    last_quota_cents: pd.Series | None = None
+
+    def __post_init__(self) -> None:
+        if int(self.target_cents) <= 0:
+            raise PlannerError(f"target is {self.target_cents} cents; give a positive company target")
+
+    @property
+    def effective_from(self) -> date:
+        """First day of the fiscal year."""
+        return pd.Period(self.fiscal_year_start, freq="M").start_time.date()
+
+
+@dataclass(frozen=True)
+class DraftQuotas:
+    """Allocated and phased quotas before saving: the inputs, the allocation and the period table."""
+
+    territories: pd.DataFrame
+    allocation: QuotaAllocation
+    quotas: pd.DataFrame
+
+
+def history_before(dataset: Dataset, fiscal_year_start: str) -> Dataset:
+    """The data set with bookings before the fiscal year only (what a planner knew then)."""
+    start = pd.Period(fiscal_year_start, freq="M").start_time
+    bookings = dataset.bookings[pd.to_datetime(dataset.bookings["date"]) < start]
+    if bookings.empty:
+        raise PlannerError(f"no bookings before {fiscal_year_start}: quotas need at least some history")
+    return replace(dataset, bookings=bookings)
+
+
+def draft_quotas(dataset: Dataset, plan: Plan, request: QuotaRequest) -> DraftQuotas:
+    """Allocate ``request.target_cents`` to the plan's territories and phase it by seasonality."""
+    known = history_before(dataset, request.fiscal_year_start)
+    territories = quota_territories(
+        known,
+        plan,
+        fiscal_year_start=request.fiscal_year_start,
+        forecast_usd=request.forecast_usd,
+        growth_frac=request.growth_frac,
+        last_quota_cents=request.last_quota_cents,
+    )
+    allocation = allocate_quotas(int(request.target_cents), territories, request.options)
+    bookings = known.bookings.assign(date=pd.to_datetime(known.bookings["date"]))
+    seasonality = seasonality_from_history(bookings)
+    quotas = phase_quotas(allocation.quotas_cents, seasonality, request.frequency, request.fiscal_year_start)
+    return DraftQuotas(territories, allocation, quotas)
+
+
+def save_draft(
+    store: PlanStore, actor: str, dataset: Dataset, plan: Plan, request: QuotaRequest, *, name: str
+) -> tuple[VersionInfo, DraftQuotas]:
+    """Allocate and phase quotas, then save them with the plan as a new draft version."""
+    draft = draft_quotas(dataset, plan, request)
+    reps = dataset.reps.reindex(plan.territory_reps.index)[["name", "manager_id"]]
+    info = store.create_version(
+        actor,
+        name=name,
+        plan=plan,
+        reps=reps,
+        territories=draft.territories,
+        quotas=draft.quotas,
+        target_cents=int(request.target_cents),
+        effective_from=request.effective_from,
+    )
+    return info, draft
+
+
+def version_fairness(version: PlanVersion, *, threshold_frac: float = 0.5) -> FairnessReport:
+    """Fairness of a stored version's current quotas against its potential and forecast."""
+    territories = version.territories
+    return fairness_report(
+        territories["annual_quota_cents"],
+        territories["potential_cents"] / 100.0,
+        territories["forecast_cents"] / 100.0,
+        threshold_frac=threshold_frac,
+    )

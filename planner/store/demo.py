@@ -1,0 +1,68 @@
+"""Fill an empty store with the demo's people and plan versions, so the app has something to show.
+
+- Users: ``ops`` (admin, sales operations), ``finance`` (approver), one manager user per
+  demo manager (``m01`` ... with the manager's rep id, so they see their team), ``viewer``.
+- ``FY2026 plan`` (January to December 2026): quotas allocated from bookings before 2026
+  (+10% on the trailing year), approved by finance and published: the comp calculator
+  credits 2026 bookings against it.
+- ``FY2027 plan``: allocated from all history (+12%), with FY2026 quotas as last year's
+  (so the +/-25% guardrail applies), submitted for review, with one pending proposal from
+  manager m01 so the approvals queue is not empty.
+"""
+
+from __future__ import annotations
+
+from planner.dataset import Dataset
+from planner.quota_inputs import territory_bookings_usd
+from planner.quota_plan import QuotaRequest, history_before, save_draft
+from planner.store.roles import Role
+from planner.store.store import PlanStore
+
+ADMIN = "ops"
+APPROVER = "finance"
+
+
+def demo_target_cents(dataset: Dataset, fiscal_year_start: str, growth_frac: float) -> int:
+    """Trailing 12-month bookings before the fiscal year, grown by ``growth_frac``, in whole dollars."""
+    history = territory_bookings_usd(history_before(dataset, fiscal_year_start), dataset.plan)
+    return round(float(history.sum()) * (1 + growth_frac)) * 100
+
+
+def seed_demo_store(store: PlanStore, dataset: Dataset) -> None:
+    """Add the demo users and versions (see module doc) to an empty store; no-op when it has users."""
+    if store.users():
+        return
+    store.add_user(None, ADMIN, "Sales Operations", Role.ADMIN)
+    store.add_user(ADMIN, APPROVER, "Finance", Role.APPROVER)
+    managers = dataset.reps[dataset.reps["role"] == "manager"]
+    for rep_id, row in managers.iterrows():
+        store.add_user(ADMIN, rep_id.lower(), str(row["name"]), Role.MANAGER, rep_id=rep_id)
+    store.add_user(ADMIN, "viewer", "Read-only viewer", Role.VIEWER)
+
+    fy2026 = QuotaRequest(
+        target_cents=demo_target_cents(dataset, "2026-01", 0.10), fiscal_year_start="2026-01"
+    )
+    first, _ = save_draft(store, ADMIN, dataset, dataset.plan, fy2026, name="FY2026 plan")
+    store.transition(ADMIN, first.version_id, "submit")
+    store.transition(APPROVER, first.version_id, "approve", comment="matches the board target")
+    store.transition(ADMIN, first.version_id, "publish")
+
+    last_quota = store.version(first.version_id).territories["annual_quota_cents"]
+    fy2027 = QuotaRequest(
+        target_cents=demo_target_cents(dataset, "2027-01", 0.12),
+        fiscal_year_start="2027-01",
+        last_quota_cents=last_quota,
+    )
+    second, _ = save_draft(store, ADMIN, dataset, dataset.plan, fy2027, name="FY2027 plan")
+    store.transition(ADMIN, second.version_id, "submit", comment="open for manager review")
+    version = store.version(second.version_id)
+    manager = managers.index[0]
+    territory = sorted(version.team_of(manager))[0]
+    current = int(version.territories.loc[territory, "annual_quota_cents"])
+    store.propose(
+        manager.lower(),
+        second.version_id,
+        territory,
+        current * 95 // 100,
+        reason="Largest account is consolidating vendors in Q1; expect 5% less",
+    )
