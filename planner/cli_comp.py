@@ -1,0 +1,168 @@
+"""``planner comp``: calculate incentive comp from deals, approved plans and comp plan files.
+
+Writes ``summary.csv`` (per rep and month), ``lines.csv`` (every line of every rep, with
+tier and rate) and, per rep asked for with ``--rep`` (default: every rep when there are
+at most 100), ``statements/<rep>.csv`` and ``statements/<rep>.html``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from planner.approved import ApprovedPlan
+from planner.comp.calculate import month_range
+from planner.comp.deals import check_deals, check_splits, read_table
+from planner.comp.demo import DEMO_MONTHS, demo_approved_plans, demo_comp_plans, demo_deals
+from planner.comp.plan_file import load_comp_plan
+from planner.comp.run import run_comp
+from planner.comp.statements import statement_csv, statement_html, usd, write_statement_lines, write_summary
+from planner.dataset import load_dataset
+from planner.demo import load_demo
+from planner.errors import InputError, PlannerError
+
+console = Console(highlight=False)
+MAX_DEFAULT_STATEMENTS = 100
+
+
+def _inputs(data, demo, plan, deals, splits, quotas, effective_from, months_from, months_to):
+    if demo:
+        dataset = load_demo()
+        return (
+            dataset,
+            check_deals(demo_deals(dataset), known_accounts=dataset.accounts.index),
+            None,
+            demo_approved_plans(dataset),
+            [load_comp_plan(p) for p in plan] if plan else demo_comp_plans(),
+            list(DEMO_MONTHS) if not (months_from and months_to) else month_range(months_from, months_to),
+        )
+    missing = [name for name, value in (("DATA", data), ("--plan", plan), ("--deals", deals)) if not value]
+    missing += ["--quotas"] if quotas is None else []
+    if missing:
+        raise typer.BadParameter(f"give {', '.join(missing)} (or --demo for the demo inputs)")
+    dataset = load_dataset(*data)
+    checked = check_deals(read_table(deals), known_accounts=dataset.accounts.index, file=deals.name)
+    split_rows = None
+    if splits is not None:
+        split_rows = check_splits(
+            read_table(splits), checked, known_reps=dataset.reps.index, file=splits.name
+        )
+    approved = [
+        ApprovedPlan(
+            0,
+            dataset.plan.name,
+            effective_from or checked["close_date"].min().date(),
+            dataset.plan,
+            read_table(quotas),
+        )
+    ]
+    first = months_from or f"{checked['close_date'].min():%Y-%m}"
+    last = months_to or f"{checked['close_date'].max():%Y-%m}"
+    return dataset, checked, split_rows, approved, [load_comp_plan(p) for p in plan], month_range(first, last)
+
+
+def comp(
+    data: Annotated[
+        list[Path] | None, typer.Argument(help="Data set files and/or directories (as for validate).")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Directory for summary, lines and statements.")] = Path(
+        "comp-out"
+    ),
+    plan: Annotated[
+        list[Path] | None,
+        typer.Option("--plan", help="Comp plan file (.yaml/.toml); repeatable, one per role."),
+    ] = None,
+    deals: Annotated[Path | None, typer.Option(help="Deals CSV/Parquet (see docs/comp.md).")] = None,
+    splits: Annotated[
+        Path | None, typer.Option(help="Optional split-credit rows (deal_id, rep_id, share).")
+    ] = None,
+    quotas: Annotated[
+        Path | None,
+        typer.Option(help="Quota table of the approved plan (territory_id, period, quota_cents)."),
+    ] = None,
+    effective_from: Annotated[
+        str | None, typer.Option(help="Date the data set's plan took effect, YYYY-MM-DD.")
+    ] = None,
+    months_from: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM.")] = None,
+    months_to: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
+    rep: Annotated[list[str] | None, typer.Option(help="Write statements for this rep; repeatable.")] = None,
+    demo: Annotated[
+        bool, typer.Option(help="Use the demo: deals from bookings, two approved plans.")
+    ] = False,
+) -> None:
+    """Calculate comp: credit deals, apply the comp plans, write statements per rep.
+
+    Exit code 0 on success, 1 for invalid inputs (every problem is listed).
+    """
+    try:
+        start = date.fromisoformat(effective_from) if effective_from else None
+        dataset, checked, split_rows, approved, plans, months = _inputs(
+            data, demo, plan, deals, splits, quotas, start, months_from, months_to
+        )
+    except (InputError, PlannerError, ValueError) as exc:
+        console.print(f"[red]{exc}[/]", soft_wrap=True)
+        raise typer.Exit(code=1) from exc
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("calculating", total=1.0)
+        try:
+            result = run_comp(
+                checked,
+                dataset.accounts["unit_id"],
+                approved,
+                dataset.reps,
+                plans,
+                months,
+                splits=split_rows,
+                progress=lambda fraction, message: bar.update(
+                    task, completed=fraction, description=message[:50]
+                ),
+            )
+        except PlannerError as exc:
+            console.print(f"[red]{exc}[/]", soft_wrap=True)
+            raise typer.Exit(code=1) from exc
+    written = [write_summary(result, out / "summary.csv"), write_statement_lines(result, out / "lines.csv")]
+    chosen = rep or (sorted(result.plan_of) if len(result.plan_of) <= MAX_DEFAULT_STATEMENTS else [])
+    unknown = [r for r in chosen if r not in result.plan_of]
+    if unknown:
+        console.print(f"[red]no comp plan for rep(s) {unknown}[/]; reps with a plan: {len(result.plan_of)}")
+        raise typer.Exit(code=1)
+    names = dataset.reps["name"].astype(str).to_dict() if "name" in dataset.reps else {}
+    for rep_id in chosen:
+        folder = out / "statements"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{rep_id}.csv").write_text(statement_csv(result, rep_id), encoding="utf-8")
+        (folder / f"{rep_id}.html").write_text(
+            statement_html(result, rep_id, rep_name=names.get(rep_id, "")), encoding="utf-8"
+        )
+        written += [folder / f"{rep_id}.csv", folder / f"{rep_id}.html"]
+    totals = result.summary.groupby("plan")[["credited_cents", "earnings_cents", "payout_cents"]].sum()
+    table = Table("plan", "reps", "credited", "earnings", "payout", title=f"Comp {months[0]}..{months[-1]}")
+    for plan_name, row in totals.iterrows():
+        reps_on_plan = sum(1 for p in result.plan_of.values() if p == plan_name)
+        table.add_row(
+            str(plan_name),
+            str(reps_on_plan),
+            usd(row["credited_cents"]),
+            usd(row["earnings_cents"]),
+            usd(row["payout_cents"]),
+        )
+    console.print(table)
+    if result.uncredited is not None and len(result.uncredited):
+        reasons = result.uncredited["reason"].value_counts()
+        for reason, count in reasons.items():
+            console.print(f"[yellow]{count:,} deal(s) not credited: {reason}[/]")
+    if result.unplanned_reps:
+        console.print(f"[yellow]no comp plan for role of: {', '.join(result.unplanned_reps[:10])}[/]")
+    console.print(f"wrote {len(written)} files to {out}")
