@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from planner.cli_comp import comp
 from planner.cli_export import export
 from planner.cli_quota import quota_app
 from planner.dataset import check_files, load_dataset
@@ -31,6 +32,7 @@ app = typer.Typer(
 console = Console(highlight=False)
 app.command()(export)
 app.add_typer(quota_app, name="quota")
+app.command()(comp)
 
 
 @app.command()
