@@ -12,5 +12,6 @@ pages = [
     st.Page("app_pages/overview.py", title="Data overview", icon=":material/map:", default=True),
     st.Page("app_pages/workspace.py", title="Territory workspace", icon=":material/edit_location_alt:"),
     st.Page("app_pages/scenarios.py", title="Scenarios", icon=":material/compare:"),
+    st.Page("app_pages/exports.py", title="Exports", icon=":material/download:"),
 ]
 st.navigation(pages).run()

@@ -280,3 +280,19 @@ def approved_from_files(
         approved_by=approved_by,
         approved_at=datetime.now(UTC) if approved_by else None,
     )
+
+
+def demo_approved_plan(dataset: Dataset, plan: Plan, year: int, *, name: str | None = None) -> ApprovedPlan:
+    """``plan`` as an :class:`ApprovedPlan` with DEMO quotas (see :func:`demo_quotas`) for ``year``.
+
+    Effective from 1 January of ``year``, version 0, approver ``"demo"``: a stand-in until
+    approved plans come from the workflow store.
+    """
+    return ApprovedPlan(
+        version_id=0,
+        name=name or plan.name,
+        effective_from=date(year, 1, 1),
+        plan=plan,
+        quotas=demo_quotas(plan, dataset.units, year),
+        approved_by="demo",
+    )
