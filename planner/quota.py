@@ -30,8 +30,9 @@ year's quota ``L_i`` (optional), ramp ``r_i`` and relief ``v_i`` (both optional)
    says how much and the over-assignment that would cover it).
 6. **Rounding.** Largest remainder (Hamilton): floor every quota, then give the missing
    cents one each to the largest fractional parts (ties to the earlier territory), so the
-   quotas sum exactly to the total. Guardrail bounds are whole cents, so rounding never
-   crosses them.
+   quotas sum exactly to the total. Guardrail bounds are rounded inwards to whole cents,
+   so rounding never crosses them (when a range holds no whole cent, e.g. a quota of a
+   few cents, its lower bound is rounded down instead).
 
 Last year's quota should be the full-year quota before ramp and relief. Money is held
 in integer cents; floats appear only in the shares and the continuous solve before
@@ -61,6 +62,8 @@ RESULT_COLUMNS = (
     "reason",
 )
 RelievePolicy = Literal["redistribute", "absorb"]
+#: Shares below this fraction of the largest count as 0 (no territory carries 1e-12 of another's quota).
+SIGNIFICANT_FRAC = 1e-12
 
 
 @dataclass(frozen=True)
@@ -215,7 +218,8 @@ def water_fill(weights: np.ndarray, lower: np.ndarray, upper: np.ndarray, total:
     """
     active = weights > 0
     w = weights[active]
-    breaks = np.concatenate([[0.0], lower[active] / w, upper[active] / w])
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        breaks = np.concatenate([[0.0], lower[active] / w, upper[active] / w])
     breaks = np.unique(breaks[np.isfinite(breaks)])
 
     def total_at(lam: float) -> float:
@@ -232,7 +236,7 @@ def water_fill(weights: np.ndarray, lower: np.ndarray, upper: np.ndarray, total:
             high = middle
     start = breaks[low]
     end = breaks[low + 1] if low + 1 < len(breaks) else np.inf
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         lo_break = np.where(active, lower / weights, np.inf)
         hi_break = np.where(active, upper / weights, np.inf)
     free = active & (lo_break <= start) & (hi_break >= end)
@@ -298,14 +302,15 @@ def allocate_quotas(target_cents: int, territories: pd.DataFrame, options: Quota
     full_year = water_fill(share, lower, upper, float(total))
     after_ramp = capacity * full_year
     if options.relief_policy == "redistribute":
-        weights = capacity * share
+        weights = _significant(capacity * share)
         if total > 0 and weights.sum() == 0:
             raise InfeasibleError(
                 "every territory with a share has ramp_frac 0 or relief_frac 1: no one can carry the quota",
                 constraint="relief_policy",
                 suggestion="use relief_policy='absorb', or give a territory some capacity",
             )
-        low, high = np.ceil(capacity * lower), np.floor(capacity * upper)
+        high = np.floor(capacity * upper)
+        low = np.minimum(np.ceil(capacity * lower), high)
         _check_feasible(
             total, weights, low, high, capacity * last, options.guardrail_frac, stage="ramp-adjusted "
         )
@@ -368,7 +373,7 @@ def check_territories(territories: pd.DataFrame, options: QuotaOptions) -> pd.Da
         for position in np.flatnonzero(bad):
             span = "between 0 and 1" if column in limits else "a finite number >= 0"
             problem(
-                f"territory '{ids[position]}': {column} is {given.iloc[position]!r}",
+                f"territory '{ids[position]}': {column} is {given.iloc[position]}",
                 f"give {span}" + (" (leave empty when there is no last quota)" if allowed_missing else ""),
                 row=position + 1,
                 column=column,
@@ -389,6 +394,12 @@ def check_territories(territories: pd.DataFrame, options: QuotaOptions) -> pd.Da
     return frame
 
 
+def _significant(weights: np.ndarray) -> np.ndarray:
+    """Set weights below 1e-12 of the largest to 0 (moving them would need a level that overflows)."""
+    largest = weights.max(initial=0.0)
+    return np.where(weights >= SIGNIFICANT_FRAC * largest, weights, 0.0)
+
+
 def _blend_shares(frame: pd.DataFrame, options: QuotaOptions) -> np.ndarray:
     share = np.zeros(len(frame))
     for column, weight in (
@@ -398,7 +409,7 @@ def _blend_shares(frame: pd.DataFrame, options: QuotaOptions) -> np.ndarray:
         if weight > 0:
             values = frame[column].to_numpy()
             share += weight * values / values.sum()
-    return share
+    return _significant(share)
 
 
 def _guardrail_bounds(last: np.ndarray, guardrail_frac: float | None) -> tuple[np.ndarray, np.ndarray]:
@@ -407,9 +418,8 @@ def _guardrail_bounds(last: np.ndarray, guardrail_frac: float | None) -> tuple[n
         return np.zeros_like(last), np.full_like(last, np.inf)
     has_last = ~np.isnan(last)
     lower = np.where(has_last, np.ceil(np.nan_to_num(last) * (1 - guardrail_frac) - 1e-9), 0.0)
-    lower = np.maximum(lower, 0.0)
     upper = np.where(has_last, np.floor(np.nan_to_num(last) * (1 + guardrail_frac) + 1e-9), np.inf)
-    return lower, upper
+    return np.clip(lower, 0.0, upper), upper
 
 
 def _check_feasible(
@@ -437,10 +447,11 @@ def _check_feasible(
     if total > reachable_high:
         side, limit, verb = "above", int(np.floor(reachable_high)), "at most"
         base = float(reference[bounded & movable].sum())
-        needed = (total - float(lower[~movable].sum())) / base - 1 if base > 0 else np.inf
+        slack = 2 * int((bounded & movable).sum())  # whole-cent bounds lose < 2 cents each
+        needed = (total + slack - float(lower[~movable].sum())) / base - 1 if base > 0 else np.inf
     else:
         side, limit, verb = "below", int(np.ceil(reachable_low)), "at least"
-        needed = 1 - total / float(reference[bounded].sum())
+        needed = 1 - (total - 2 * int(bounded.sum())) / float(reference[bounded].sum())
     suggestion = f"set the target so quotas total {verb} {format_usd(limit)}"
     if np.isfinite(needed):
         suggestion = f"raise guardrail_frac to at least {np.ceil(needed * 1e4) / 1e4:g}, or {suggestion}"
@@ -448,7 +459,7 @@ def _check_feasible(
         suggestion += ", or use relief_policy='absorb'"
     raise InfeasibleError(
         f"the {stage}quota total {format_usd(total)} is {format_usd(abs(total - limit))} {side} what "
-        f"guardrails of +/-{guardrail_frac:.0%} around last year's quotas allow "
+        f"guardrails of +/-{guardrail_frac * 100:g}% around last year's quotas allow "
         f"({format_usd(int(np.ceil(reachable_low)))} to {format_usd(int(np.floor(reachable_high)))})",
         constraint="guardrail_frac",
         suggestion=suggestion,
@@ -471,7 +482,7 @@ def _notes(
     notes = []
     if capped or floored:
         notes.append(
-            f"guardrails (+/-{options.guardrail_frac:.0%} of last year's quota) capped {capped} and "
+            f"guardrails (+/-{options.guardrail_frac * 100:g}% of last year's quota) capped {capped} and "
             f"floored {floored} territories; the others carry the difference in proportion to their share"
         )
     if relieved > 0 and options.relief_policy == "redistribute":
@@ -509,9 +520,9 @@ def _reasons(
         parts = []
         last = row.last_quota_cents
         if capped[k]:
-            parts.append(f"guardrail: capped at +{guard:.0%} of last year's {format_usd(int(last))}")
+            parts.append(f"guardrail: capped at +{guard * 100:g}% of last year's {format_usd(int(last))}")
         elif floored[k]:
-            parts.append(f"guardrail: floored at -{guard:.0%} of last year's {format_usd(int(last))}")
+            parts.append(f"guardrail: floored at -{guard * 100:g}% of last year's {format_usd(int(last))}")
         elif share[k] == 0:
             parts.append("no potential and no forecast")
         else:
