@@ -64,26 +64,29 @@ def _component(plan: CompPlan, component_id: str) -> Component | None:
     return next((c for c in plan.components if c.id == component_id), None)
 
 
-def _pieces(component: Component, before: int, after: int, quota: int) -> tuple[str, str]:
-    """Rate text and explanation of a marginal or single deal line."""
-    table = RateTable.from_component(component)
-    bounds, gate = table.bounds_cents(np.array([quota], dtype=np.int64))
-    bounds, gate = bounds[0].tolist(), int(gate[0])
+def _marginal_pieces(component: Component, bounds: list[int], before: int, after: int) -> tuple[str, str]:
+    """Rate text and the tier-by-tier sum of a marginal deal line."""
     rates = component.rates_pct()
-    if component.kind == "marginal":
-        parts = []
-        for i, rate in enumerate(rates):
-            upper = bounds[i + 1] if i + 1 < len(bounds) else None
-            top = after if upper is None else min(after, upper)
-            piece = max(0, top - max(before, bounds[i]))
-            if piece > 0:
-                parts.append(f"{_money(piece)} at {_pct(rate)}")
-        reached = int((np.array(bounds) <= after).sum()) - 1
-        return _pct(rates[max(reached, 0)]), " + ".join(parts) or "no amount in a paid tier"
-    return "", ""
+    parts = []
+    for i, rate in enumerate(rates):
+        upper = bounds[i + 1] if i + 1 < len(bounds) else None
+        top = after if upper is None else min(after, upper)
+        piece = max(0, top - max(before, bounds[i]))
+        if piece > 0:
+            parts.append(f"{_money(piece)} at {_pct(rate)}")
+    reached = sum(1 for b in bounds if b <= after) - 1
+    return _pct(rates[max(reached, 0)]), " + ".join(parts) or "no amount in a paid tier"
 
 
-def _explain(row: pd.Series, plan: CompPlan) -> tuple[str, str]:
+def _bounds(component: Component, quota: int, cache: dict) -> tuple[list[int], int]:
+    key = (id(component), quota)
+    if key not in cache:
+        bounds, gate = RateTable.from_component(component).bounds_cents(np.array([quota], dtype=np.int64))
+        cache[key] = (bounds[0].tolist(), int(gate[0]))
+    return cache[key]
+
+
+def _explain(row: dict, plan: CompPlan, cache: dict) -> tuple[str, str]:
     """(rate text, sentence) for one ledger line."""
     kind = row["line"]
     if kind == "spiff":
@@ -112,15 +115,14 @@ def _explain(row: pd.Series, plan: CompPlan) -> tuple[str, str]:
     notes = []
     if component.basis == "attainment" and component.window != "deal" and quota == 0:
         return "", f"{window}: no quota, so this attainment-based component earns nothing"
-    table = RateTable.from_component(component)
-    _, gate = table.bounds_cents(np.array([quota], dtype=np.int64))
-    if int(gate[0]) > 0:
-        notes.append(f"gate {_money(int(gate[0]))}")
+    bounds, gate = _bounds(component, quota, cache)
+    if gate > 0:
+        notes.append(f"gate {_money(gate)}")
     if component.cap_usd is not None:
         notes.append(f"cap ${component.cap_usd:,}")
     suffix = f" ({', '.join(notes)})" if notes else ""
     if component.kind == "marginal":
-        rate, text = _pieces(component, before, after, quota)
+        rate, text = _marginal_pieces(component, bounds, before, after)
         return rate, f"{window} total {_money(before)} -> {_money(after)}: {text}{suffix}"
     if component.kind == "single":
         rate = _pct(component.rates_pct()[max(int(row["tier"]), 0)])
@@ -143,10 +145,13 @@ def rep_ledger(result: CompResult, rep_id: str) -> pd.DataFrame:
         ["month", "_order", "component", "close_date", "deal_id"], kind="stable"
     )
     summary = result.summary.loc[result.summary["rep_id"] == rep_id].set_index("month")
-    records = []
+    by_month: dict[str, list[dict]] = {}
+    for row in lines.to_dict("records"):
+        by_month.setdefault(row["month"], []).append(row)
+    records, cache = [], {}
     for month in result.months:
-        for _, row in lines.loc[lines["month"] == month].iterrows():
-            rate, text = _explain(row, plan)
+        for row in by_month.get(month, []):
+            rate, text = _explain(row, plan, cache)
             records.append(
                 {
                     "month": month,

@@ -1,0 +1,179 @@
+"""Comp: team summary, a statement per rep traced to deals and rates, and a what-if estimator.
+
+The approved plans come through :func:`approved_plans` only, so the store's approved
+versions can replace the demo's by changing that one function.
+"""
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+import pandas as pd
+import streamlit as st
+
+from planner.approved import ApprovedPlan
+from planner.comp.calculate import CompResult
+from planner.comp.deals import check_deals
+from planner.comp.demo import DEMO_MONTHS, demo_approved_plans, demo_comp_plans, demo_deals
+from planner.comp.estimate import estimate_deal
+from planner.comp.run import run_comp
+from planner.comp.statements import rep_ledger, statement_csv, statement_html, usd
+from planner.dataset import Dataset
+from planner.errors import PlannerError
+from ui.data import demo_dataset
+
+REP_KEY = "comp_rep"
+MONTH_KEY = "comp_month"
+AMOUNT_KEY = "comp_whatif_amount_usd"
+DATE_KEY = "comp_whatif_date"
+
+
+def approved_plans(dataset: Dataset) -> list[ApprovedPlan]:
+    """The approved plan history the comp page uses (the demo's two versions for now)."""
+    return demo_approved_plans(dataset)
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def demo_inputs() -> tuple[pd.DataFrame, list[ApprovedPlan], list]:
+    """Checked demo deals, the approved plan history and the comp plans (cached per server)."""
+    dataset = demo_dataset()
+    deals = check_deals(demo_deals(dataset), known_accounts=dataset.accounts.index)
+    return deals, approved_plans(dataset), demo_comp_plans()
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def comp_result() -> CompResult:
+    """The demo year's comp for every rep (cached per server; treat as read-only)."""
+    dataset = demo_dataset()
+    deals, approved, plans = demo_inputs()
+    return run_comp(deals, dataset.accounts["unit_id"], approved, dataset.reps, plans, DEMO_MONTHS)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def ledger(rep_id: str) -> pd.DataFrame:
+    """One rep's statement lines (cached per rep)."""
+    return rep_ledger(comp_result(), rep_id)
+
+
+def dollars(cents: float) -> str:
+    """Cents as '$1,234.56'."""
+    return f"${cents / 100:,.2f}"
+
+
+st.title("Comp")
+bar = st.progress(0.0, text="Loading deals, approved plans and comp plans...")
+demo_inputs()
+bar.progress(0.4, text="Crediting deals and calculating comp for every rep...")
+result = comp_result()
+bar.progress(0.9, text="Preparing statements...")
+dataset = demo_dataset()
+versions = approved_plans(dataset)
+st.caption(
+    f"Demo year {result.months[0]}..{result.months[-1]}: deals from the demo bookings, credited under "
+    + ", ".join(f"{a.name} (from {a.effective_from})" for a in versions)
+    + ". Plans: "
+    + ", ".join(result.plans)
+    + ". Money is computed in whole cents; see docs/comp.md for every rule."
+)
+if result.uncredited is not None and len(result.uncredited):
+    st.warning(
+        f"{len(result.uncredited):,} deals were not credited to anyone (see the CLI output for reasons)."
+    )
+
+names = dataset.reps["name"].astype(str).to_dict()
+bar.empty()
+summary = result.summary
+team = summary.groupby(["rep_id", "plan"], as_index=False)[
+    ["credited_cents", "quota_cents", "earnings_cents", "payout_cents"]
+].sum()
+team["name"] = team["rep_id"].map(names)
+team["manager"] = team["rep_id"].map(dataset.reps["manager_id"].astype("string").fillna("").to_dict())
+team["attainment_pct"] = (
+    100 * team["credited_cents"] / team["quota_cents"].where(team["quota_cents"] > 0)
+).round(1)
+
+st.subheader("Team summary")
+cols = st.columns(4)
+cols[0].metric("Reps paid", f"{len(result.plan_of):,}")
+cols[1].metric(
+    "Credited", dollars(summary.loc[summary["plan"] == team["plan"].iloc[0], "credited_cents"].sum())
+)
+cols[2].metric("Earnings", dollars(summary["earnings_cents"].sum()))
+cols[3].metric("Payout", dollars(summary["payout_cents"].sum()))
+shown = team.assign(
+    credited=team["credited_cents"].map(dollars),
+    quota=team["quota_cents"].map(dollars),
+    earnings=team["earnings_cents"].map(dollars),
+    payout=team["payout_cents"].map(dollars),
+)[["rep_id", "name", "plan", "manager", "credited", "quota", "attainment_pct", "earnings", "payout"]]
+st.dataframe(shown, hide_index=True, width="stretch")
+st.bar_chart(team.set_index("rep_id")["payout_cents"] / 100, y_label="payout (USD)", height=240)
+
+st.subheader("Statement")
+reps = sorted(result.plan_of)
+rep_id = st.selectbox("Rep", reps, format_func=lambda r: f"{names.get(r, r)} ({r})", key=REP_KEY)
+mine = summary.loc[summary["rep_id"] == rep_id].set_index("month")
+monthly = pd.DataFrame(
+    {
+        "credited": mine["credited_cents"].map(dollars),
+        "quota": mine["quota_cents"].map(dollars),
+        "attainment %": mine["attainment_pct"],
+        "components": mine["components_cents"].map(dollars),
+        "SPIFFs": mine["spiffs_cents"].map(dollars),
+        "clawbacks": mine["clawbacks_cents"].map(dollars),
+        "draw": mine["draw_cents"].map(dollars),
+        "recovery": mine["recovery_cents"].map(dollars),
+        "balance owed": mine["balance_cents"].map(dollars),
+        "payout": mine["payout_cents"].map(dollars),
+    }
+)
+st.dataframe(monthly, width="stretch")
+st.line_chart(mine["attainment_pct"], y_label="attainment (%)", height=200)
+month = st.selectbox("Lines of month", list(result.months), key=MONTH_KEY)
+lines = ledger(rep_id)
+st.dataframe(lines.loc[lines["month"] == month].drop(columns="month"), hide_index=True, width="stretch")
+st.caption(
+    "Each deal line is the window-to-date earnings after the deal minus before it, rounded half up to the "
+    "cent; the lines of a month add up to its earnings, and earnings + draw - recovery = payout."
+)
+down = st.columns(2)
+down[0].download_button(
+    "Statement (CSV)", statement_csv(result, rep_id), file_name=f"statement-{rep_id}.csv", mime="text/csv"
+)
+down[1].download_button(
+    "Statement (HTML)",
+    statement_html(result, rep_id, rep_name=names.get(rep_id, "")),
+    file_name=f"statement-{rep_id}.html",
+    mime="text/html",
+)
+
+st.subheader("What if I close this deal?")
+with st.form("comp_whatif"):
+    amount_usd = st.number_input(
+        "Deal amount (USD)", min_value=0.0, value=50_000.0, step=1_000.0, key=AMOUNT_KEY
+    )
+    close = st.date_input(
+        "Close date",
+        value=date(int(result.months[-1][:4]), int(result.months[-1][5:]), 1),
+        min_value=date.fromisoformat(result.months[0] + "-01"),
+        max_value=date.fromisoformat(result.months[-1] + "-28"),
+        key=DATE_KEY,
+    )
+    submitted = st.form_submit_button("Estimate")
+if submitted:
+    try:
+        cents = int((Decimal(str(amount_usd)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        estimate = estimate_deal(result, rep_id, cents, close)
+    except PlannerError as exc:
+        st.error(str(exc))
+    else:
+        st.metric(
+            f"If {names.get(rep_id, rep_id)} closes ${usd(cents)} on {close}",
+            f"earns {dollars(estimate.extra_earnings_cents)} more",
+            delta=f"payout {dollars(estimate.extra_payout_cents)}",
+        )
+        st.dataframe(
+            estimate.lines[
+                ["component", "window", "tier", "cum_before_cents", "cum_after_cents", "earned_cents"]
+            ],
+            hide_index=True,
+        )
