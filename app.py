@@ -13,5 +13,6 @@ pages = [
     st.Page("app_pages/workspace.py", title="Territory workspace", icon=":material/edit_location_alt:"),
     st.Page("app_pages/scenarios.py", title="Scenarios", icon=":material/compare:"),
     st.Page("app_pages/exports.py", title="Exports", icon=":material/download:"),
+    st.Page("app_pages/comp.py", title="Comp", icon=":material/payments:"),
 ]
 st.navigation(pages).run()
