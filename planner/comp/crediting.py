@@ -159,14 +159,19 @@ def credit_deals(
     credits["territory_id"] = credits["territory_id"].astype("string").fillna("").astype(str)
     credits["credit_cents"] = credits["credit_cents"].astype("int64")
     uncredited = by_territory.loc[~covered, ["deal_id", "account_id", "close_date", "amount_cents"]].copy()
-    reason = np.where(
-        by_territory.loc[~covered, "version"].to_numpy() < 0,
-        "closed before the first approved plan",
-        np.where(
-            by_territory.loc[~covered, "unit_id"].isna().to_numpy(),
+    missed = by_territory.loc[~covered]
+    reason = np.select(
+        [
+            missed["version"].to_numpy() < 0,
+            missed["unit_id"].isna().to_numpy(),
+            missed["territory_id"].isna().to_numpy(),
+        ],
+        [
+            "closed before the first approved plan",
             "account has no unit",
-            "territory has no rep (vacant) on the close date",
-        ),
+            "the account's unit is not in the approved plan",
+        ],
+        default="territory has no rep (vacant) on the close date",
     )
     uncredited["reason"] = reason
     return credits.loc[:, list(CREDIT_COLUMNS)].reset_index(drop=True), uncredited.reset_index(drop=True)
