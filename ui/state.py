@@ -41,3 +41,8 @@ UPLOADER = "ws_uploader"
 # Widgets of the scenarios page.
 SCENARIO_LEFT = "sc_left"
 SCENARIO_RIGHT = "sc_right"
+
+# Quotas and approvals.
+USER = "terrain.user"  #: selectbox: the acting user id (roles apply in the core)
+QUOTA_VERSION = "q_version"  #: selectbox of plan version ids on the Quotas page
+APPROVAL_VERSION = "ap_version"  #: selectbox of plan version ids on the Approvals page

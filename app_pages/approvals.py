@@ -1,0 +1,147 @@
+"""Approvals: the queue of quota proposals (before/after, effect on fairness), decisions, versions."""
+
+from __future__ import annotations
+
+import altair as alt
+import streamlit as st
+
+from planner.errors import PlannerError
+from planner.fairness import fairness_report
+from planner.store import Role, Status
+from planner.store.roles import PERMISSIONS
+from ui import state
+from ui.store import acting_user, plan_store, usd
+
+store = plan_store()
+user = acting_user(store)
+st.title("Approvals")
+can_decide = user.role in PERMISSIONS["decide"]
+if not can_decide:
+    st.info(f"You act as {user.name} ({user.role.value}): you can follow the queue; approvers decide.")
+
+open_versions = [v for v in store.versions() if v.status in (Status.DRAFT, Status.PROPOSED)]
+if not open_versions:
+    st.success("No version is open for proposals.")
+    st.stop()
+labels = {v.version_id: f"v{v.version_id} {v.name} ({v.status.value})" for v in open_versions}
+version_id = st.selectbox("Plan version", list(labels), format_func=labels.get, key=state.APPROVAL_VERSION)
+version = store.version(version_id)
+info = version.info
+territories = version.territories
+pending = store.proposals(version_id, status="pending")
+
+
+def fairness_after(changes: dict[str, int]):
+    """Fairness of the version's quotas with ``changes`` (territory -> annual cents) applied."""
+    quotas = territories["annual_quota_cents"].copy()
+    for territory_id, cents in changes.items():
+        quotas[territory_id] = cents
+    return fairness_report(quotas, territories["potential_cents"] / 100, territories["forecast_cents"] / 100)
+
+
+st.subheader(f"Pending proposals ({len(pending)})")
+if pending.empty:
+    st.caption("Nothing waiting for a decision.")
+else:
+    diff = pending.assign(
+        before_usd=pending["base_quota_cents"] / 100,
+        after_usd=pending["proposed_quota_cents"] / 100,
+    )
+    long = diff.reset_index().melt(
+        id_vars=["proposal_id", "territory_id"], value_vars=["before_usd", "after_usd"], var_name="quota"
+    )
+    chart = (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X("territory_id:N", title="Territory"),
+            xOffset="quota:N",
+            y=alt.Y("value:Q", title="Annual quota ($)"),
+            color=alt.Color("quota:N", title="", sort=["before_usd", "after_usd"]),
+            tooltip=["proposal_id", "territory_id", "quota", "value"],
+        )
+        .properties(title="Before and after, per pending proposal", height=260)
+    )
+    st.altair_chart(chart, width="stretch")
+    now = fairness_after({})
+    everything = fairness_after(
+        dict(zip(pending["territory_id"], pending["proposed_quota_cents"], strict=True))
+    )
+    change_cents = int((pending["proposed_quota_cents"] - pending["base_quota_cents"]).sum())
+    st.caption(
+        f"If every pending proposal is accepted: quotas total {usd(version.total_quota_cents)} -> "
+        f"{usd(version.total_quota_cents + change_cents)} (target {usd(info.target_cents)}); "
+        f"Gini of quota per potential {now.quota_per_potential_gini:.3f} -> "
+        f"{everything.quota_per_potential_gini:.3f}; expected at or above quota "
+        f"{now.at_or_above_quota_frac:.0%} -> {everything.at_or_above_quota_frac:.0%}."
+    )
+    for proposal_id, row in pending.iterrows():
+        before, after = int(row["base_quota_cents"]), int(row["proposed_quota_cents"])
+        change = after / before - 1 if before else float("inf")
+        current = int(territories.loc[row["territory_id"], "annual_quota_cents"])
+        single = fairness_after({row["territory_id"]: after})
+        with st.container(border=True):
+            st.markdown(
+                f"**#{proposal_id} {row['territory_id']}** by `{row['proposed_by']}`: "
+                f"{usd(before)} -> **{usd(after)}** ({change:+.1%}). Reason: _{row['reason']}_"
+            )
+            attainment = single.table.loc[row["territory_id"], "attainment_frac"]
+            st.caption(
+                f"Expected attainment after: {attainment:.0%}; Gini {now.quota_per_potential_gini:.3f} -> "
+                f"{single.quota_per_potential_gini:.3f}."
+                + (
+                    ""
+                    if current == before
+                    else f" The quota has changed since (now {usd(current)}): reject it."
+                )
+            )
+            if can_decide:
+                comment = st.text_input("Comment (required)", key=f"ap_comment_{proposal_id}")
+                accept_col, reject_col, _ = st.columns([1, 1, 4])
+                own = row["proposed_by"] == user.user_id
+                for column, accept, label in ((accept_col, True, "Accept"), (reject_col, False, "Reject")):
+                    if column.button(label, key=f"ap_{label.lower()}_{proposal_id}", disabled=own):
+                        try:
+                            store.decide(
+                                user.user_id,
+                                int(proposal_id),
+                                accept=accept,
+                                comment=comment,
+                                expected_revision=info.revision,
+                            )
+                        except PlannerError as exc:
+                            st.error(str(exc))
+                        else:
+                            st.toast(f"#{proposal_id} {'accepted' if accept else 'rejected'}")
+                            st.rerun()
+
+if info.status is Status.PROPOSED and user.role in PERMISSIONS["approve"]:
+    st.subheader("Decide the version")
+    comment = st.text_input("Comment", key="ap_version_comment")
+    approve_col, return_col, _ = st.columns([1, 1, 4])
+    for column, action in ((approve_col, "approve"), (return_col, "return")):
+        if column.button(f"{action.capitalize()} v{version_id}", key=f"ap_version_{action}"):
+            try:
+                store.transition(
+                    user.user_id, version_id, action, comment=comment, expected_revision=info.revision
+                )
+            except PlannerError as exc:
+                st.error(str(exc))
+            else:
+                st.rerun()
+
+st.subheader("Decided")
+decided = store.proposals(version_id)
+decided = decided[decided["status"] != "pending"]
+if decided.empty:
+    st.caption("No decisions yet.")
+else:
+    shown = decided.assign(
+        before=decided["base_quota_cents"].map(usd), after=decided["proposed_quota_cents"].map(usd)
+    )[["territory_id", "proposed_by", "before", "after", "reason", "status", "decided_by", "comment"]]
+    st.dataframe(shown, width="stretch")
+with st.expander("Audit log of this version"):
+    log = store.audit_log(version_id)
+    st.dataframe(log, width="stretch")
+if user.role is Role.VIEWER:
+    st.caption("Viewers see everything and change nothing.")

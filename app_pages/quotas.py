@@ -1,0 +1,270 @@
+"""Quotas: a plan version's quotas per territory, inline proposals, fairness charts, workflow."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from planner.errors import PlannerError
+from planner.money import usd_to_cents
+from planner.quota import QuotaOptions
+from planner.quota_plan import QuotaRequest, save_draft, version_fairness
+from planner.store import Role, Status
+from planner.store.roles import PERMISSIONS
+from planner.store.workflow import TRANSITIONS
+from ui import state
+from ui.session import active_dataset, workspace
+from ui.store import acting_user, plan_store, usd
+
+PROPOSED = "Proposed quota ($)"
+REASON = "Reason"
+
+store = plan_store()
+user = acting_user(store)
+st.title("Quotas")
+versions = store.versions()
+if not versions:
+    st.info("No plan versions yet: an admin creates a draft below.")
+labels = {v.version_id: f"v{v.version_id} {v.name} ({v.status.value})" for v in versions}
+editable = [v.version_id for v in versions if v.status in (Status.DRAFT, Status.PROPOSED)]
+default = editable[0] if editable else (versions[0].version_id if versions else None)
+
+
+def act(action, *args, success: str, **kwargs) -> None:
+    """Run a store action; show its error instead of failing the page."""
+    try:
+        action(*args, **kwargs)
+    except PlannerError as exc:
+        st.error(str(exc))
+    else:
+        st.toast(success)
+        st.rerun()
+
+
+if versions:
+    version_id = st.selectbox(
+        "Plan version",
+        list(labels),
+        index=list(labels).index(default),
+        format_func=labels.get,
+        key=state.QUOTA_VERSION,
+    )
+    version = store.version(version_id)
+    info = version.info
+    fairness = version_fairness(version)
+    territories = version.territories
+    total = version.total_quota_cents
+
+    cols = st.columns(5)
+    cols[0].metric("Status", info.status.value, help=f"revision {info.revision}")
+    cols[1].metric("Company target", usd(info.target_cents))
+    cols[2].metric("Sum of quotas", usd(total), delta=f"{(total / info.target_cents - 1):+.1%} vs target")
+    cols[3].metric(
+        "Expected at or above quota", f"{fairness.at_or_above_quota_frac:.0%}", help="healthy: 60-70%"
+    )
+    cols[4].metric(
+        "Quota per potential (Gini)", f"{fairness.quota_per_potential_gini:.3f}", help="lower is fairer"
+    )
+
+    actions = [a for (s, a) in TRANSITIONS if s is info.status and user.role in PERMISSIONS[a]]
+    buttons = st.columns(len(actions) + 1)
+    for column, action in zip(buttons, actions, strict=False):
+        if column.button(action.capitalize(), key=f"q_action_{action}"):
+            act(
+                store.transition,
+                user.user_id,
+                version_id,
+                action,
+                expected_revision=info.revision,
+                success=f"v{version_id}: {action} done",
+            )
+    copyable = user.role is Role.ADMIN and info.status in (Status.APPROVED, Status.PUBLISHED)
+    if copyable and buttons[-1].button("Copy to a new draft", key="q_copy"):
+        act(
+            store.copy_version,
+            user.user_id,
+            version_id,
+            name=f"{info.name} (copy)",
+            success="draft created",
+        )
+
+    team = version.team_of(user.rep_id)
+    table = pd.DataFrame(
+        {
+            "Territory": territories.index,
+            "Reps": [", ".join(version.plan.reps_of(t)) or "vacant" for t in territories.index],
+            "Potential ($)": territories["potential_cents"].to_numpy() / 100,
+            "Forecast ($)": territories["forecast_cents"].to_numpy() / 100,
+            "Last quota ($)": territories["last_quota_cents"].astype("Float64").to_numpy() / 100,
+            "Quota ($)": territories["annual_quota_cents"].to_numpy() / 100,
+            "Expected attainment": fairness.table["attainment_frac"].reindex(territories.index).to_numpy(),
+            PROPOSED: float("nan"),
+            REASON: "",
+        }
+    )
+    tab_quotas, tab_fairness, tab_phasing, tab_log = st.tabs(
+        ["Territories", "Fairness", "Phasing", "Audit log"]
+    )
+    with tab_quotas:
+        if user.role is Role.MANAGER:
+            mine = st.toggle("My team only", value=True, key="q_my_team")
+            if mine:
+                table = table[table["Territory"].isin(team)]
+        can_propose = user.role in PERMISSIONS["propose"] and info.status in (Status.DRAFT, Status.PROPOSED)
+        edited = st.data_editor(
+            table,
+            hide_index=True,
+            disabled=[c for c in table.columns if c not in (PROPOSED, REASON)] if can_propose else True,
+            column_config={
+                "Potential ($)": st.column_config.NumberColumn(format="dollar"),
+                "Forecast ($)": st.column_config.NumberColumn(format="dollar"),
+                "Last quota ($)": st.column_config.NumberColumn(format="dollar"),
+                "Quota ($)": st.column_config.NumberColumn(format="dollar"),
+                "Expected attainment": st.column_config.NumberColumn(format="percent"),
+                PROPOSED: st.column_config.NumberColumn(min_value=0.0, format="dollar"),
+            },
+            key=f"q_editor_{version_id}_{info.revision}",
+            width="stretch",
+        )
+        if can_propose:
+            st.caption("Type a new annual quota and a reason in a row, then submit; an approver decides.")
+            if st.button("Submit proposals", type="primary", key="q_submit_proposals"):
+                rows = edited[edited[PROPOSED].notna()]
+                if rows.empty:
+                    st.warning("No proposed quota entered: type one in the 'Proposed quota ($)' column.")
+                made, errors = [], []
+                for _, row in rows.iterrows():
+                    try:
+                        made.append(
+                            store.propose(
+                                user.user_id,
+                                version_id,
+                                row["Territory"],
+                                usd_to_cents(row[PROPOSED]),
+                                reason=str(row[REASON] or ""),
+                            )
+                        )
+                    except PlannerError as exc:
+                        errors.append(f"{row['Territory']}: {exc}")
+                for error in errors:
+                    st.error(error)
+                if made and not errors:
+                    st.toast(f"{len(made)} proposal(s) submitted")
+                    st.rerun()
+        if user.role is Role.ADMIN and info.status in (Status.DRAFT, Status.PROPOSED):
+            with st.form("q_direct_edit"):
+                st.markdown("**Set a quota directly** (admins; audited)")
+                left, middle, right = st.columns(3)
+                territory = left.selectbox("Territory", list(territories.index), key="q_edit_territory")
+                amount = middle.number_input(
+                    "Annual quota ($)", min_value=0.0, step=1000.0, key="q_edit_amount"
+                )
+                reason = right.text_input("Reason", key="q_edit_reason")
+                if st.form_submit_button("Set quota"):
+                    act(
+                        store.set_quota,
+                        user.user_id,
+                        version_id,
+                        territory,
+                        usd_to_cents(amount),
+                        reason=reason,
+                        expected_revision=info.revision,
+                        success=f"{territory} updated",
+                    )
+    with tab_fairness:
+        checks = pd.DataFrame(
+            [(c.name, c.value, c.healthy, "yes" if c.met else "no") for c in fairness.verdict],
+            columns=["Check", "Value", "Healthy range", "Met"],
+        )
+        st.dataframe(checks, hide_index=True, width="stretch")
+        points = fairness.table.reset_index()
+        points["quota_usd"] = points["quota_cents"] / 100
+        scatter = (
+            alt.Chart(points)
+            .mark_circle(size=70)
+            .encode(
+                x=alt.X("potential_usd:Q", title="Potential (TAM, $)", scale=alt.Scale(type="log")),
+                y=alt.Y("quota_usd:Q", title="Annual quota ($)", scale=alt.Scale(type="log")),
+                color=alt.Color(
+                    "attainment_frac:Q", title="Expected attainment", scale=alt.Scale(scheme="redblue")
+                ),
+                tooltip=["territory_id", "quota_usd", "potential_usd", "attainment_frac"],
+            )
+            .properties(title="Quota rises with potential", height=320)
+        )
+        bars = (
+            alt.Chart(points)
+            .mark_bar()
+            .encode(
+                x=alt.X("territory_id:N", sort="-y", title="Territory"),
+                y=alt.Y("attainment_frac:Q", title="Expected attainment", axis=alt.Axis(format="%")),
+                tooltip=["territory_id", "attainment_frac"],
+            )
+        )
+        rule = (
+            alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(color="black", strokeDash=[4, 4]).encode(y="y:Q")
+        )
+        left, right = st.columns(2)
+        left.altair_chart(scatter, width="stretch")
+        right.altair_chart(
+            (bars + rule).properties(title="Expected attainment (100% dashed)", height=320),
+            width="stretch",
+        )
+        for note in fairness.notes:
+            st.caption(note)
+    with tab_phasing:
+        by_period = version.quotas.groupby("period")["quota_cents"].sum().div(100).rename("Quota ($)")
+        st.bar_chart(by_period, y_label="Company quota ($)")
+        pick = st.multiselect("Territories", list(territories.index), default=list(territories.index[:3]))
+        wide = version.quotas[version.quotas["territory_id"].isin(pick)].pivot_table(
+            index="period", columns="territory_id", values="quota_cents", aggfunc="sum"
+        )
+        st.line_chart(wide / 100, y_label="Quota ($)")
+    with tab_log:
+        st.dataframe(store.audit_log(version_id), width="stretch")
+
+if user.role is Role.ADMIN:
+    with st.expander("New draft: allocate a target to the current plan", expanded=not versions):
+        dataset, token, dataset_label = active_dataset()
+        plan = workspace(dataset, token).plan
+        published = store.published_plans()
+        last_quotas = published[-1].annual_quota_cents() if published else None
+        with st.form("q_new_draft"):
+            st.caption(
+                f"Data: {dataset_label}; plan: the Territory workspace's current plan ({plan.name}). "
+                "Last year's quotas (for the guardrail): "
+                + (published[-1].name if published else "none published, so no guardrail")
+            )
+            left, middle, right = st.columns(3)
+            name = left.text_input("Name", value="FY2027 draft")
+            target = middle.number_input("Company target ($)", min_value=1.0, value=700_000_000.0, step=1e6)
+            start = right.text_input("Fiscal year starts (YYYY-MM)", value="2027-01")
+            weight = left.slider("Weight of potential (TAM) vs forecast", 0.0, 1.0, 0.5, 0.05)
+            guardrail = middle.slider("Guardrail vs last quota (%)", 0, 100, 25)
+            over = right.slider("Over-assignment (%)", 0, 30, 0)
+            frequency = left.radio("Phasing", ["month", "quarter"], horizontal=True)
+            if st.form_submit_button("Allocate and save draft", type="primary"):
+                progress = st.progress(0.0, text="Allocating...")
+                try:
+                    request = QuotaRequest(
+                        target_cents=usd_to_cents(target),
+                        fiscal_year_start=start,
+                        options=QuotaOptions(
+                            potential_weight_frac=weight,
+                            forecast_weight_frac=1 - weight,
+                            over_assignment_frac=over / 100,
+                            guardrail_frac=guardrail / 100,
+                        ),
+                        frequency=frequency,
+                        last_quota_cents=last_quotas,
+                    )
+                    progress.progress(0.3, text="Allocating and phasing...")
+                    created, _ = save_draft(store, user.user_id, dataset, plan, request, name=name)
+                except PlannerError as exc:
+                    progress.empty()
+                    st.error(str(exc))
+                else:
+                    progress.progress(1.0, text="Saved")
+                    st.session_state.pop(state.QUOTA_VERSION, None)  # show the new draft
+                    st.rerun()
