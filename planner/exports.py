@@ -283,8 +283,8 @@ def _write_sheet(
 ) -> None:
     """Append ``frame`` as sheet ``name`` of a write-only workbook: header row, frozen, money as currency.
 
-    Write-only mode streams rows instead of keeping a cell object per value: about 10x
-    faster than ``DataFrame.to_excel`` on 40,000 accounts.
+    Write-only mode streams rows instead of keeping a cell object per value: 1.5-2x faster
+    than ``DataFrame.to_excel`` (10-11 s against 18-20 s for 40,000 accounts, measured).
     """
     sheet = book.create_sheet(name)
     columns = list(frame.columns)
