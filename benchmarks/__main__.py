@@ -1,6 +1,6 @@
 """Run every benchmark, print a table per benchmark, and save them to benchmarks/results/.
 
-Usage: ``python -m benchmarks [name ...]`` (names: foundation, optimizer, workspace).
+Usage: ``python -m benchmarks [name ...]`` (names: see BENCHMARKS).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-BENCHMARKS = ("foundation", "optimizer", "workspace", "exports")
+BENCHMARKS = ("foundation", "optimizer", "workspace", "exports", "store")
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
