@@ -214,11 +214,10 @@ sizes = st.integers(min_value=1, max_value=12)
 @st.composite
 def random_territories(draw, *, with_last: bool):
     n = draw(sizes)
-    values = st.floats(min_value=0.0, max_value=1e7, allow_nan=False)
+    values = st.one_of(st.just(0.0), st.floats(min_value=1e-3, max_value=1e7))
     potential = draw(st.lists(values, min_size=n, max_size=n))
     forecast = draw(st.lists(values, min_size=n, max_size=n))
     assume(sum(potential) > 0 and sum(forecast) > 0)
-    fracs = st.floats(min_value=0.0, max_value=1.0)
     table = territories(
         potential_usd=potential,
         forecast_usd=forecast,
@@ -228,7 +227,7 @@ def random_territories(draw, *, with_last: bool):
     )
     if with_last:
         table["last_quota_cents"] = draw(st.lists(st.integers(0, 10**9), min_size=n, max_size=n))
-    weight = draw(fracs)
+    weight = draw(st.one_of(st.sampled_from([0.0, 1.0]), st.floats(0.01, 0.99)))
     return table, QuotaOptions(weight, 1 - weight, guardrail_frac=0.25 if with_last else None)
 
 
