@@ -428,9 +428,11 @@ def export_plan(
     steps = len(chosen) + 1
     with StagedFiles() as staged:
         layers: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None = None
-        accounts = account_assignments(
-            dataset.accounts, approved.plan, approved.effective_from, reps=dataset.reps
-        )
+        accounts = None
+        if {"xlsx", "crm"} & set(chosen):
+            accounts = account_assignments(
+                dataset.accounts, approved.plan, approved.effective_from, reps=dataset.reps
+            )
         for step, fmt in enumerate(chosen):
             report(step / steps, f"writing {fmt}")
             if fmt == "csv":
@@ -452,7 +454,7 @@ def export_plan(
                     write_geojson(layers[0], staged.path(out / "territories.geojson"))
                 else:
                     write_geopackage(*layers, staged.path(out / "plan.gpkg"))
-            else:
+            elif accounts is not None:
                 crm = accounts[accounts["changed"]] if changed_only else accounts
                 write_csv(crm, staged.path(out / "account_assignments.csv"))
         report(len(chosen) / steps, "moving files into place")

@@ -458,3 +458,14 @@ def test_approved_from_files_defaults(grid):
     approved = approved_from_files(grid, effective_from=date(2027, 2, 1))
     assert approved.plan is grid.plan and approved.name == "current" and approved.quotas.empty
     assert "annual_quota_cents" not in territory_table(approved, grid).columns
+
+
+def test_data_set_without_accounts_or_reps_exports(grid_dir, tmp_path):
+    for name in ("accounts.csv", "bookings.csv", "reps.csv", "territory_reps.csv"):
+        (grid_dir / name).unlink()
+    bare = load_dataset(grid_dir)
+    approved = approved_from_files(bare, effective_from=date(2027, 1, 1))
+    export_plan(approved, bare, tmp_path)
+    assert pd.read_csv(tmp_path / "account_assignments.csv").empty
+    territories = read_territories_csv(tmp_path / "territories.csv")
+    assert territories.loc["West", "rep_ids"] == "" and territories.loc["West", "units"] == 6
