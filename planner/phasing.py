@@ -2,12 +2,12 @@
 
 Seasonality (:func:`seasonality_from_history`) is 12 weights, one per calendar month,
 summing to 1. It is estimated from whole 12-month blocks of history counted back from
-the last booked month (the oldest partial block is dropped): within each block, each
-calendar month's share of the block's bookings; then the mean of those shares over the
-blocks. Working block by block removes year-on-year growth, which would otherwise make
-the most recent months look seasonally strong; growth within a year is not removed
-(at 10% a year, the last month of a block is over-weighted by about 5% against the
-first).
+the last booked month (the oldest partial block is dropped; per group, history starts
+at the group's first booking): within each block, each calendar month's share of the
+block's bookings; then the mean of those shares over the blocks. Working block by
+block removes year-on-year growth, which would otherwise make the most recent months
+look seasonally strong; growth within a year is not removed (at 10% a year, the last
+month of a block is over-weighted by about 5% against the first).
 
 Short history is noisy, so the estimate is shrunk toward a prior (flat 1/12 by default,
 or e.g. the company-wide profile when estimating per territory)::
@@ -107,8 +107,10 @@ def seasonality_from_history(
             "amount": bookings["amount_usd"].to_numpy(dtype=np.float64),
         }
     )
-    whole_blocks = (months_back.max() + 1) // 12
-    frame = frame[frame["block"] < whole_blocks]
+    # a group's history runs from its first booking to the last month of all bookings
+    first_back = pd.Series(months_back).groupby(frame["group"].to_numpy()).transform("max").to_numpy()
+    whole_blocks = (first_back + 1) // 12
+    frame = frame[frame["block"].to_numpy() < whole_blocks]
     totals = frame.pivot_table(
         index=["group", "block"], columns="month", values="amount", aggfunc="sum", fill_value=0.0
     ).reindex(columns=MONTHS, fill_value=0.0)
