@@ -13,15 +13,27 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from planner.approved import ApprovedPlan
 from planner.change_report import change_report, write_change_report
 from planner.dataset import load_dataset
 from planner.errors import PlannerError
 from planner.export_inputs import approved_from_files
 from planner.exports import EXPORT_FORMATS, check_formats, export_plan
+from planner.plan import Plan
+from planner.store import PlanStore
+from planner.store.migrate import DEFAULT_DB_URL
 
 console = Console(highlight=False)
 #: Pseudo-format: the change report from the data set's current plan to the exported plan.
 CHANGES = "changes"
+
+
+def _open_store(url: str) -> PlanStore:
+    try:
+        return PlanStore(url)
+    except Exception as exc:  # a bad URL or an unreachable server: say which, not a traceback
+        console.print(f"[red]cannot open the plan store at {url}: {exc}[/]", soft_wrap=True)
+        raise typer.Exit(code=1) from exc
 
 
 def _parse_date(text: str | None) -> date | None:
@@ -65,13 +77,28 @@ def export(
         float | None,
         typer.Option(help="Simplify polygons in the geo files (tolerance in degrees, e.g. 0.01)."),
     ] = None,
+    version: Annotated[
+        int | None,
+        typer.Option(help="Export this approved or published version from the plan store (--db)."),
+    ] = None,
+    compare_version: Annotated[
+        int | None,
+        typer.Option(help="Change report from this stored version (default: the data set's plan)."),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db", envvar="TERRAIN_DB_URL", help=f"Plan store URL for --version (default {DEFAULT_DB_URL})."
+        ),
+    ] = None,
 ) -> None:
     """Export a plan: CSV, Excel, GeoJSON, GeoPackage, CRM account assignment and change report.
 
-    Without --plan the data set's own alignment is exported. The change report compares
-    the data set's current plan with the exported one. Every file is written to a
-    temporary name first and renamed only when all were written: a failed export leaves
-    earlier files intact. Exit code 1 for bad input.
+    The plan is an approved version from the plan store (--version), a plan directory
+    (--plan, with --quotas) or, by default, the data set's own alignment. The change
+    report compares the data set's current plan (or --compare-version) with the exported
+    one. Every file is written to a temporary name first and renamed only when all were
+    written: a failed export leaves earlier files intact. Exit code 1 for bad input.
     """
     chosen = [f.lower().strip() for f in (fmt or [*EXPORT_FORMATS, CHANGES])]
     unknown = sorted(set(chosen) - {*EXPORT_FORMATS, CHANGES})
@@ -84,14 +111,24 @@ def export(
         files = [f for f in chosen if f != CHANGES]
         formats = check_formats(files) if files else ()
         dataset = load_dataset(*data)
-        approved = approved_from_files(
-            dataset,
-            plan,
-            quotas,
-            name=name,
-            effective_from=_parse_date(effective_date),
-            approved_by=approved_by,
-        )
+        before: Plan | ApprovedPlan = dataset.plan
+        if version is not None or compare_version is not None:
+            store = _open_store(db or DEFAULT_DB_URL)
+            if compare_version is not None:
+                before = store.approved_plan(compare_version)
+        if version is not None:
+            if plan is not None or quotas is not None:
+                raise typer.BadParameter("give either --version or --plan/--quotas, not both")
+            approved = store.approved_plan(version)
+        else:
+            approved = approved_from_files(
+                dataset,
+                plan,
+                quotas,
+                name=name,
+                effective_from=_parse_date(effective_date),
+                approved_by=approved_by,
+            )
     except PlannerError as exc:
         console.print(f"[red]{exc}[/]", soft_wrap=True)
         raise typer.Exit(code=1) from exc
@@ -121,7 +158,7 @@ def export(
                 )
             if CHANGES in chosen:
                 progress(1.0, "change report")
-                report = change_report(dataset.plan, approved, dataset)
+                report = change_report(before, approved, dataset)
                 written += write_change_report(report, out)
         except PlannerError as exc:
             console.print(f"[red]{exc}[/]", soft_wrap=True)

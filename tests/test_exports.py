@@ -469,3 +469,31 @@ def test_data_set_without_accounts_or_reps_exports(grid_dir, tmp_path):
     assert pd.read_csv(tmp_path / "account_assignments.csv").empty
     territories = read_territories_csv(tmp_path / "territories.csv")
     assert territories.loc["West", "rep_ids"] == "" and territories.loc["West", "units"] == 6
+
+
+def test_cli_exports_an_approved_version_from_the_store(grid_dir, tmp_path, monkeypatch):
+    import planner.cli_export as cli_export
+
+    data = load_dataset(grid_dir)
+    versions = {
+        1: ApprovedPlan(1, "FY2026", date(2026, 1, 1), data.plan, QUOTAS),
+        2: ApprovedPlan(2, "FY2027", date(2027, 1, 1), data.plan.move(["r0c2", "r1c2"], "West"), QUOTAS),
+    }
+
+    class Store:
+        def __init__(self, url):
+            self.url = url
+
+        def approved_plan(self, version_id):
+            if version_id not in versions:
+                raise PlanError(f"v{version_id} is proposed, not approved; approve it first")
+            return versions[version_id]
+
+    monkeypatch.setattr(cli_export, "PlanStore", Store)
+    args = ["export", str(grid_dir), "--db", "sqlite:///x.db", "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(app, [*args, "--version", "2", "--compare-version", "1"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "FY2026 -> FY2027: 2 units moved, 2 accounts change owner" in result.output
+    assert read_territories_csv(tmp_path / "out" / "territories.csv").loc["West", "units"] == 8
+    result = CliRunner().invoke(app, [*args, "--version", "3"], terminal_width=200)
+    assert result.exit_code == 1 and "v3 is proposed, not approved" in result.output
