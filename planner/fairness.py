@@ -154,7 +154,7 @@ def gini(values: np.ndarray) -> float:
     if n == 0 or x.sum() == 0:
         return 0.0
     ranks = np.arange(1, n + 1)
-    return float(2 * (ranks * x).sum() / (n * x.sum()) - (n + 1) / n)
+    return max(0.0, float(2 * (ranks * x).sum() / (n * x.sum()) - (n + 1) / n))  # no -1e-16 for equal x
 
 
 def spearman(x: np.ndarray, y: np.ndarray) -> float:
