@@ -225,9 +225,16 @@ else:
         st.success("No unit changes territory between these plans.")
     with st.expander("Summary to send with the realignment (markdown)"):
         st.markdown(markdown)
-    report_cols = st.columns(3)
+    report_cols = st.columns(4)
     report_cols[0].download_button(
         "change_report.md", markdown, file_name="change_report.md", mime=MIME[".md"], on_click="ignore"
+    )
+    report_cols[3].download_button(
+        "change_report.html",
+        report.to_html(),
+        file_name="change_report.html",
+        mime="text/html",
+        on_click="ignore",
     )
     report_cols[1].download_button(
         "change_accounts.csv",

@@ -5,13 +5,14 @@ and :func:`planner.crm.assign_owners` (who owns each account under each plan, by
 same rule as the CRM export), it answers: which accounts change owner, which units move,
 how much TAM, bookings and how many accounts flow from which territory to which, and
 what share of the whole that is. Tables are DataFrames; :func:`write_change_report`
-saves them as CSV, one Excel workbook and a short markdown summary.
+saves them as CSV, one Excel workbook and a short markdown and HTML summary.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +29,7 @@ REPORT_FILES: dict[str, tuple[str, ...]] = {
     "csv": ("change_accounts.csv", "change_units.csv", "change_flows.csv", "change_territories.csv"),
     "xlsx": ("change_report.xlsx",),
     "md": ("change_report.md",),
+    "html": ("change_report.html",),
 }
 TOP_FLOWS = 10
 
@@ -80,6 +82,10 @@ class ChangeReport:
     def to_markdown(self) -> str:
         """A short summary to send with the realignment: headline, totals, largest flows, accounts."""
         return _markdown(self)
+
+    def to_html(self) -> str:
+        """The summary of :meth:`to_markdown` as a standalone HTML page (no external assets)."""
+        return _html(self)
 
 
 def _plan_of(plan: Plan | ApprovedPlan) -> tuple[Plan, str]:
@@ -204,56 +210,75 @@ def _owner_changes(dataset: Dataset, old_plan: Plan, new_plan: Plan) -> pd.DataF
     return table[changed].sort_values("account_id").reset_index(drop=True)[columns]
 
 
-def _number(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:,.2f}"
+def _cell(value: object) -> str:
+    """A number with thousands separators (2 decimals below 100 unless whole), else the text."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        whole = abs(value) >= 100 or float(value).is_integer()
+        return f"{value:,.0f}" if whole else f"{value:,.2f}"
+    return str(value)
 
 
-def _table(frame: pd.DataFrame) -> str:
-    """A markdown table of ``frame`` (numbers with thousands separators)."""
-    header = "| " + " | ".join(map(str, frame.columns)) + " |"
-    lines = [header, "|" + "---|" * len(frame.columns)]
-    for row in frame.itertuples(index=False):
-        cells = [
-            _number(v) if isinstance(v, int | float) and not isinstance(v, bool) else str(v) for v in row
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def _markdown(report: ChangeReport) -> str:
+def _sections(report: ChangeReport) -> tuple[str, str, list[tuple[str, pd.DataFrame]]]:
+    """Title, headline and (heading, table) sections shared by the markdown and HTML summaries."""
     summary = report.summary
-    units = summary.loc["units"]
-    lines = [f"# Realignment: {report.before_name} to {report.after_name}", ""]
-    if units["moved"] == 0 and summary.loc["accounts_owner_changed", "moved"] == 0:
-        lines.append("No unit changes territory and no account changes owner.")
-        return "\n".join(lines) + "\n"
+    units, owner = summary.loc["units"], summary.loc["accounts_owner_changed"]
+    title = f"Realignment: {report.before_name} to {report.after_name}"
+    if units["moved"] == 0 and owner["moved"] == 0:
+        return title, "No unit changes territory and no account changes owner.", []
     headline = (
         f"{units['moved']:,.0f} of {units['total']:,.0f} units ({units['moved_pct']:.1f}%) change territory"
     )
     if "tam_usd" in summary.index:
         headline += f", carrying {summary.loc['tam_usd', 'moved_pct']:.1f}% of TAM"
-    owner = summary.loc["accounts_owner_changed"]
     headline += (
         f"; {owner['moved']:,.0f} of {owner['total']:,.0f} accounts ({owner['moved_pct']:.1f}%) change owner."
     )
-    lines += [headline, "", "## What moves", ""]
-    shown = summary.reset_index().rename(columns={"moved_pct": "moved (%)"})
-    lines += [_table(shown), ""]
+    sections = [("What moves", summary.reset_index().rename(columns={"moved_pct": "moved (%)"}))]
     if len(report.flows):
-        lines += [f"## Largest flows (top {min(TOP_FLOWS, len(report.flows))} of {len(report.flows)})", ""]
-        lines += [_table(report.flows.head(TOP_FLOWS)), ""]
-    net_columns = [c for c in report.territories.columns if c.endswith("_net")]
+        heading = f"Largest flows (top {min(TOP_FLOWS, len(report.flows))} of {len(report.flows)})"
+        sections.append((heading, report.flows.head(TOP_FLOWS)))
     if len(report.territories):
-        lines += ["## Net change per territory", ""]
-        lines += [_table(report.territories[net_columns].reset_index()), ""]
+        net_columns = [c for c in report.territories.columns if c.endswith("_net")]
+        sections.append(("Net change per territory", report.territories[net_columns].reset_index()))
     if len(report.accounts):
-        lines += [
-            f"## Accounts changing owner ({len(report.accounts):,}; full list in change_accounts.csv)",
-            "",
-        ]
+        heading = f"Accounts changing owner ({len(report.accounts):,}; full list in change_accounts.csv)"
         columns = ["account_id", "account_name", "old_owner_name", "new_owner_name", "to_territory"]
-        lines += [_table(report.accounts[columns].head(TOP_FLOWS)), ""]
+        sections.append((heading, report.accounts[columns].head(TOP_FLOWS)))
+    return title, headline, sections
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join(lines)
+
+
+def _markdown(report: ChangeReport) -> str:
+    title, headline, sections = _sections(report)
+    lines = [f"# {title}", "", headline, ""]
+    for heading, frame in sections:
+        lines += [f"## {heading}", "", _markdown_table(frame), ""]
+    return "\n".join(lines)
+
+
+def _html(report: ChangeReport) -> str:
+    title, headline, sections = _sections(report)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{escape(title)}</title>",
+        "<style>body{font-family:sans-serif;max-width:70em;margin:2em auto}"
+        "table{border-collapse:collapse;margin-bottom:1.5em}"
+        "th,td{border:1px solid #ccc;padding:.25em .6em}td{text-align:right}</style>",
+        "</head><body>",
+        f"<h1>{escape(title)}</h1>",
+        f"<p>{escape(headline)}</p>",
+    ]
+    for heading, frame in sections:
+        parts.append(f"<h2>{escape(heading)}</h2>")
+        parts.append(frame.map(_cell).to_html(index=False, border=0, escape=True))
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
 
 
 def write_change_report(
@@ -284,4 +309,6 @@ def write_change_report(
                     frame.to_excel(writer, sheet_name=name.capitalize(), index=False)
         if "md" in chosen:
             staged.path(out / "change_report.md").write_text(report.to_markdown(), encoding="utf-8")
+        if "html" in chosen:
+            staged.path(out / "change_report.html").write_text(report.to_html(), encoding="utf-8")
         return staged.commit()

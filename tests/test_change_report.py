@@ -123,3 +123,14 @@ def test_report_invariants(grid, labels):
     old, new = assign_owners(grid.accounts, grid.plan), assign_owners(grid.accounts, after)
     assert set(report.accounts["account_id"]) == set(old.index[old != new])
     assert (report.flows["from_territory"] != report.flows["to_territory"]).all()
+
+
+def test_html_summary_is_standalone_and_escaped(grid):
+    names = Plan(grid.plan.assignment, grid.plan.territory_reps, name="<v1 & co>")
+    report = change_report(names, grid.plan.move(["r0c2"], "West", name="v2"), grid)
+    page = report.to_html()
+    assert (
+        page.startswith("<!DOCTYPE html>") and "<title>Realignment: &lt;v1 &amp; co&gt; to v2</title>" in page
+    )
+    assert "1 of 9 units (11.1%) change territory" in page and "<td>Account 2</td>" in page
+    assert "http" not in page  # no external assets
