@@ -44,20 +44,20 @@ if pending.empty:
     st.caption("Nothing waiting for a decision.")
 else:
     diff = pending.assign(
-        before_usd=pending["base_quota_cents"] / 100,
-        after_usd=pending["proposed_quota_cents"] / 100,
+        Before=pending["base_quota_cents"] / 100,
+        After=pending["proposed_quota_cents"] / 100,
     )
     long = diff.reset_index().melt(
-        id_vars=["proposal_id", "territory_id"], value_vars=["before_usd", "after_usd"], var_name="quota"
+        id_vars=["proposal_id", "territory_id"], value_vars=["Before", "After"], var_name="quota"
     )
     chart = (
         alt.Chart(long)
         .mark_bar()
         .encode(
             x=alt.X("territory_id:N", title="Territory"),
-            xOffset="quota:N",
+            xOffset=alt.XOffset("quota:N", sort=["Before", "After"]),
             y=alt.Y("value:Q", title="Annual quota ($)"),
-            color=alt.Color("quota:N", title="", sort=["before_usd", "after_usd"]),
+            color=alt.Color("quota:N", title="", sort=["Before", "After"]),
             tooltip=["proposal_id", "territory_id", "quota", "value"],
         )
         .properties(title="Before and after, per pending proposal", height=260)

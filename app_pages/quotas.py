@@ -15,7 +15,7 @@ from planner.store.roles import PERMISSIONS
 from planner.store.workflow import TRANSITIONS
 from ui import state
 from ui.session import active_dataset, workspace
-from ui.store import acting_user, plan_store, usd
+from ui.store import acting_user, plan_store, usd_millions
 
 PROPOSED = "Proposed quota ($)"
 REASON = "Reason"
@@ -58,8 +58,10 @@ if versions:
 
     cols = st.columns(5)
     cols[0].metric("Status", info.status.value, help=f"revision {info.revision}")
-    cols[1].metric("Company target", usd(info.target_cents))
-    cols[2].metric("Sum of quotas", usd(total), delta=f"{(total / info.target_cents - 1):+.1%} vs target")
+    cols[1].metric("Company target", usd_millions(info.target_cents))
+    cols[2].metric(
+        "Sum of quotas", usd_millions(total), delta=f"{(total / info.target_cents - 1):+.1%} vs target"
+    )
     cols[3].metric(
         "Expected at or above quota", f"{fairness.at_or_above_quota_frac:.0%}", help="healthy: 60-70%"
     )

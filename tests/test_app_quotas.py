@@ -34,8 +34,8 @@ def test_quotas_page_shows_the_draft_its_totals_and_fairness(db_url):
     version = store.version(2)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Status"] == "proposed"
-    assert metrics["Sum of quotas"] == f"${version.total_quota_cents / 100:,.0f}"
-    assert metrics["Company target"] == f"${version.info.target_cents / 100:,.0f}"
+    assert metrics["Sum of quotas"] == f"${version.total_quota_cents / 1e8:,.1f}M"
+    assert metrics["Company target"] == f"${version.info.target_cents / 1e8:,.1f}M"
     [checks] = [d.value for d in at.dataframe if "Check" in d.value.columns]
     assert "quota rises with potential (Spearman)" in set(checks["Check"])
     assert [b.label for b in at.button if b.key and b.key.startswith("q_action_")] == ["Return", "Approve"]

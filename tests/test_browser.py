@@ -43,8 +43,9 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app_url():
+def app_url(tmp_path_factory):
     port = free_port()
+    store = tmp_path_factory.mktemp("store") / "terrain.db"  # a fresh plan store, seeded with the demo
     process = subprocess.Popen(
         [
             sys.executable,
@@ -64,6 +65,7 @@ def app_url():
             "false",
         ],
         cwd=ROOT,
+        env={**os.environ, "TERRAIN_DB_URL": f"sqlite:///{store}"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -176,3 +178,36 @@ def test_workspace_map_renders_offline_with_draw_toolbar(app_url):
     )
     assert requested_hosts <= {"127.0.0.1", ""}, f"the page fetched from {requested_hosts}"
     assert not [url for url in failed if "/app/static/" in url], f"static files failed to load: {failed}"
+
+
+CHART_PAGES = {
+    # url path: (title text, text the page shows once its data is in, least number of charts)
+    "quotas": ("Quotas", "Sum of quotas", 0),
+    "approvals": ("Approvals", "Pending proposals (1)", 1),
+}
+
+
+@pytest.mark.parametrize("path", sorted(CHART_PAGES))
+def test_chart_pages_render_offline_without_errors(app_url, path):
+    from playwright.sync_api import sync_playwright
+
+    title, ready_text, least_charts = CHART_PAGES[path]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    requested_hosts: set[str] = set()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1600})
+        page.on("request", lambda request: requested_hosts.add(urlparse(request.url).hostname or ""))
+        page.goto(f"{app_url}/{path}", wait_until="domcontentloaded")
+        page.get_by_role("heading", name=title).first.wait_for(timeout=90_000)
+        page.get_by_text(ready_text).first.wait_for(timeout=90_000)
+        if least_charts:
+            page.locator(".vega-embed canvas, .vega-embed svg").first.wait_for(timeout=60_000)
+        time.sleep(2)  # let charts finish drawing
+        charts = page.locator(".vega-embed").count()
+        errors = page.locator("[data-testid='stException']").count()
+        page.screenshot(path=str(ARTIFACTS / f"{path}.png"), full_page=True)
+        browser.close()
+    assert errors == 0, f"the {path} page shows an exception"
+    assert charts >= least_charts, f"the {path} page drew {charts} chart(s), expected {least_charts}+"
+    assert requested_hosts <= {"127.0.0.1", ""}, f"the page fetched from {requested_hosts}"

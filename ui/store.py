@@ -47,3 +47,8 @@ def acting_user(store: PlanStore) -> User:
 def usd(cents: float) -> str:
     """Whole-dollar label for cents, e.g. ``$1,234``."""
     return f"${cents / 100:,.0f}"
+
+
+def usd_millions(cents: float) -> str:
+    """Short label in millions of dollars for metrics, e.g. ``$731.1M``."""
+    return f"${cents / 1e8:,.1f}M"
