@@ -141,7 +141,8 @@ class BacktestResult:
             frames.append(wide)
         table = pd.concat(frames)
         table.index = pd.Index([str(k) for k in table.index], name="horizon")
-        table = table[[c for metric in METRICS for c in table.columns if c.startswith(f"{metric}_")]]
+        methods = list(dict.fromkeys(self.forecasts["method"]))  # in the order they were run
+        table = table[[f"{metric}_{method}" for metric in METRICS for method in methods]]
         if f"wape_{MODEL}" in table and f"wape_{BASELINE}" in table:
             table["wape_change_pct"] = 100 * (table[f"wape_{MODEL}"] / table[f"wape_{BASELINE}"] - 1)
         return table

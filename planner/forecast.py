@@ -48,7 +48,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
@@ -453,6 +453,7 @@ def forecast_territories(
     horizon: int = 12,
     coverage: float = 0.8,
     random_state: int | None = 0,
+    model: BookingsForecaster | None = None,
 ) -> pd.DataFrame:
     """Forecast each territory's monthly bookings for the next ``horizon`` months.
 
@@ -471,6 +472,9 @@ def forecast_territories(
         Nominal coverage of the interval (0.8: 80% of outcomes inside).
     random_state : int or None
         Seed of the model.
+    model : BookingsForecaster, optional
+        An unfitted forecaster whose other settings to use (it is cloned; ``horizon``,
+        ``coverage`` and ``random_state`` are set from the arguments above).
 
     Returns
     -------
@@ -479,8 +483,9 @@ def forecast_territories(
         ``upper_usd``; one row per territory and month, sorted by territory and month.
     """
     history = territory_history(dataset, plan)
-    model = BookingsForecaster(horizon=horizon, coverage=coverage, random_state=random_state).fit(history)
-    frame = model.predict()
+    template = model if model is not None else BookingsForecaster()
+    fitted = clone(template).set_params(horizon=horizon, coverage=coverage, random_state=random_state)
+    frame = fitted.fit(history).predict()
     frame["month"] = month_labels(pd.DatetimeIndex(frame["month"]))
     frame = frame.rename(columns={"series_id": "territory_id"})
     columns = ["territory_id", "month", "forecast_usd", "lower_usd", "upper_usd"]
