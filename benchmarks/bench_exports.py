@@ -4,11 +4,13 @@ Instances: the demo counties (3,108 units, its 50-territory plan) and 40,000 Vor
 cells with 500 territories (every cell joins the territory of the nearest of 500 seeded
 seed cells, which gives contiguous territories), 40,000 accounts and 500 reps.
 
-Baseline in the same run: ``GeoDataFrame.dissolve`` with its default ``unary_union`` per
-group (the obvious way). For reference also ``dissolve(method="coverage")``, which uses
-the same coverage union as ours but checks nothing. Ours:
-:func:`planner.dissolve.dissolve_territories` (coverage union, each territory verified:
-valid and area equal to the sum of its units, else a full union).
+Times are the best of 3 runs for dissolving and one run for each export (on a shared
+2-core machine, expect +-50% between runs). Baseline in the same run:
+``GeoDataFrame.dissolve`` with its default ``unary_union`` per group (the obvious way).
+For reference also ``dissolve(method="coverage")``, which uses the same coverage union
+as ours but checks nothing. Ours: :func:`planner.dissolve.dissolve_territories`
+(coverage union, each territory verified: valid and area equal to the sum of its units,
+else a full union).
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ def voronoi_dataset(n_units: int = 40_000, k: int = 500, seed: int = 2) -> Datas
 
 def dissolve_rows(name: str, units: gpd.GeoDataFrame, assignment: pd.Series) -> list[dict]:
     frame = units[["geometry"]].assign(territory_id=assignment.reindex(units.index).to_numpy())
-    seconds, baseline = timed(lambda: frame.dissolve("territory_id"), repeat=1)
+    seconds, baseline = timed(lambda: frame.dissolve("territory_id"))
     base_area = shapely.area(baseline.geometry.to_numpy()).sum()
     rows = [
         {
@@ -82,7 +84,7 @@ def dissolve_rows(name: str, units: gpd.GeoDataFrame, assignment: pd.Series) -> 
             "result": f"{baseline.is_valid.sum()} of {len(baseline)} valid",
         }
     ]
-    seconds, coverage = timed(lambda: frame.dissolve("territory_id", method="coverage"), repeat=1)
+    seconds, coverage = timed(lambda: frame.dissolve("territory_id", method="coverage"))
     rows.append(
         {
             "task": f"dissolve territories, {name}",
@@ -91,7 +93,7 @@ def dissolve_rows(name: str, units: gpd.GeoDataFrame, assignment: pd.Series) -> 
             "result": f"{coverage.is_valid.sum()} of {len(coverage)} valid",
         }
     )
-    seconds, ours = timed(lambda: dissolve_territories(units, assignment), repeat=1)
+    seconds, ours = timed(lambda: dissolve_territories(units, assignment))
     area_diff = abs(shapely.area(ours.geometry.to_numpy()).sum() / base_area - 1)
     rows.append(
         {
