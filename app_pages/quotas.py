@@ -246,6 +246,12 @@ if user.role is Role.ADMIN:
             guardrail = middle.slider("Guardrail vs last quota (%)", 0, 100, 25)
             over = right.slider("Over-assignment (%)", 0, 30, 0)
             frequency = left.radio("Phasing", ["month", "quarter"], horizontal=True)
+            method = middle.radio(
+                "Forecast",
+                ["model", "growth"],
+                horizontal=True,
+                format_func={"model": "bookings model", "growth": "last 12 months + 10%"}.get,
+            )
             if st.form_submit_button("Allocate and save draft", type="primary"):
                 progress = st.progress(0.0, text="Allocating...")
                 try:
@@ -259,9 +265,10 @@ if user.role is Role.ADMIN:
                             guardrail_frac=guardrail / 100,
                         ),
                         frequency=frequency,
+                        forecast_method=method,
                         last_quota_cents=last_quotas,
                     )
-                    progress.progress(0.3, text="Allocating and phasing...")
+                    progress.progress(0.2, text="Forecasting, allocating and phasing...")
                     created, _ = save_draft(store, user.user_id, dataset, plan, request, name=name)
                 except PlannerError as exc:
                     progress.empty()

@@ -87,7 +87,9 @@ def _backend_rows(label: str, store: PlanStore, dataset, draft, request) -> list
 def run() -> list[dict]:
     dataset = load_demo()
     request = QuotaRequest(
-        target_cents=demo_target_cents(dataset, "2027-01", 0.12), fiscal_year_start="2027-01"
+        target_cents=demo_target_cents(dataset, "2027-01", 0.12),
+        fiscal_year_start="2027-01",
+        forecast_method="growth",
     )
     draft = draft_quotas(dataset, dataset.plan, request)
     rows = []

@@ -139,7 +139,10 @@ def allocate(
     over_assignment: Annotated[float, typer.Option(help="Quotas sum to target x (1 + this).")] = 0.0,
     guardrail: Annotated[float | None, typer.Option(help="Max change vs last quota (0.25 = 25%).")] = 0.25,
     frequency: Annotated[str, typer.Option(help="Phasing: month or quarter.")] = "month",
-    growth: Annotated[float, typer.Option(help="Growth on trailing bookings used as forecast.")] = 0.10,
+    forecast: Annotated[
+        str, typer.Option(help="model (bookings forecast model) or growth (trailing 12 months + --growth).")
+    ] = "model",
+    growth: Annotated[float, typer.Option(help="Growth on trailing bookings when --forecast growth.")] = 0.10,
     last_quotas: Annotated[
         Path | None, typer.Option(help="CSV territory_id,quota_usd of last year's quotas (for guardrails).")
     ] = None,
@@ -166,6 +169,7 @@ def allocate(
             ),
             frequency=frequency,  # type: ignore[arg-type]
             growth_frac=growth,
+            forecast_method=forecast,  # type: ignore[arg-type]
             last_quota_cents=last,
         )
         store = _store(db)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Literal
 
 import pandas as pd
 
 from planner.dataset import Dataset
 from planner.errors import PlannerError
 from planner.fairness import FairnessReport, fairness_report
+from planner.forecast import forecast_territories
 from planner.phasing import Frequency, phase_quotas, seasonality_from_history
 from planner.plan import Plan
 from planner.quota import QuotaAllocation, QuotaOptions, allocate_quotas
@@ -38,10 +40,13 @@ class QuotaRequest:
     frequency : {"month", "quarter"}
         Phasing of the annual quotas.
     growth_frac : float
-        Growth on trailing bookings used as the forecast when no forecast is given.
+        Growth on trailing bookings, the forecast when ``forecast_method="growth"``.
+    forecast_method : {"model", "growth"}
+        Where the forecast comes from when ``forecast_usd`` is not given: the bookings
+        model of :mod:`planner.forecast` trained on history before the fiscal year
+        (summed over the fiscal year's months), or trailing 12 months x (1 + growth_frac).
     forecast_usd : pandas.Series, optional
-        Forecast bookings per territory for the fiscal year (e.g. from
-        :mod:`planner.forecast`); default trailing 12 months x (1 + growth_frac).
+        Forecast bookings per territory for the fiscal year, given by the caller.
     last_quota_cents : pandas.Series, optional
         Last year's quota per territory (for guardrails).
     """
@@ -51,12 +56,15 @@ class QuotaRequest:
     options: QuotaOptions = field(default_factory=QuotaOptions)
     frequency: Frequency = "month"
     growth_frac: float = 0.10
+    forecast_method: Literal["model", "growth"] = "model"
     forecast_usd: pd.Series | None = None
     last_quota_cents: pd.Series | None = None
 
     def __post_init__(self) -> None:
         if int(self.target_cents) <= 0:
             raise PlannerError(f"target is {self.target_cents} cents; give a positive company target")
+        if self.forecast_method not in ("model", "growth"):
+            raise PlannerError(f"forecast_method is {self.forecast_method!r}; use 'model' or 'growth'")
 
     @property
     def effective_from(self) -> date:
@@ -82,14 +90,36 @@ def history_before(dataset: Dataset, fiscal_year_start: str) -> Dataset:
     return replace(dataset, bookings=bookings)
 
 
+def fiscal_year_forecast_usd(dataset: Dataset, plan: Plan, fiscal_year_start: str) -> pd.Series:
+    """Model forecast of each territory's bookings over the 12 fiscal months (USD, by territory_id).
+
+    The model (:func:`planner.forecast.forecast_territories`) forecasts from the month
+    after the last booking to the fiscal year's end; at most 24 months ahead.
+    """
+    last = pd.Period(pd.to_datetime(dataset.bookings["date"]).max(), freq="M")
+    months = pd.period_range(fiscal_year_start, periods=12, freq="M")
+    horizon = (months[-1] - last).n
+    if months[0] <= last or horizon > 24:
+        raise PlannerError(
+            f"the fiscal year {fiscal_year_start} must start after the last booking ({last}) and end "
+            "at most 24 months after it; choose another fiscal year or forecast_method='growth'"
+        )
+    frame = forecast_territories(dataset, plan, horizon=horizon)
+    in_year = frame[frame["month"].isin([str(m) for m in months])]
+    return in_year.groupby("territory_id")["forecast_usd"].sum().clip(lower=0.0)
+
+
 def draft_quotas(dataset: Dataset, plan: Plan, request: QuotaRequest) -> DraftQuotas:
     """Allocate ``request.target_cents`` to the plan's territories and phase it by seasonality."""
     known = history_before(dataset, request.fiscal_year_start)
+    forecast = request.forecast_usd
+    if forecast is None and request.forecast_method == "model":
+        forecast = fiscal_year_forecast_usd(known, plan, request.fiscal_year_start)
     territories = quota_territories(
         known,
         plan,
         fiscal_year_start=request.fiscal_year_start,
-        forecast_usd=request.forecast_usd,
+        forecast_usd=forecast,
         growth_frac=request.growth_frac,
         last_quota_cents=request.last_quota_cents,
     )

@@ -28,6 +28,8 @@ def test_quota_workflow_end_to_end_on_a_grid_data_set(grid_dir, tmp_path):
         "2027-01",
         "--name",
         "FY2027",
+        "--forecast",
+        "growth",
         "--user",
         "ops",
         db=db,

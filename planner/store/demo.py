@@ -8,6 +8,10 @@
 - ``FY2027 plan``: allocated from all history (+12%), with FY2026 quotas as last year's
   (so the +/-25% guardrail applies), submitted for review, with one pending proposal from
   manager m01 so the approvals queue is not empty.
+
+Both use trailing bookings + growth as the forecast (``forecast_method="growth"``): the
+model forecast takes seconds per fit, and the seed runs whenever a fresh store opens
+(every UI test); allocate a new draft to use the model.
 """
 
 from __future__ import annotations
@@ -40,7 +44,9 @@ def seed_demo_store(store: PlanStore, dataset: Dataset) -> None:
     store.add_user(ADMIN, "viewer", "Read-only viewer", Role.VIEWER)
 
     fy2026 = QuotaRequest(
-        target_cents=demo_target_cents(dataset, "2026-01", 0.10), fiscal_year_start="2026-01"
+        target_cents=demo_target_cents(dataset, "2026-01", 0.10),
+        fiscal_year_start="2026-01",
+        forecast_method="growth",
     )
     first, _ = save_draft(store, ADMIN, dataset, dataset.plan, fy2026, name="FY2026 plan")
     store.transition(ADMIN, first.version_id, "submit")
@@ -51,6 +57,7 @@ def seed_demo_store(store: PlanStore, dataset: Dataset) -> None:
     fy2027 = QuotaRequest(
         target_cents=demo_target_cents(dataset, "2027-01", 0.12),
         fiscal_year_start="2027-01",
+        forecast_method="growth",
         last_quota_cents=last_quota,
     )
     second, _ = save_draft(store, ADMIN, dataset, dataset.plan, fy2027, name="FY2027 plan")
