@@ -9,14 +9,19 @@ block removes year-on-year growth, which would otherwise make the most recent mo
 look seasonally strong; growth within a year is not removed (at 10% a year, the last
 month of a block is over-weighted by about 5% against the first).
 
-Short history is noisy, so the estimate is shrunk toward a prior (flat 1/12 by default,
-or e.g. the company-wide profile when estimating per territory)::
+Short or noisy history is shrunk toward a prior (flat 1/12 by default, or e.g. the
+company-wide profile when estimating per territory)::
 
-    weights = (n * observed + k * prior) / (n + k)
+    weights = w * observed + (1 - w) * prior
 
-with ``n`` the number of whole years observed (blocks with bookings) and ``k =
-shrinkage_years`` (default 1): one year of history moves half-way from the prior,
-three years three quarters of the way; less than a year keeps the prior.
+By default ``w`` is estimated from the data (positive-part James-Stein): with ``n >= 2``
+whole years, the noise of the observed mean is ``v = mean over months of var(yearly
+shares) / n`` and its spread around the prior is ``s = mean over months of (observed -
+prior)^2``; then ``w = max(0, 1 - v / s)``. A profile that repeats year after year is
+kept (``w`` near 1); one that looks like noise around the prior falls back to the
+prior (``w`` near 0). With one whole year, ``w = 1/2``; with none, the prior. With a
+fixed ``shrinkage_years = k`` instead, ``w = n / (n + k)``: ``k`` years of pseudo-history
+for the prior. The quota benchmark backtests these choices on the demo.
 
 :func:`phase_quotas` splits each territory's annual quota over the 12 months of the
 fiscal year (or its 4 quarters) in proportion to those weights, with largest-remainder
@@ -63,7 +68,7 @@ def seasonality_from_history(
     bookings: pd.DataFrame,
     *,
     by: str | None = None,
-    shrinkage_years: float = 1.0,
+    shrinkage_years: float | None = None,
     prior: pd.Series | None = None,
 ) -> pd.Series | pd.DataFrame:
     """Monthly seasonality weights from bookings history, shrunk toward a prior.
@@ -75,8 +80,9 @@ def seasonality_from_history(
         named by ``by`` for per-group weights (e.g. ``territory_id``).
     by : str, optional
         Group column; None gives one company-wide profile.
-    shrinkage_years : float
-        Years of pseudo-history given to the prior (``k`` in the module docstring).
+    shrinkage_years : float, optional
+        Years of pseudo-history given to the prior; None (default) estimates the
+        shrinkage from the year-to-year noise (see the module docstring).
     prior : pandas.Series, optional
         12 weights indexed by month 1-12 to shrink toward; flat (1/12 each) when None.
 
@@ -91,7 +97,7 @@ def seasonality_from_history(
         raise InputError(
             [Problem("bookings", f"missing column(s) {missing}", "give date, amount_usd (and the group)")]
         )
-    if shrinkage_years < 0:
+    if shrinkage_years is not None and shrinkage_years < 0:
         raise PlannerError(f"shrinkage_years is {shrinkage_years}; give a number of years >= 0, e.g. 1")
     base = _check_weights(prior, "prior") if prior is not None else pd.Series(1 / 12, index=MONTHS)
     if len(bookings) == 0:
@@ -116,14 +122,21 @@ def seasonality_from_history(
     ).reindex(columns=MONTHS, fill_value=0.0)
     block_sums = totals.sum(axis=1)
     shares = totals[block_sums > 0].div(block_sums[block_sums > 0], axis=0)
-    observed = shares.groupby(level="group").mean()
-    years = shares.groupby(level="group").size()
     groups = pd.Index(pd.unique(bookings[by]) if by else [0], name=by)
-    observed = observed.reindex(groups, fill_value=0.0)
-    n = years.reindex(groups, fill_value=0).to_numpy(dtype=np.float64)[:, None]
-    denominator = np.where(n + shrinkage_years > 0, n + shrinkage_years, 1.0)
-    weights = (n * observed.to_numpy() + shrinkage_years * base.to_numpy()[None, :]) / denominator
-    weights = np.where(n + shrinkage_years > 0, weights, base.to_numpy()[None, :])
+    by_group = shares.groupby(level="group")
+    observed = by_group.mean().reindex(groups, fill_value=0.0).to_numpy()
+    n = by_group.size().reindex(groups, fill_value=0).to_numpy(dtype=np.float64)[:, None]
+    prior_row = base.to_numpy()[None, :]
+    if shrinkage_years is None:
+        noise = (by_group.var(ddof=1).reindex(groups).to_numpy() / np.maximum(n, 1)).mean(
+            axis=1, keepdims=True
+        )
+        spread = ((observed - prior_row) ** 2).mean(axis=1, keepdims=True)
+        ratio = np.divide(noise, spread, out=np.ones_like(spread), where=spread > 0)
+        trust = np.where(n >= 2, np.clip(1 - np.nan_to_num(ratio, nan=1.0), 0.0, 1.0), n / (n + 1))
+    else:
+        trust = np.divide(n, n + shrinkage_years, out=np.zeros_like(n), where=n + shrinkage_years > 0)
+    weights = trust * observed + (1 - trust) * prior_row
     result = pd.DataFrame(weights, index=groups, columns=MONTHS)
     return result.iloc[0].rename("weight") if by is None else result.sort_index()
 

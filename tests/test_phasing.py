@@ -59,8 +59,29 @@ def test_short_history_keeps_the_prior_and_groups_are_estimated_apart():
     assert by_territory.index.tolist() == ["T1", "T2"]
     # T2 has six months: no whole year, so its weights are the prior
     assert by_territory.loc["T2"].tolist() == pytest.approx(prior.tolist())
-    december = (2 * (2 / 13 + 1 / 12) / 2 + 12 / 78) / 3
-    assert by_territory.loc["T1", 12] == pytest.approx(december)
+    # T1, estimated shrinkage: yearly shares (newest, older) per month, noise and spread by hand
+    newest = np.array([1 / 13] * 11 + [2 / 13])
+    older = np.full(12, 1 / 12)
+    mean = (newest + older) / 2
+    noise = np.mean((newest - older) ** 2 / 2) / 2  # var(ddof=1) of two values / n years
+    spread = np.mean((mean - prior.to_numpy()) ** 2)
+    trust = 1 - noise / spread
+    assert by_territory.loc["T1"].tolist() == pytest.approx((trust * mean + (1 - trust) * prior).tolist())
+
+
+def test_estimated_shrinkage_trusts_a_repeating_profile_and_drops_pure_noise():
+    months = pd.period_range("2024-11", "2026-10", freq="M")
+    repeating = monthly_bookings({str(p): 2.0 if p.month == 12 else 1.0 for p in months})
+    weights = seasonality_from_history(repeating)
+    assert weights[12] == pytest.approx(2 / 13) and weights[1] == pytest.approx(1 / 13)
+    # December strong one year, weak the next: noise larger than the spread -> the flat prior
+    flipping = monthly_bookings(
+        {str(p): (3.0 if p.year == 2025 else 0.5) if p.month == 12 else 1.0 for p in months}
+    )
+    assert seasonality_from_history(flipping).tolist() == pytest.approx([1 / 12] * 12)
+    # one whole year: half-way between observed and prior
+    one_year = monthly_bookings({str(p): 2.0 if p.month == 12 else 1.0 for p in months[12:]})
+    assert seasonality_from_history(one_year)[12] == pytest.approx((2 / 13 + 1 / 12) / 2)
 
 
 def test_seasonality_errors():
