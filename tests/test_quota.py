@@ -410,3 +410,12 @@ def test_demo_end_to_end_allocate_phase_and_report(demo):
     )
     report = fairness_report(allocation.quotas_cents, table["potential_usd"], table["forecast_usd"])
     assert len(report.table) == 50 and len(report.verdict) == 5
+
+
+def test_reps_without_hire_date_are_reported(grid_dir):
+    (grid_dir / "reps.csv").unlink()
+    data = load_dataset(grid_dir)
+    with pytest.raises(InputError) as raised:
+        quota_territories(data, fiscal_year_start="2027-01")
+    assert [p.column for p in raised.value.problems] == ["hire_date", "hire_date"]
+    assert "rep 'R1' covers territory 'West' but has no hire_date or status" in str(raised.value)
