@@ -146,6 +146,10 @@ def allocate(
     last_quotas: Annotated[
         Path | None, typer.Option(help="CSV territory_id,quota_usd of last year's quotas (for guardrails).")
     ] = None,
+    relief: Annotated[
+        Path | None,
+        typer.Option(help="CSV territory_id,start,end of uncovered periods (leave, mid-year change)."),
+    ] = None,
     db: DbOption = DEFAULT_DB_URL,
     user: UserOption = "",
 ) -> None:
@@ -171,6 +175,7 @@ def allocate(
             growth_frac=growth,
             forecast_method=forecast,  # type: ignore[arg-type]
             last_quota_cents=last,
+            relief=None if relief is None else pd.read_csv(relief, dtype={"territory_id": str}),
         )
         store = _store(db)
         info, draft = save_draft(store, user, dataset, plan, request, name=name)

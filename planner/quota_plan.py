@@ -21,7 +21,7 @@ from planner.forecast import forecast_territories
 from planner.phasing import Frequency, phase_quotas, seasonality_from_history
 from planner.plan import Plan
 from planner.quota import QuotaAllocation, QuotaOptions, allocate_quotas
-from planner.quota_inputs import quota_territories
+from planner.quota_inputs import prorated_relief_frac, quota_territories
 from planner.store import PlanStore, PlanVersion, VersionInfo
 
 
@@ -49,6 +49,10 @@ class QuotaRequest:
         Forecast bookings per territory for the fiscal year, given by the caller.
     last_quota_cents : pandas.Series, optional
         Last year's quota per territory (for guardrails).
+    relief : pandas.DataFrame, optional
+        Uncovered periods (leave, a mid-year territory change): ``territory_id``,
+        ``start``, ``end`` (dates, inclusive). Each territory's share of the fiscal year
+        covered by its rows becomes its relief (see :func:`planner.quota_inputs.prorated_relief_frac`).
     """
 
     target_cents: int
@@ -59,6 +63,7 @@ class QuotaRequest:
     forecast_method: Literal["model", "growth"] = "model"
     forecast_usd: pd.Series | None = None
     last_quota_cents: pd.Series | None = None
+    relief: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         if int(self.target_cents) <= 0:
@@ -109,6 +114,23 @@ def fiscal_year_forecast_usd(dataset: Dataset, plan: Plan, fiscal_year_start: st
     return in_year.groupby("territory_id")["forecast_usd"].sum().clip(lower=0.0)
 
 
+def relief_fracs(relief: pd.DataFrame | None, fiscal_year_start: str, plan: Plan) -> pd.Series | None:
+    """Share of the fiscal year each territory is uncovered, from rows (territory_id, start, end)."""
+    if relief is None or relief.empty:
+        return None
+    missing = [c for c in ("territory_id", "start", "end") if c not in relief.columns]
+    if missing:
+        raise PlannerError(f"relief table lacks column(s) {missing}; give territory_id, start, end")
+    unknown = sorted(set(relief["territory_id"].astype(str)) - set(plan.territories))
+    if unknown:
+        raise PlannerError(f"relief for unknown territories {unknown[:10]}; use territory ids of the plan")
+    shares = [
+        prorated_relief_frac(row.start, row.end, fiscal_year_start) for row in relief.itertuples(index=False)
+    ]
+    total = pd.Series(shares, index=relief["territory_id"].astype(str).to_numpy()).groupby(level=0).sum()
+    return total.clip(upper=1.0)
+
+
 def draft_quotas(dataset: Dataset, plan: Plan, request: QuotaRequest) -> DraftQuotas:
     """Allocate ``request.target_cents`` to the plan's territories and phase it by seasonality."""
     known = history_before(dataset, request.fiscal_year_start)
@@ -122,6 +144,7 @@ def draft_quotas(dataset: Dataset, plan: Plan, request: QuotaRequest) -> DraftQu
         forecast_usd=forecast,
         growth_frac=request.growth_frac,
         last_quota_cents=request.last_quota_cents,
+        relief_frac=relief_fracs(request.relief, request.fiscal_year_start, plan),
     )
     allocation = allocate_quotas(int(request.target_cents), territories, request.options)
     bookings = known.bookings.assign(date=pd.to_datetime(known.bookings["date"]))

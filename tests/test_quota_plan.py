@@ -7,6 +7,7 @@ import pytest
 
 from planner.demo import load_demo
 from planner.errors import PlannerError
+from planner.quota import QuotaOptions
 from planner.quota_plan import (
     QuotaRequest,
     draft_quotas,
@@ -15,6 +16,8 @@ from planner.quota_plan import (
     version_fairness,
 )
 from planner.store import PlanStore
+
+QUOTA = QuotaOptions(guardrail_frac=None)  # no last quotas here: guardrails have nothing to bound
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +57,26 @@ def test_growth_forecast_and_bad_fiscal_years_are_explained(demo):
         QuotaRequest(target_cents=0, fiscal_year_start="2027-01")
     with pytest.raises(PlannerError, match="no bookings before 1999-01"):
         draft_quotas(demo, demo.plan, QuotaRequest(target_cents=1, fiscal_year_start="1999-01"))
+
+
+def test_relief_for_a_leave_lowers_that_quota_pro_rata(demo):
+    import pandas as pd
+
+    base = QuotaRequest(
+        target_cents=10**10, fiscal_year_start="2027-01", forecast_method="growth", options=QUOTA
+    )
+    relieved = QuotaRequest(
+        target_cents=10**10,
+        fiscal_year_start="2027-01",
+        forecast_method="growth",
+        options=QUOTA,
+        relief=pd.DataFrame({"territory_id": ["T07"], "start": ["2027-04-01"], "end": ["2027-06-30"]}),
+    )
+    before = draft_quotas(demo, demo.plan, base).allocation.quotas_cents
+    after = draft_quotas(demo, demo.plan, relieved).allocation.quotas_cents
+    assert after.sum() == before.sum() == 10**10  # redistributed: the total stays exact
+    assert after["T07"] / before["T07"] == pytest.approx(1 - 90 / 365, rel=0.02)
+    assert (after.drop("T07") >= before.drop("T07")).all()
+    with pytest.raises(PlannerError, match="unknown territories \\['T99'\\]"):
+        bad = pd.DataFrame({"territory_id": ["T99"], "start": ["2027-01-01"], "end": ["2027-01-31"]})
+        draft_quotas(demo, demo.plan, QuotaRequest(target_cents=1, fiscal_year_start="2027-01", relief=bad))
