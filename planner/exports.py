@@ -187,20 +187,19 @@ def territory_layers(
 
     The units layer holds ``unit_id``, ``name``, ``territory_id`` and the additive measures.
     """
+    if simplify_tolerance_deg is not None and simplify_tolerance_deg < 0:
+        raise PlanError(f"simplify tolerance must be >= 0, got {simplify_tolerance_deg}")
     table = territory_table(approved, dataset)
     units = dataset.units.to_crs(STORAGE_CRS)
     units = units.set_axis(units.index.astype(str).rename("unit_id"))
-    shapes = dissolve_territories(
-        units, approved.plan.assignment, simplify_tolerance_deg=simplify_tolerance_deg
-    )
+    if simplify_tolerance_deg:  # once, for both layers: shared borders stay shared
+        simplified = shapely.coverage_simplify(units.geometry.to_numpy(), simplify_tolerance_deg)
+        units = units.set_geometry(gpd.GeoSeries(simplified, index=units.index, crs=STORAGE_CRS))
+    shapes = dissolve_territories(units, approved.plan.assignment)
     territories = gpd.GeoDataFrame(table, geometry=shapes.geometry.reindex(table.index), crs=STORAGE_CRS)
     columns = [c for c in ("name",) if c in units] + additive_measures(dataset)
     unit_layer = units[columns].assign(territory_id=approved.plan.assignment.reindex(units.index))
-    unit_layer = gpd.GeoDataFrame(unit_layer, geometry=units.geometry, crs=STORAGE_CRS)
-    if simplify_tolerance_deg:
-        simplified = shapely.coverage_simplify(units.geometry.to_numpy(), simplify_tolerance_deg)
-        unit_layer = unit_layer.set_geometry(gpd.GeoSeries(simplified, index=units.index, crs=STORAGE_CRS))
-    return territories, unit_layer
+    return territories, gpd.GeoDataFrame(unit_layer, geometry=units.geometry, crs=STORAGE_CRS)
 
 
 def dollars_text(table: pd.DataFrame) -> pd.DataFrame:
