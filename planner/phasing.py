@@ -100,6 +100,8 @@ def seasonality_from_history(
     if shrinkage_years is not None and shrinkage_years < 0:
         raise PlannerError(f"shrinkage_years is {shrinkage_years}; give a number of years >= 0, e.g. 1")
     base = _check_weights(prior, "prior") if prior is not None else pd.Series(1 / 12, index=MONTHS)
+    if by is not None:
+        bookings = bookings[bookings[by].notna()]  # e.g. accounts outside every territory
     if len(bookings) == 0:
         return base.rename("weight") if by is None else pd.DataFrame(columns=MONTHS, dtype=np.float64)
     dates = pd.to_datetime(bookings["date"])

@@ -53,7 +53,8 @@ def test_seasonality_by_hand_with_shrinkage_toward_flat():
 def test_short_history_keeps_the_prior_and_groups_are_estimated_apart():
     long = two_years_with_a_strong_december()
     short = monthly_bookings({f"2026-{m:02d}": 1.0 + m for m in range(5, 11)}, territory="T2")
-    bookings = pd.concat([long, short], ignore_index=True)
+    unplaced = monthly_bookings({"2026-01": 5.0}, territory=None)
+    bookings = pd.concat([long, short, unplaced], ignore_index=True)
     prior = RISING / RISING.sum()
     by_territory = seasonality_from_history(bookings, by="territory_id", prior=prior)
     assert by_territory.index.tolist() == ["T1", "T2"]
