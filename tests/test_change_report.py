@@ -110,7 +110,7 @@ def test_bad_inputs(grid, tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(st.lists(st.sampled_from(["West", "East", "North"]), min_size=9, max_size=9))
 def test_report_invariants(grid, labels):
     after = Plan(pd.Series(labels, index=grid.plan.units), grid.plan.territory_reps, name="random")

@@ -295,7 +295,7 @@ def test_multi_rep_territory_owner_rule():
     assert owners.to_dict() == {"A5": "R1", "A1": "R3", "A2": "R1", "A3": "R3", "A4": "R1", "A6": ""}
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(
     st.lists(
         st.tuples(st.sampled_from(["u1", "u2", "u3"]), st.sampled_from(["", "R1", "R2", "R3", "R4"])),
@@ -497,3 +497,25 @@ def test_cli_exports_an_approved_version_from_the_store(grid_dir, tmp_path, monk
     assert read_territories_csv(tmp_path / "out" / "territories.csv").loc["West", "units"] == 8
     result = CliRunner().invoke(app, [*args, "--version", "3"], terminal_width=200)
     assert result.exit_code == 1 and "v3 is proposed, not approved" in result.output
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    st.lists(st.integers(min_value=0, max_value=10**13), min_size=4, max_size=4),
+    st.sampled_from(["2027-01", "2027-Q3", "2031-12"]),
+)
+def test_quota_round_trip_through_csv_and_excel(grid, tmp_path_factory, cents, period):
+    quotas = pd.DataFrame(
+        {
+            "territory_id": ["West", "West", "East", "East"],
+            "period": [period, "2026-02", period, "2026-02"],
+            "quota_cents": cents,
+        }
+    )
+    approved = ApprovedPlan(1, "p", date(2027, 1, 1), grid.plan, quotas)
+    out = tmp_path_factory.mktemp("rt")
+    export_plan(approved, grid, out, ["csv", "xlsx"])
+    pd.testing.assert_frame_equal(
+        read_territories_csv(out / "territories.csv"), territory_table(approved, grid), check_dtype=False
+    )
+    pd.testing.assert_frame_equal(read_excel_quotas(out / "plan.xlsx"), quota_table(approved))
