@@ -40,6 +40,7 @@ from planner.dataset import Dataset
 from planner.dissolve import dissolve_territories
 from planner.errors import PlanError
 from planner.geometry import STORAGE_CRS
+from planner.money import cents_to_usd
 
 #: Export formats and the files they write.
 FORMAT_FILES: dict[str, tuple[str, ...]] = {
@@ -66,14 +67,14 @@ Progress = Callable[[float, str], None]
 
 def format_cents(cents: int) -> str:
     """Whole cents as exact dollar text: ``123450 -> "1234.50"``, ``-5 -> "-0.05"``."""
-    value = int(cents)
-    sign = "-" if value < 0 else ""
-    dollars, rest = divmod(abs(value), 100)
-    return f"{sign}{dollars}.{rest:02d}"
+    return str(cents_to_usd(cents))
 
 
 def parse_cents(text: str | float | int) -> int:
     """Dollar text (or number) to whole cents, exactly; raises ``ValueError`` for sub-cent amounts.
+
+    Unlike :func:`planner.money.usd_to_cents`, which rounds, a file that gives fractions
+    of a cent is rejected: a quota file should say exactly what it means.
 
     Examples
     --------
