@@ -284,7 +284,7 @@ def _reach_probability(
     if cv_frac is None:
         return (expected >= goal).astype(np.float64)
     sigma = np.sqrt(np.log1p(cv_frac**2))
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         mu = np.log(expected) - sigma**2 / 2
         z = (np.log(goal) - mu) / sigma
     return np.where(expected > 0, stats.norm.sf(z), (goal <= 0).astype(np.float64))

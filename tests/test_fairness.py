@@ -123,3 +123,15 @@ def test_gini_matches_the_pairwise_definition_and_is_scale_free(values, scale):
     assert 0.0 <= gini(x) < 1.0
     assert gini(x * scale) == pytest.approx(gini(x), abs=1e-9)
     assert gini(x[::-1]) == pytest.approx(gini(x), abs=1e-12)
+
+
+def test_no_expected_bookings_never_reach_a_positive_quota_even_with_uncertainty():
+    ids = pd.Index(["A", "B"], name="territory_id")
+    report = fairness_report(
+        pd.Series([0, 100_00], index=ids),
+        pd.Series([1.0, 1.0], index=ids),
+        pd.Series([0.0, 0.0], index=ids),
+        forecast_cv_frac=0.3,
+    )
+    assert report.table["reach_quota_frac"].tolist() == [1.0, 0.0]
+    assert report.at_or_above_quota_frac == 0.0  # A has no quota and is left out
