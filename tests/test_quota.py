@@ -241,6 +241,18 @@ def test_quotas_sum_exactly_to_the_target(data, target):
     assert int(result.table["raw_cents"].sum()) == target == int(result.table["guardrail_cents"].sum())
 
 
+@settings(max_examples=40, deadline=None)
+@given(data=random_territories(with_last=False), target=st.integers(0, 10**12))
+def test_absorbed_relief_only_ever_lowers_quotas(data, target):
+    table, options = data
+    absorbed = allocate_quotas(target, table, QuotaOptions(**{**options.__dict__, "relief_policy": "absorb"}))
+    quota, full_year = absorbed.quotas_cents.to_numpy(), absorbed.table["guardrail_cents"].to_numpy()
+    capacity = (table["ramp_frac"] * (1 - table["relief_frac"])).to_numpy()
+    assert absorbed.total_cents == int(quota.sum()) <= target
+    assert (quota <= full_year + 1).all()
+    assert np.abs(quota - capacity * full_year).max() <= 2
+
+
 def reachable(weights: np.ndarray, low: np.ndarray, high: np.ndarray) -> tuple[float, float]:
     """Totals reachable by clip(level * weights, low, high): zero-weight entries stay at low."""
     return low.sum(), np.where(weights > 0, high, low).sum()
