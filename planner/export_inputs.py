@@ -20,6 +20,8 @@ from planner.approved import PERIOD_PATTERN, ApprovedPlan
 from planner.dataset import Dataset
 from planner.errors import InputError, Problem
 from planner.exports import parse_cents
+from planner.money import split_cents
+from planner.phasing import phase_quotas
 from planner.plan import Plan
 from planner.tables import sheet_row
 
@@ -217,25 +219,16 @@ def demo_quotas(
     """DEMO quotas (not a quota method): last 12 months' bookings plus growth, split by TAM share.
 
     The company total is ``sum(bookings_usd) * (1 + growth_frac)`` in whole dollars; each
-    territory's annual quota is its share of TAM (largest-remainder rounding to whole
-    cents, so the shares add up exactly), phased evenly over the 12 months of ``year``
-    (leftover cents go to the last months). Used by the app and tests until the quota
-    workflow provides real ones.
+    territory's annual quota is its share of TAM (:func:`planner.money.split_cents`, so the
+    shares add up exactly), phased evenly over the 12 months of ``year``
+    (:func:`planner.phasing.phase_quotas` with flat seasonality). Used by the app and tests
+    until approved plans come from the quota workflow.
     """
     tam = units["tam_usd"].groupby(plan.assignment.reindex(units.index.astype(str)).to_numpy()).sum()
     tam = tam.reindex(plan.territories, fill_value=0.0)
     total_cents = round(float(units["bookings_usd"].sum()) * (1 + growth_frac)) * 100
-    exact = (
-        tam.to_numpy() / tam.sum() * total_cents if tam.sum() else np.full(len(tam), total_cents / len(tam))
-    )
-    annual = np.floor(exact).astype(np.int64)
-    leftover = total_cents - int(annual.sum())
-    annual[np.argsort(-(exact - annual), kind="stable")[:leftover]] += 1
-    rows = []
-    for territory, cents in zip(tam.index, annual, strict=True):
-        base, extra = divmod(int(cents), 12)
-        rows += [(territory, f"{year}-{m:02d}", base + (1 if m > 12 - extra else 0)) for m in range(1, 13)]
-    return pd.DataFrame(rows, columns=["territory_id", "period", "quota_cents"])
+    annual = pd.Series(split_cents(total_cents, tam.to_numpy()), index=tam.index, name="quota_cents")
+    return phase_quotas(annual, pd.Series(1.0, index=range(1, 13)), "month", f"{year}-01")
 
 
 def approved_from_files(
