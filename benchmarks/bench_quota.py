@@ -40,8 +40,9 @@ import pandas as pd
 
 from planner.demo import load_demo
 from planner.fairness import fairness_report
+from planner.money import split_cents
 from planner.phasing import MONTHS, phase_quotas, seasonality_from_history
-from planner.quota import QuotaOptions, allocate_quotas, round_to_total
+from planner.quota import QuotaOptions, allocate_quotas
 from planner.quota_inputs import territory_bookings_usd
 
 TERRAIN = QuotaOptions(potential_weight_frac=0.5, forecast_weight_frac=0.5, guardrail_frac=0.25)
@@ -51,8 +52,7 @@ GROWTH_FRAC = 0.10
 
 def last_year_uniform_growth(target_cents: int, territories: pd.DataFrame) -> pd.Series:
     """Baseline: last year's quota times one growth factor, rounded to the target exactly."""
-    last = territories["last_quota_cents"].to_numpy(dtype=np.float64)
-    cents = round_to_total(last * target_cents / last.sum(), target_cents)
+    cents = split_cents(target_cents, territories["last_quota_cents"].to_numpy(dtype=np.float64))
     return pd.Series(cents, index=territories.index)
 
 

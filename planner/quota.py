@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import InfeasibleError, InputError, PlannerError, Problem
+from planner.money import cents_to_usd
 
 TABLE_NAME = "territories"
 REQUIRED_COLUMNS = ("potential_usd", "forecast_usd")
@@ -149,7 +150,7 @@ class QuotaAllocation:
 
 def format_usd(cents: int) -> str:
     """Cents as a dollar amount for messages, e.g. ``123456`` -> ``'$1,234.56'``."""
-    return f"${Decimal(int(cents)).scaleb(-2):,.2f}"
+    return f"${cents_to_usd(cents):,.2f}"
 
 
 def round_to_total(values: np.ndarray, totals: np.ndarray | int) -> np.ndarray:
