@@ -134,14 +134,15 @@ def assign_plans(plans: Sequence[CompPlan], reps: pd.DataFrame) -> tuple[dict[st
     return plan_of, tuple(unplanned)
 
 
-def _window_keys(window: str, year: np.ndarray, month: np.ndarray, n: int) -> np.ndarray:
+def _window_keys(window: str, year: np.ndarray, month: np.ndarray, deal_code: np.ndarray) -> np.ndarray:
+    """Integer key of each row's measurement window (``deal``: the deal, so split rows measure together)."""
     if window == "month":
         return year * 12 + month - 1
     if window == "quarter":
         return year * 4 + (month - 1) // 3
     if window == "year":
         return year.copy()
-    return np.arange(n, dtype=np.int64)
+    return deal_code
 
 
 def _window_label(window: str, year: np.ndarray, month: np.ndarray, deal_ids: np.ndarray) -> np.ndarray:
@@ -179,7 +180,7 @@ def _component_lines(
     n = len(rows)
     rep = rows["rep_code"].to_numpy()
     year, month = rows["year"].to_numpy(), rows["mon"].to_numpy()
-    window = _window_keys(component.window, year, month, n)
+    window = _window_keys(component.window, year, month, pd.factorize(rows["deal_id"])[0])
     month_key = year * 12 + month - 1
     amount = rows["credit_cents"].to_numpy(np.int64)
     window_start = _group_starts(rep, window)
