@@ -17,6 +17,7 @@ from planner.dataset import Dataset
 from planner.dissolve import dissolve_territories
 from planner.export_inputs import demo_approved_plan
 from planner.exports import EXPORT_FORMATS, FORMAT_FILES, export_plan, territory_table
+from planner.plan import Plan
 from ui import state
 from ui.data import adjacency_edges, editor_units
 from ui.maps import colour_territories, geometry_json, offline_map, territory_pairs
@@ -58,6 +59,12 @@ def plans_for_export(dataset: Dataset, token: str) -> dict[str, ApprovedPlan]:
     return {label: demo_approved_plan(dataset, plan, year, name=label) for label, plan in plans.items()}
 
 
+def plan_fingerprint(plan: Plan) -> int:
+    """A hash of the plan's alignment and reps: files built for another plan state are flagged stale."""
+    hashed = pd.util.hash_pandas_object
+    return int(hashed(plan.assignment).sum() ^ hashed(plan.territory_reps).sum())
+
+
 def build_files(
     approved: ApprovedPlan, dataset: Dataset, formats: list[str], changed_only: bool, simplify_deg: float
 ) -> dict[str, bytes]:
@@ -91,11 +98,12 @@ if st.session_state.get(PLAN_KEY) not in plans:
 label = st.selectbox("Plan to export", list(plans), key=PLAN_KEY)
 approved = plans[label]
 table = territory_table(approved, dataset)
+annual_cents = approved.annual_quota_cents().reindex(table.index, fill_value=0)
 
 cols = st.columns(4)
 cols[0].metric("Territories", f"{len(table):,}")
 cols[1].metric("Reps", f"{len(approved.plan.territory_reps):,}")
-cols[2].metric("Annual quota (demo)", f"${table['annual_quota_cents'].sum() / 100:,.0f}")
+cols[2].metric("Annual quota (demo)", f"${annual_cents.sum() / 100:,.0f}")
 cols[3].metric("Effective from", approved.effective_from.isoformat())
 
 st.subheader("Files")
@@ -114,7 +122,7 @@ simplify = option_cols[1].number_input(
     format="%.3f",
     key=SIMPLIFY_KEY,
 )
-request = (token, label, tuple(formats), changed_only, simplify)
+request = (token, label, plan_fingerprint(approved.plan), tuple(formats), changed_only, simplify)
 if st.button("Build files", type="primary", disabled=not formats, key="ex_build"):
     st.session_state[FILES_KEY] = (request, build_files(approved, dataset, formats, changed_only, simplify))
 built = st.session_state.get(FILES_KEY)
@@ -146,7 +154,7 @@ tooltip = pd.DataFrame(
         "territory_id": table.index,
         "reps": table["rep_names"].to_numpy(),
         "tam": table["tam_usd"].map("${:,.0f}".format).to_numpy() if "tam_usd" in table else "",
-        "quota": table["annual_quota_cents"].map(lambda c: f"${c / 100:,.0f}").to_numpy(),
+        "quota": annual_cents.map(lambda c: f"${c / 100:,.0f}").to_numpy(),
     },
     index=table.index,
 )
@@ -181,9 +189,9 @@ st.caption(
     "Territories dissolved from their units (as in the GeoJSON and GeoPackage files, simplified for display)."
 )
 st.dataframe(
-    table.drop(columns=[c for c in table.columns if c.startswith("quota_")])
-    .assign(annual_quota_usd=table["annual_quota_cents"] / 100)
-    .drop(columns="annual_quota_cents"),
+    table.drop(columns=[c for c in table.columns if "quota" in c]).assign(
+        annual_quota_usd=annual_cents / 100
+    ),
     column_config={
         "tam_usd": st.column_config.NumberColumn("TAM (USD)", format="dollar"),
         "bookings_usd": st.column_config.NumberColumn("Bookings 12m (USD)", format="dollar"),
