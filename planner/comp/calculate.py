@@ -86,7 +86,9 @@ class CompResult:
     summary : pandas.DataFrame
         One row per rep and month, columns :data:`SUMMARY_COLUMNS` (money in cents;
         ``attainment_pct`` is credited / quota in percent, rounded to 2 decimals, NaN
-        without quota). ``draw_cents`` is what the draw added to the pay,
+        without quota). ``draw_cents`` is what was paid above earnings (the draw top-up;
+        with negative earnings also the amount carried to the balance), so that
+        ``earnings + draw - recovery = payout`` every month;
         ``recovery_cents`` what was withheld to repay the balance, ``balance_cents`` what
         the rep still owes after the month.
     lines : pandas.DataFrame
@@ -358,7 +360,7 @@ def _settle(summary: pd.DataFrame, plans: dict[str, CompPlan]) -> pd.DataFrame:
             balance -= recovery
             pay, topped = earnings - recovery, 0
         else:
-            recovery, pay, topped = 0, floor, floor - max(earnings, 0)
+            recovery, pay, topped = 0, floor, floor - earnings
             recoverable = draw is not None and draw.recoverable and floor > 0
             balance += floor - earnings if recoverable else max(0, -earnings)
         draw_cents.append(topped)

@@ -174,7 +174,7 @@ def rep_ledger(result: CompResult, rep_id: str) -> pd.DataFrame:
         attainment = "no quota" if pd.isna(s["attainment_pct"]) else f"{s['attainment_pct']:.2f}% of quota"
         totals = [
             ("earnings", s["earnings_cents"], f"credited {_money(s['credited_cents'])}, {attainment}"),
-            ("draw", s["draw_cents"], "draw paid on top of earnings"),
+            ("draw", s["draw_cents"], "paid above earnings (draw; negative earnings go to the balance)"),
             ("recovery", -s["recovery_cents"], "withheld to repay the draw balance"),
             (
                 "payout",
