@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import InputError, PlannerError, Problem
-from planner.quota import round_to_total
+from planner.money import round_to_total
 
 MONTHS = pd.RangeIndex(1, 13, name="month")
 Frequency = Literal["month", "quarter"]

@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import InfeasibleError, InputError, PlannerError, Problem
-from planner.money import cents_to_usd
+from planner.money import format_usd, round_to_total
 
 TABLE_NAME = "territories"
 REQUIRED_COLUMNS = ("potential_usd", "forecast_usd")
@@ -146,50 +146,6 @@ class QuotaAllocation:
     def quotas_cents(self) -> pd.Series:
         """Final quota per territory (int64 cents), indexed by territory_id."""
         return self.table["quota_cents"]
-
-
-def format_usd(cents: int) -> str:
-    """Cents as a dollar amount for messages, e.g. ``123456`` -> ``'$1,234.56'``."""
-    return f"${cents_to_usd(cents):,.2f}"
-
-
-def round_to_total(values: np.ndarray, totals: np.ndarray | int) -> np.ndarray:
-    """Round non-negative amounts to integers that sum exactly to ``totals`` (largest remainder).
-
-    Parameters
-    ----------
-    values : numpy.ndarray
-        1-D amounts, or 2-D (one row per group, rounded row by row).
-    totals : int or numpy.ndarray
-        Integer total (per row for 2-D input); should be within a few units of the sum
-        of ``values`` (any difference is spread evenly first).
-
-    Returns
-    -------
-    numpy.ndarray
-        int64 array shaped like ``values``. Each entry is the floor or the ceiling of its
-        value; the missing units go to the largest fractional parts, ties to the
-        earlier position.
-
-    Examples
-    --------
-    >>> round_to_total(np.array([1.5, 1.5, 1.0]), 4).tolist()
-    [2, 1, 1]
-    """
-    matrix = np.atleast_2d(np.asarray(values, dtype=np.float64))
-    wanted = np.broadcast_to(np.asarray(totals, dtype=np.int64), (matrix.shape[0],))
-    floors = np.floor(matrix)
-    fractions = matrix - floors
-    rounded = floors.astype(np.int64)
-    missing = wanted - rounded.sum(axis=1)
-    width = matrix.shape[1]
-    even, rest = np.divmod(missing, width)
-    rounded += even[:, None]
-    order = np.argsort(-fractions, axis=1, kind="stable")
-    ranks = np.empty_like(order)
-    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(width), order.shape), axis=1)
-    rounded += (ranks < rest[:, None]).astype(np.int64)
-    return rounded.reshape(np.shape(values))
 
 
 def water_fill(weights: np.ndarray, lower: np.ndarray, upper: np.ndarray, total: float) -> np.ndarray:

@@ -15,8 +15,9 @@ from planner.dataset import load_dataset
 from planner.demo import load_demo
 from planner.errors import InfeasibleError, InputError, PlannerError
 from planner.fairness import fairness_report
+from planner.money import round_to_total
 from planner.phasing import phase_quotas, seasonality_from_history
-from planner.quota import QuotaOptions, allocate_quotas, round_to_total, water_fill
+from planner.quota import QuotaOptions, allocate_quotas, water_fill
 from planner.quota_inputs import (
     prorated_relief_frac,
     quota_territories,
