@@ -12,6 +12,8 @@ pages = [
     st.Page("app_pages/overview.py", title="Data overview", icon=":material/map:", default=True),
     st.Page("app_pages/workspace.py", title="Territory workspace", icon=":material/edit_location_alt:"),
     st.Page("app_pages/scenarios.py", title="Scenarios", icon=":material/compare:"),
+    st.Page("app_pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
+    st.Page("app_pages/capacity.py", title="Capacity", icon=":material/groups:"),
     st.Page("app_pages/quotas.py", title="Quotas", icon=":material/target:"),
     st.Page("app_pages/approvals.py", title="Approvals", icon=":material/fact_check:"),
     st.Page("app_pages/exports.py", title="Exports", icon=":material/download:"),

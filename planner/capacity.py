@@ -48,6 +48,8 @@ class CapacityInputError(PlannerError):
 
 def plan_months(start_month: str, n_months: int = 12) -> list[str]:
     """``n_months`` consecutive months ``'YYYY-MM'`` from ``start_month``."""
+    if n_months < 0:
+        raise CapacityInputError(f"the plan cannot have {n_months} months; give 1 or more")
     start = _parse_month(start_month, "start_month")
     return [p.strftime(MONTH_FORMAT) for p in pd.period_range(start, periods=n_months, freq="M")]
 

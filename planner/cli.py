@@ -16,6 +16,7 @@ from rich.table import Table
 
 from planner.cli_comp import comp
 from planner.cli_export import export
+from planner.cli_forecast import capacity_command, forecast_command
 from planner.cli_quota import quota_app
 from planner.dataset import check_files, load_dataset
 from planner.demo import DEMO_DIR, write_demo_files
@@ -33,6 +34,8 @@ console = Console(highlight=False)
 app.command()(export)
 app.add_typer(quota_app, name="quota")
 app.command()(comp)
+app.command("forecast")(forecast_command)
+app.command("capacity")(capacity_command)
 
 
 @app.command()

@@ -97,3 +97,15 @@ def monthly_history(
 def territory_history(dataset: Dataset, plan: Plan | None = None) -> pd.DataFrame:
     """Monthly bookings per territory of ``plan`` (default: the data set's current plan)."""
     return monthly_history(dataset.bookings, plan if plan is not None else dataset.plan)
+
+
+def seasonal_weights(history: pd.DataFrame, months: list[str]) -> list[float]:
+    """Weight of each month ``'YYYY-MM'`` by its calendar month's mean bookings in ``history``.
+
+    Used to spread a yearly target like past bookings were spread (all territories
+    together). Calendar months the history lacks get the mean of the others.
+    """
+    total = history.sum(axis=1)
+    by_month = total.groupby(total.index.month).mean()
+    fallback = float(by_month.mean()) if len(by_month) else 1.0
+    return [float(by_month.get(int(m[5:7]), fallback)) for m in months]

@@ -1,0 +1,189 @@
+"""Capacity: ramped headcount, bookings capacity against the target and the hires needed, in 3 scenarios."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from planner.capacity import (
+    CapacityInputs,
+    current_reps,
+    plan_months,
+    plan_scenarios,
+    scenario_table,
+    spread_target,
+)
+from planner.dataset import Dataset
+from planner.errors import PlannerError
+from planner.history import seasonal_weights, territory_history
+from ui.session import PERSIST, active_dataset
+
+TARGET = "cap_target_musd"
+START = "cap_start"
+MONTHS = "cap_months"
+RAMP = "cap_ramp"
+QUOTA = "cap_quota_musd"
+ATTAINMENT = "cap_attainment_pct"
+ATTAINMENT_RANGE = "cap_attainment_range_pct"
+ATTRITION = "cap_attrition_pct"
+ATTRITION_RANGE = "cap_attrition_range_pct"
+BACKFILL = "cap_backfill_months"
+MAX_HIRES = "cap_max_hires"
+SEASONAL = "cap_seasonal"
+HIRES = "cap_planned_hires"
+DEFAULT_RAMP = "0.1, 0.2, 0.35, 0.5, 0.65, 0.8, 0.9, 1"
+
+
+@st.cache_data(max_entries=4)
+def cached_history(token: str, _dataset: Dataset) -> pd.DataFrame:
+    """Monthly bookings per territory of the data set's plan (cached per data-set token)."""
+    return territory_history(_dataset)
+
+
+dataset, token, dataset_label = active_dataset()
+history = cached_history(token, dataset)
+hire_dates, _ = current_reps(dataset.reps, history.index[-1].strftime("%Y-%m"))
+last_year_usd = float(history.iloc[-12:].to_numpy().sum())
+sellers = max(len(hire_dates), 1)
+
+st.title("Capacity")
+st.caption(
+    f"Data: {dataset_label}: {len(hire_dates)} quota-carrying reps with their hire dates (reps marked "
+    "'leaving' leave after the first month; every leaver is backfilled). Expected values month by month."
+)
+
+with st.sidebar:
+    st.header("Assumptions")
+    target_musd = st.number_input(
+        "Target over the plan (USD M)",
+        min_value=0.0,
+        value=float(round(1.1 * last_year_usd / 1e6)),
+        key=TARGET,
+    )
+    start = st.text_input(
+        "First month (YYYY-MM)", (history.index[-1] + pd.DateOffset(months=1)).strftime("%Y-%m"), key=START
+    )
+    n_months = st.number_input("Months", min_value=0, max_value=36, value=12, key=MONTHS)
+    seasonal = st.toggle("Spread the target like past bookings", value=True, key=SEASONAL)
+    ramp_text = st.text_input("Ramp: share of full productivity by month of tenure", DEFAULT_RAMP, key=RAMP)
+    quota_musd = st.number_input(
+        "Yearly quota of a ramped rep (USD M)",
+        min_value=0.0,
+        value=float(round(last_year_usd / sellers / 0.9 / 1e6, 1)),
+        step=0.1,
+        key=QUOTA,
+    )
+    attainment_pct = st.slider("Expected attainment (%)", 0, 100, 90, key=ATTAINMENT, persist_state=PERSIST)
+    attainment_range = st.slider(
+        "Attainment, worst to best (%)", 0, 100, (80, 95), key=ATTAINMENT_RANGE, persist_state=PERSIST
+    )
+    attrition_pct = st.number_input("Monthly attrition (%)", 0.0, 100.0, 1.5, step=0.1, key=ATTRITION)
+    attrition_range = st.slider(
+        "Monthly attrition, best to worst (%)", 0.0, 10.0, (1.0, 2.5), step=0.1, key=ATTRITION_RANGE
+    )
+    backfill = st.number_input("Months to backfill a leaver", 0, 24, 2, key=BACKFILL)
+    max_hires = st.number_input("Most extra hires per month (0: no limit)", 0, 500, 0, key=MAX_HIRES)
+
+st.subheader("Planned hires")
+planned = st.data_editor(
+    pd.DataFrame({"month": pd.Series(dtype=str), "hires": pd.Series(dtype=int)}),
+    num_rows="dynamic",
+    key=HIRES,
+    column_config={
+        "month": st.column_config.TextColumn("Month (YYYY-MM)"),
+        "hires": st.column_config.NumberColumn("Hires", min_value=0, step=1),
+    },
+)
+
+try:
+    ramp = tuple(float(x) for x in ramp_text.split(","))
+except ValueError:
+    st.error(f"Ramp '{ramp_text}': give shares separated by commas, e.g. {DEFAULT_RAMP}.")
+    st.stop()
+try:
+    months = plan_months(start, int(n_months))
+    hire_dates, leaving = current_reps(dataset.reps, months[0] if months else start)
+    hires = planned.dropna()
+    inputs = CapacityInputs(
+        target_usd=spread_target(
+            target_musd * 1e6, months, seasonal_weights(history, months) if seasonal else None
+        ),
+        hire_dates=hire_dates,
+        ramp_frac=ramp,
+        ramped_monthly_usd=quota_musd * 1e6 / 12,
+        attainment_frac=attainment_pct / 100,
+        attrition_monthly_frac=attrition_pct / 100,
+        backfill_months=int(backfill),
+        planned_hires=hires.groupby(hires["month"].astype(str))["hires"].sum().astype(int).to_dict(),
+        leave_months=leaving,
+        max_hires_per_month=int(max_hires) or None,
+    )
+    scenarios = plan_scenarios(
+        inputs,
+        attrition_range=(attrition_range[0] / 100, attrition_range[1] / 100),
+        attainment_range=(attainment_range[0] / 100, attainment_range[1] / 100),
+    )
+except PlannerError as exc:
+    st.error(str(exc))
+    st.stop()
+
+base = scenarios["base"]
+cols = st.columns(4)
+cols[0].metric("Target", f"${base.target_usd / 1e6:,.1f} M")
+cols[1].metric("Capacity (base)", f"${base.capacity_usd / 1e6:,.1f} M")
+cols[2].metric("Coverage (base)", f"{base.coverage_frac:.0%}")
+cols[3].metric("Extra hires needed (base)", f"{base.hires_needed}")
+for name, result in scenarios.items():
+    if not result.reachable:
+        st.warning(
+            f"{name}: the target is out of reach within the plan even with these hires "
+            f"(${result.gap_usd / 1e6:,.1f} M short): start hiring earlier or allow more hires per month."
+        )
+
+chart_data = pd.concat(
+    [base.by_month["target_usd"].rename("target")]
+    + [result.by_month["capacity_usd"].rename(f"capacity, {name}") for name, result in scenarios.items()]
+    + [base.by_month["capacity_with_hires_usd"].rename("capacity, base + hires needed")],
+    axis=1,
+)
+long = chart_data.rename_axis("month").reset_index().melt("month", var_name="series", value_name="usd")
+st.altair_chart(
+    alt.Chart(long)
+    .mark_line(point=True)
+    .encode(
+        x=alt.X("month:O", title=None),
+        y=alt.Y("usd:Q", title="USD per month"),
+        color=alt.Color("series:N", title=None),
+        tooltip=["month", "series", alt.Tooltip("usd:Q", format=",.0f")],
+    )
+    .properties(height=360),
+    width="stretch",
+)
+
+st.subheader("Scenarios")
+st.dataframe(
+    scenario_table(scenarios),
+    column_config={
+        "target_usd": st.column_config.NumberColumn("Target", format="dollar"),
+        "capacity_usd": st.column_config.NumberColumn("Capacity", format="dollar"),
+        "coverage_frac": st.column_config.NumberColumn("Coverage", format="percent"),
+        "hires_needed": st.column_config.NumberColumn("Extra hires", format="%d"),
+        "gap_after_hires_usd": st.column_config.NumberColumn("Gap after hires", format="dollar"),
+    },
+)
+st.subheader("Base case by month")
+st.dataframe(
+    base.by_month,
+    column_config={
+        "target_usd": st.column_config.NumberColumn("Target", format="dollar"),
+        "capacity_usd": st.column_config.NumberColumn("Capacity", format="dollar"),
+        "capacity_with_hires_usd": st.column_config.NumberColumn("Capacity with hires", format="dollar"),
+        "coverage_frac": st.column_config.NumberColumn("Coverage", format="percent"),
+        "cumulative_coverage_frac": st.column_config.NumberColumn("Cumulative coverage", format="percent"),
+        "headcount": st.column_config.NumberColumn("Headcount", format="%.1f"),
+        "ramped_equivalent": st.column_config.NumberColumn("Ramped equivalent", format="%.1f"),
+        "departures": st.column_config.NumberColumn("Leavers", format="%.2f"),
+        "backfills_starting": st.column_config.NumberColumn("Backfills starting", format="%.2f"),
+    },
+)
