@@ -18,10 +18,12 @@ from planner.dissolve import dissolve_territories
 from planner.export_inputs import demo_approved_plan
 from planner.exports import EXPORT_FORMATS, FORMAT_FILES, export_plan, territory_table
 from planner.plan import Plan
+from planner.store import Status
 from ui import state
 from ui.data import adjacency_edges, editor_units
 from ui.maps import colour_territories, geometry_json, offline_map, territory_pairs
 from ui.session import active_dataset, workspace
+from ui.store import plan_store
 
 FORMATS_KEY = "ex_formats"
 PLAN_KEY = "ex_plan"
@@ -48,15 +50,29 @@ CURRENT = "Current workspace"
 
 
 def plans_for_export(dataset: Dataset, token: str) -> dict[str, ApprovedPlan]:
-    """The plans offered for export, by label. Swap this for the store's approved plans.
+    """The plans offered for export, by label: approved versions first, then working plans.
 
-    For now: the loaded plan, the workspace's current plan and saved scenarios, each with
-    DEMO quotas (last 12 months' bookings + 10%, split by TAM, phased evenly) for next year.
+    Approved and published versions come from the plan store (when their units are the
+    data set's). The loaded plan, the workspace's current plan and saved scenarios follow,
+    each with DEMO quotas (last 12 months' bookings + 10%, split by TAM, phased evenly)
+    for next year, labelled as such.
     """
+    store = plan_store()
+    units = set(dataset.units.index)
+    approved = {}
+    for info in store.versions():
+        if info.status in (Status.APPROVED, Status.PUBLISHED):
+            plan = store.approved_plan(info.version_id)
+            if set(plan.plan.units) == units:
+                approved[f"v{info.version_id} {info.name} ({info.status.value})"] = plan
     plans = {LOADED: dataset.plan, CURRENT: workspace(dataset, token).plan}
     plans |= st.session_state.get(state.SCENARIOS, {})
     year = date.today().year + 1
-    return {label: demo_approved_plan(dataset, plan, year, name=label) for label, plan in plans.items()}
+    working = {
+        f"{label} (demo quotas)": demo_approved_plan(dataset, plan, year, name=label)
+        for label, plan in plans.items()
+    }
+    return approved | working
 
 
 def plan_fingerprint(plan: Plan) -> int:
@@ -89,12 +105,13 @@ dataset, token, dataset_label = active_dataset()
 plans = plans_for_export(dataset, token)
 st.title("Exports")
 st.caption(
-    f"Data: {dataset_label}. Quotas here are DEMO quotas (last 12 months' bookings + 10%, split by "
-    "TAM, phased evenly over next year) until approved plans come from the quota workflow."
+    f"Data: {dataset_label}. Approved and published versions come from the plan store (Quotas and "
+    "Approvals pages) with their approved quotas; working plans (loaded, workspace, scenarios) carry "
+    "DEMO quotas (last 12 months' bookings + 10%, split by TAM, phased evenly over next year)."
 )
 
 if st.session_state.get(PLAN_KEY) not in plans:
-    st.session_state[PLAN_KEY] = LOADED
+    st.session_state[PLAN_KEY] = next(iter(plans))
 label = st.selectbox("Plan to export", list(plans), key=PLAN_KEY)
 approved = plans[label]
 table = territory_table(approved, dataset)
@@ -103,7 +120,7 @@ annual_cents = approved.annual_quota_cents().reindex(table.index, fill_value=0)
 cols = st.columns(4)
 cols[0].metric("Territories", f"{len(table):,}")
 cols[1].metric("Reps", f"{len(approved.plan.territory_reps):,}")
-cols[2].metric("Annual quota (demo)", f"${annual_cents.sum() / 100:,.0f}")
+cols[2].metric("Annual quota", f"${annual_cents.sum() / 100:,.0f}")
 cols[3].metric("Effective from", approved.effective_from.isoformat())
 
 st.subheader("Files")

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from planner.demo import load_demo
 from planner.exports import read_territories_csv
+from planner.store import PlanStore
 from tests.conftest import components
 from ui import state
 
@@ -20,7 +21,15 @@ FILES_KEY = "terrain.export_files"
 
 
 @pytest.fixture(scope="module")
-def page() -> AppTest:
+def store_url(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('store') / 'terrain.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TERRAIN_DB_URL", url)  # a fresh store, seeded with the demo by the app
+        yield url
+
+
+@pytest.fixture(scope="module")
+def page(store_url) -> AppTest:
     demo = load_demo()
     moved = demo.plan.move(list(demo.plan.units_of("T12")[:5]), "T07", name="v2")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
@@ -31,10 +40,14 @@ def page() -> AppTest:
     return at
 
 
-def test_page_shows_the_plan_with_demo_quotas(page):
+def test_page_offers_the_published_plan_first_with_its_approved_quotas(page, store_url):
+    published = PlanStore(store_url).published_plans()[0]
+    assert page.selectbox(key="ex_plan").value == "v1 FY2026 plan (published)"
     metrics = {m.label: m.value for m in page.metric}
     assert metrics["Territories"] == "50" and metrics["Reps"] == "50"
-    assert metrics["Annual quota (demo)"].startswith("$")
+    assert metrics["Annual quota"] == f"${published.annual_quota_cents().sum() / 100:,.0f}"
+    assert metrics["Effective from"] == "2026-01-01"
+    assert "Loaded plan (demo quotas)" in page.selectbox(key="ex_plan").options
     assert any("DEMO quotas" in c.value for c in page.caption)
 
 
@@ -66,8 +79,8 @@ def test_build_files_gives_downloads_that_read_back(page):
 
 
 def test_change_report_between_scenario_and_loaded_plan(page):
-    page.selectbox(key="ex_plan").set_value("v2").run()
-    page.selectbox(key="ex_compare").set_value("Loaded plan").run()
+    page.selectbox(key="ex_plan").set_value("v2 (demo quotas)").run()
+    page.selectbox(key="ex_compare").set_value("Loaded plan (demo quotas)").run()
     assert not page.exception
     metrics = {m.label: m.value for m in page.metric}
     assert metrics["Units moved"] == "5"
