@@ -186,3 +186,28 @@ def test_more_hires_never_reduce_capacity(ramp, rate, backfill, month, before, m
     fewer = plan_capacity(replace(inputs, planned_hires={month: before})).by_month["capacity_usd"]
     extra = plan_capacity(replace(inputs, planned_hires={month: before + more})).by_month["capacity_usd"]
     assert (extra >= fewer - 1e-6).all()
+
+
+def test_capacity_command_prints_scenarios_and_writes_csv(grid_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    out = tmp_path / "capacity.csv"
+    args = ["capacity", str(grid_dir), "--target-usd", "1000", "--ramped-annual-usd", "600", "--months", "2"]
+    args += ["--ramp", "0.5,1", "--attrition", "0", "--attrition-range", "0:0", "--attainment", "1"]
+    args += ["--attainment-range", "1:1", "--backfill-months", "0", "--even", "--out", str(out)]
+    result = CliRunner().invoke(app, args, terminal_width=200)
+    assert result.exit_code == 0, result.output
+    # Bookings end in 2026-06: the plan is July and August 2026. R1 (ramped) books 50 a month;
+    # R2 starts in September, the manager carries no quota: 100 of a 1,000 target.
+    assert "Capacity: base" in result.output and "Scenarios" in result.output
+    written = pd.read_csv(out)
+    base = written[written["scenario"] == "base"]
+    assert base["month"].tolist() == ["2026-07", "2026-08"]
+    assert base["capacity_usd"].tolist() == pytest.approx([50, 50])
+    assert base["target_usd"].tolist() == pytest.approx([500, 500])
+    # Hires in July add 0.5 + 1 = 1.5 months of 50: ceil(900 / 75) = 12.
+    assert base["hires_needed"].tolist() == [12, 0]
+    bad = CliRunner().invoke(app, [*args[:-2], "--ramp", "0.5,0.9"], terminal_width=200)
+    assert bad.exit_code == 1 and "not 100%" in bad.output

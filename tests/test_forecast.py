@@ -209,3 +209,33 @@ def test_forecast_territories_matches_the_plan_it_is_given():
     regrouped = data.plan.move(["u3"], "North")
     other = forecast_territories(data, regrouped, horizon=3, random_state=0, model=quick)
     assert other["territory_id"].unique().tolist() == ["East", "North", "West"]
+
+
+def test_forecast_command_writes_the_forecast_and_prints_the_backtest(grid_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    months = pd.date_range("2024-01-01", periods=30, freq="MS")
+    rng = np.random.default_rng(3)
+    rows = [
+        {
+            "account_id": f"A{k}",
+            "date": m.strftime("%Y-%m-%d"),
+            "amount_usd": round(100 * (k + 1) * rng.lognormal(0, 0.1), 2),
+        }
+        for m in months
+        for k in range(9)
+    ]
+    pd.DataFrame(rows).to_csv(grid_dir / "bookings.csv", index=False)
+    out = tmp_path / "forecast.csv"
+    args = ["forecast", str(grid_dir), "--horizon", "3", "--origins", "1", "--out", str(out)]
+    result = CliRunner().invoke(app, args, terminal_width=200)
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out)
+    assert sorted(written["territory_id"].unique()) == ["East", "West"]
+    assert written["month"].unique().tolist() == ["2026-07", "2026-08", "2026-09"]
+    assert "Backtest: model vs seasonal naive" in result.output
+    assert "origins (last month observed): 2026-03" in result.output
+    short = CliRunner().invoke(app, ["forecast", str(grid_dir), "--horizon", "40"], terminal_width=200)
+    assert short.exit_code == 1 and "needs at least" in short.output
