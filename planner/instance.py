@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from planner.adjacency import Adjacency
@@ -59,7 +60,9 @@ class Instance:
     frozen_territory : ndarray (K,) bool
         Locked territories: no unit leaves or joins.
     multi_rep_units : DataFrame
-        Units too big for one rep: ``territory_id``, ``share_of_one_rep``, ``reps_needed``.
+        Units that need a multi-rep territory (too big for one rep, or no one-rep
+        territory can hold them on every hard measure, and their partners):
+        ``territory_id``, ``share_of_one_rep``, ``reps_needed``, ``reason``.
     """
 
     unit_ids: pd.Index
@@ -101,6 +104,102 @@ def _reps_needed(share: np.ndarray, tolerances: np.ndarray, sizing: np.ndarray) 
     """
     need = np.ceil(share[..., sizing] / (1.0 + tolerances[sizing]) - 1e-9).max(axis=-1)
     return np.maximum(need, 1).astype(int)
+
+
+LUMPY_MIN_SHARE = 0.2  # units holding less of one rep's share than this are not checked
+LUMPY_MAX_SETS = 1000  # connected sets tried per unit before assuming a one-rep territory exists
+
+
+def _fits_one_rep(u: int, s: np.ndarray, lower: np.ndarray, upper: np.ndarray, neighbors) -> bool:
+    """Tell whether a connected set of units containing ``u`` is within one rep's band on every measure.
+
+    Depth-first over connected sets grown from ``u``, never past the upper band (adding a
+    unit never lowers a sum, so such sets cannot be completed). Returns False only when
+    every such set was tried; after ``LUMPY_MAX_SETS`` sets it assumes one exists.
+    """
+    first = frozenset([u])
+    seen, stack = {first}, [(first, s[u])]
+    while stack:
+        if len(seen) > LUMPY_MAX_SETS:
+            return True
+        members, total = stack.pop()
+        if (total >= lower - 1e-12).all():
+            return True
+        children = []
+        for v in {w for x in members for w in neighbors[x]} - members:
+            grown = total + s[v]
+            key = members | {v}
+            if (grown <= upper + 1e-12).all() and key not in seen:
+                seen.add(key)
+                gap = lower - grown
+                children.append((float(gap.max() - gap.min()), v, key, grown))
+        # The child whose remaining gaps are most even is tried first (popped last).
+        stack.extend((key, grown) for *_, key, grown in sorted(children, reverse=True))
+    return False
+
+
+def _lumpy_partners(
+    share: np.ndarray,
+    tolerances: np.ndarray,
+    sizing: np.ndarray,
+    need: np.ndarray,
+    adjacency: Adjacency,
+    skip: np.ndarray,
+) -> dict[int, int]:
+    """Units no one-rep territory can hold, each with the neighbour to share a territory with.
+
+    A unit within one rep's upper band on every sizing measure, where no connected set of
+    units containing it lands within the band on all of them (e.g. a county with 1.0x one
+    rep's bookings and 0.56x the TAM, whose neighbours all have bookings, so adding any
+    of them overshoots), cannot be in a balanced one-rep territory: its territory needs
+    several reps and its neighbours. The partner is the neighbour that leaves the most
+    even room per measure once the pair has the reps it needs, so that the rest of the
+    territory can be filled evenly on every measure. ``skip`` marks units left alone
+    (locked ones).
+    """
+    upper, lower = 1.0 + tolerances[sizing], 1.0 - tolerances[sizing]
+    s = share[:, sizing]
+    candidates = np.flatnonzero(
+        (need == 1)
+        & ~skip
+        & (s <= upper + 1e-12).all(axis=1)
+        & (s < lower - 1e-12).any(axis=1)
+        & (s.max(axis=1) >= LUMPY_MIN_SHARE)
+    )
+    indptr, indices = adjacency.matrix.indptr, adjacency.matrix.indices
+    neighbors = [indices[indptr[u] : indptr[u + 1]].tolist() for u in range(len(need))]
+    partners = {}
+    for u in candidates:
+        choices = np.array([v for v in neighbors[u] if not skip[v]], dtype=int)
+        if not len(choices) or _fits_one_rep(int(u), s, lower, upper, neighbors):
+            continue
+        pair = share[choices] + share[u]
+        room = np.maximum(_reps_needed(pair, tolerances, sizing), 2)[:, None] - pair[:, sizing]
+        partners[int(u)] = int(choices[np.argmin(room.max(axis=1) - room.min(axis=1))])
+    return partners
+
+
+def _multi_rep_groups(
+    need: np.ndarray, partners: dict[int, int], adjacency: Adjacency
+) -> tuple[int, np.ndarray]:
+    """Groups of units that share one multi-rep territory: adjacent big units and lumpy pairs.
+
+    Returns the number of groups and each unit's group (-1 outside every group).
+    """
+    n = len(need)
+    big = need > 1
+    members = big.copy()
+    for u, v in partners.items():
+        members[[u, v]] = True
+    coo = adjacency.matrix.tocoo()
+    both_big = big[coo.row] & big[coo.col]
+    rows = np.concatenate([coo.row[both_big], list(partners), np.flatnonzero(members)])
+    cols = np.concatenate([coo.col[both_big], list(partners.values()), np.flatnonzero(members)])
+    graph = sparse.csr_array((np.ones(len(rows)), (rows.astype(int), cols.astype(int))), shape=(n, n))
+    _, component = connected_components(graph, directed=False)
+    group = np.full(n, -1)
+    _, group[members] = np.unique(component[members], return_inverse=True)
+    return int(group.max() + 1), group
 
 
 def build_instance(
@@ -186,14 +285,30 @@ def build_instance(
             f"({need[worst]} reps for its territory)",
         )
 
-    territory_ids, reps, start = _choose_territories(
-        units.index, ref_labels, ref_ids, ref_reps, k, need, share, options, adjacency, tolerances, sizing
+    skip = units.index.isin(list(options.locked_units))
+    partners = (
+        _lumpy_partners(share, tolerances, sizing, need, adjacency, skip) if options.allow_multi_rep else {}
+    )
+    n_groups, group = _multi_rep_groups(need, partners, adjacency)
+    # A group with a unit no one-rep territory can hold needs at least two reps.
+    group_reps = np.array(
+        [
+            max(
+                _reps_needed(share[group == g].sum(axis=0), tolerances, sizing),
+                2 if any(group[u] == g for u in partners) else 1,
+            )
+            for g in range(n_groups)
+        ],
+        dtype=int,
+    )
+    territory_ids, reps, start, reference_labels = _choose_territories(
+        units.index, ref_labels, ref_ids, ref_reps, k, group, group_reps, share, options
     )
     territory_index = {t: i for i, t in enumerate(territory_ids)}
     locked = _locks(units.index, options, territory_index)
     locked = _lock_corridors(locked, start, adjacency)
-    # Units too big for one rep anchor their multi-rep territory.
-    anchor = (need > 1) & (locked < 0) & (start >= 0)
+    # Units that need a multi-rep territory anchor it.
+    anchor = (group >= 0) & (locked < 0) & (start >= 0)
     locked[anchor] = start[anchor]
     frozen = np.array([t in set(options.locked_territories) for t in territory_ids])
     if frozen.any():
@@ -205,13 +320,20 @@ def build_instance(
     primary_share = share[:, 0] / share[:, 0].sum()
     compact_weight = 0.5 * primary_share + 0.5 / n
     homes = _homes(territory_ids, reference, homes_km) if options.use_rep_homes else None
+    in_group = np.flatnonzero(group >= 0)
     multi = pd.DataFrame(
         {
-            "territory_id": [territory_ids[start[u]] if start[u] >= 0 else "" for u in big],
-            "share_of_one_rep": share[big].max(axis=1),
-            "reps_needed": [int(reps[start[u]]) if start[u] >= 0 else int(need[u]) for u in big],
+            "territory_id": [territory_ids[start[u]] if start[u] >= 0 else "" for u in in_group],
+            "share_of_one_rep": share[in_group].max(axis=1),
+            "reps_needed": [
+                int(reps[start[u]]) if start[u] >= 0 else int(group_reps[group[u]]) for u in in_group
+            ],
+            "reason": [
+                _group_reason(u, need, partners, share, tolerances, sizing, measures, units.index)
+                for u in in_group
+            ],
         },
-        index=units.index[big],
+        index=units.index[in_group],
     ).rename_axis("unit_id")
     matrix = adjacency.matrix
     instance = Instance(
@@ -227,7 +349,7 @@ def build_instance(
         compact_weight=compact_weight,
         disrupt_weight=disrupt_weight,
         start=start,
-        reference=start if ref_ids and set(territory_ids) <= set(ref_ids) else np.full(n, -1),
+        reference=reference_labels,
         locked=locked,
         territory_ids=territory_ids,
         reps=reps.astype(float),
@@ -263,21 +385,23 @@ def _choose_territories(
     ref_ids: list[str],
     ref_reps: np.ndarray,
     k: int,
-    need: np.ndarray,
+    group: np.ndarray,
+    group_reps: np.ndarray,
     share: np.ndarray,
     options: OptimizeOptions,
-    adjacency: Adjacency,
-    tolerances: np.ndarray,
-    sizing: np.ndarray,
-) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Territory ids, reps per territory (summing to k), and each unit's start label (-1 = none).
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """Territory ids, reps per territory (summing to k), start and reference labels (-1 = none).
 
-    With a reference plan whose reps sum to k, its territories are kept; territories that
-    must grow to carry a big unit take their extra reps from the smallest other
-    territories, which are dissolved (their units start unassigned). Without one, or
-    when k differs, territories are new (``T001``...) and every unit starts unassigned.
+    Each multi-rep group (see :func:`_multi_rep_groups`) gets one territory with the reps
+    it needs. With a reference plan whose reps sum to k, its territories are kept; a
+    group's territory is the reference territory of its biggest unit, and the group's
+    other units start there; territories that must grow take their extra reps from the
+    smallest other territories, which are dissolved (their units start unassigned).
+    Without one, or when k differs, territories are new (``T001``...) and every unit
+    starts unassigned, except the groups, which seed the first territories.
     """
     fixed = dict(options.reps_per_territory or {})
+    n_groups = len(group_reps)
     if ref_ids and int(ref_reps.sum()) == k:
         reps = ref_reps.copy()
         for territory, count in fixed.items():
@@ -286,19 +410,18 @@ def _choose_territories(
                     f"reps_per_territory names unknown territory '{territory}'; known: {ref_ids[:10]}..."
                 )
             reps[ref_ids.index(territory)] = int(count)
-        for u in np.flatnonzero(need > 1):
-            t = ref_labels[u]
-            if ref_ids[t] not in fixed:
-                reps[t] = max(reps[t], need[u])
+        homes = []
+        for g in range(n_groups):
+            members = np.flatnonzero(group == g)
+            home = int(ref_labels[members[np.argmax(share[members].max(axis=1))]])
+            homes.append(home)
+            if ref_ids[home] not in fixed:
+                reps[home] = max(reps[home], group_reps[g])
         labels = ref_labels.copy()
         extra = int(reps.sum()) - k
         if extra > 0:
             load = np.bincount(ref_labels, weights=share[:, 0], minlength=len(ref_ids)) / reps
-            protected = (
-                set(options.locked_territories)
-                | set(fixed)
-                | {ref_ids[ref_labels[u]] for u in np.flatnonzero(need > 1)}
-            )
+            protected = set(options.locked_territories) | set(fixed) | {ref_ids[home] for home in homes}
             order = [
                 t for t in np.argsort(load, kind="stable") if ref_ids[t] not in protected and reps[t] == 1
             ]
@@ -314,8 +437,11 @@ def _choose_territories(
         keep = np.flatnonzero(reps > 0)
         remap = np.full(len(ref_ids), -1)
         remap[keep] = np.arange(len(keep))
-        labels = np.where(labels >= 0, remap[np.maximum(labels, 0)], -1)
-        return [ref_ids[t] for t in keep], reps[keep], labels
+        reference = np.where(labels >= 0, remap[np.maximum(labels, 0)], -1)
+        start = reference.copy()
+        for g, home in enumerate(homes):
+            start[group == g] = remap[home]
+        return [ref_ids[t] for t in keep], reps[keep], start, reference
 
     if fixed:
         raise PlannerError(
@@ -323,27 +449,44 @@ def _choose_territories(
             f"(no reference plan, or its reps ({int(ref_reps.sum())}) differ from k = {k}); "
             "pass the reference plan and plan for its number of reps"
         )
-    # Adjacent big units (a metro of big counties) share one multi-rep territory.
-    big = np.flatnonzero(need > 1)
-    inner = adjacency.matrix[big][:, big]
-    n_clusters, cluster = connected_components(inner, directed=False) if len(big) else (0, np.array([], int))
-    cluster_reps = np.array(
-        [_reps_needed(share[big[cluster == c]].sum(axis=0), tolerances, sizing) for c in range(n_clusters)],
-        dtype=int,
-    )
-    n_territories = k - int((cluster_reps - 1).sum())
-    if n_territories < max(n_clusters, 1):
+    n_territories = k - int((group_reps - 1).sum())
+    if n_territories < max(n_groups, 1):
         raise InfeasibleError(
-            f"the units too big for one rep need {int(cluster_reps.sum())} reps, more than k = {k}",
+            f"the units too big for one rep need {int(group_reps.sum())} reps, more than k = {k}",
             constraint="k",
-            suggestion=f"plan for at least {int(cluster_reps.sum())} reps",
+            suggestion=f"plan for at least {int(group_reps.sum())} reps",
         )
     ids = [f"T{i + 1:03d}" for i in range(n_territories)]
     reps = np.ones(n_territories, dtype=int)
-    reps[:n_clusters] = cluster_reps  # the first territories are seeded on the big units
-    labels = np.full(len(unit_ids), -1)
-    labels[big] = cluster
-    return ids, reps, labels
+    reps[:n_groups] = group_reps  # the first territories are seeded on the groups
+    return ids, reps, group.copy(), np.full(len(unit_ids), -1)
+
+
+def _group_reason(
+    u: int,
+    need: np.ndarray,
+    partners: dict[int, int],
+    share: np.ndarray,
+    tolerances: np.ndarray,
+    sizing: np.ndarray,
+    measures: tuple[str, ...],
+    unit_ids: pd.Index,
+) -> str:
+    """Why unit ``u`` is in a multi-rep territory, in words."""
+    if need[u] > 1:
+        return f"holds {share[u].max():.2f}x one rep's fair share"
+    if u in partners:
+        held = " and ".join(f"{share[u, j]:.2f}x of {measures[j]}" for j in np.flatnonzero(sizing))
+        bands = ", ".join(
+            f"{measures[j]} {1 - tolerances[j]:.2f}-{1 + tolerances[j]:.2f}x" for j in np.flatnonzero(sizing)
+        )
+        return (
+            f"holds {held} one rep's fair share, and no contiguous set of units containing it is within "
+            f"one rep's band on every hard measure ({bands}); it shares a territory with "
+            f"{unit_ids[partners[u]]}"
+        )
+    owners = [unit_ids[w] for w, v in partners.items() if v == u]
+    return f"shares a territory with {', '.join(owners)}, which no one-rep territory can hold"
 
 
 def _locks(

@@ -275,8 +275,7 @@ def optimize(
     for unit_id, row in instance.multi_rep_units.iterrows():
         messages.insert(
             0,
-            f"unit {unit_id} holds {row['share_of_one_rep']:.2f}x one rep's fair share, so its "
-            f"territory has {int(row['reps_needed'])} reps",
+            f"unit {unit_id} {row['reason']}, so its territory has {int(row['reps_needed'])} reps",
         )
     notify(1.0, f"done: {status}")
     return OptimizationResult(
