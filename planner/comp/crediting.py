@@ -44,9 +44,17 @@ CREDIT_COLUMNS = (
 )
 
 
+SOURCES = ("territory", "split", "team")
+
+
 def month_key(dates: pd.Series) -> pd.Series:
-    """'YYYY-MM' of each date."""
-    return dates.dt.strftime("%Y-%m")
+    """'YYYY-MM' of each date, as a categorical (built from month numbers: fast on millions)."""
+    number = (dates.dt.year * 12 + dates.dt.month - 1).to_numpy(np.int64)
+    if len(number) == 0:
+        return pd.Series(pd.Categorical([]), index=dates.index)
+    first = int(number.min())
+    labels = [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(first, int(number.max()) + 1)]
+    return pd.Series(pd.Categorical.from_codes(number - first, labels), index=dates.index)
 
 
 def _sorted_versions(approved: Sequence[ApprovedPlan]) -> list[ApprovedPlan]:
@@ -69,15 +77,25 @@ def _even_split(amount: np.ndarray, count: np.ndarray, rank: np.ndarray) -> np.n
     return amount // count + (rank < amount % count)
 
 
-def _coverage(versions: list[ApprovedPlan]) -> pd.DataFrame:
-    """Rows ``version``, ``territory_id``, ``rep_id``, ``n_reps``, ``rank`` for every covered territory."""
+def _owners(approved: ApprovedPlan) -> pd.DataFrame:
+    """Rows ``rep_id``, ``territory_id``, ``n_reps``, ``rank`` (the rep's place in rep_id order)."""
+    reps = approved.plan.territory_reps.rename_axis("rep_id").reset_index().sort_values("rep_id")
+    reps["n_reps"] = reps.groupby("territory_id")["rep_id"].transform("size")
+    reps["rank"] = reps.groupby("territory_id").cumcount()
+    return reps
+
+
+def _coverage(
+    versions: list[ApprovedPlan], territories: pd.Index, rep_type: pd.CategoricalDtype
+) -> pd.DataFrame:
+    """Rows ``version``, ``territory`` (code), ``rep_id``, ``n_reps``, ``rank`` per covered territory."""
     frames = []
     for v, approved in enumerate(versions):
-        reps = approved.plan.territory_reps.rename_axis("rep_id").reset_index().sort_values("rep_id")
-        reps["n_reps"] = reps.groupby("territory_id")["rep_id"].transform("size")
-        reps["rank"] = reps.groupby("territory_id").cumcount()
+        reps = _owners(approved)
         reps["version"] = v
-        frames.append(reps)
+        reps["territory"] = territories.get_indexer(reps["territory_id"])
+        reps["rep_id"] = pd.Categorical(reps["rep_id"], dtype=rep_type)
+        frames.append(reps.loc[reps["territory"] >= 0].drop(columns="territory_id"))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -127,44 +145,68 @@ def credit_deals(
         Deals nobody was credited for, with a ``reason``.
     """
     versions = _sorted_versions(approved)
-    table = deals.loc[:, ["deal_id", "account_id", "close_date", "amount_cents"]].copy()
-    table["version"] = _version_of(table["close_date"], versions)
-    table["unit_id"] = table["account_id"].map(account_units).astype("string")
+    deal_ids = pd.Index(deals["deal_id"]).sort_values()
+    rep_ids = set().union(*(a.plan.territory_reps.index for a in versions))
+    if reps is not None:
+        rep_ids |= set(reps.index.astype(str)) | {m for m in reps["manager_id"].dropna().astype(str) if m}
+    if splits is not None:
+        rep_ids |= set(splits["rep_id"])
+    rep_type = pd.CategoricalDtype(sorted(rep_ids | {""}))
+    territories = pd.Index(sorted(set().union(*(set(a.plan.assignment) for a in versions))))
+    table = pd.DataFrame(
+        {
+            "deal_id": pd.Categorical(deals["deal_id"], categories=deal_ids),
+            "account_id": deals["account_id"].to_numpy(),
+            "close_date": deals["close_date"].to_numpy(),
+            "amount_cents": deals["amount_cents"].to_numpy(np.int64),
+        }
+    )
+    version = _version_of(table["close_date"], versions)
+    unit_codes, units = pd.factorize(account_units.astype("string"))
+    account = pd.Index(account_units.index.astype(str)).get_indexer(table["account_id"])
+    unit = np.where(account >= 0, unit_codes[np.maximum(account, 0)], -1)
+    by_version = np.stack([territories.get_indexer(a.plan.assignment.reindex(units)) for a in versions])
+    territory = np.where(
+        (version >= 0) & (unit >= 0), by_version[np.maximum(version, 0), np.maximum(unit, 0)], -1
+    )
+    table["version"], table["unit"], table["territory"] = version, unit, territory
     split_ids = set(splits["deal_id"]) if splits is not None and len(splits) else set()
     is_split = table["deal_id"].isin(split_ids).to_numpy()
-    territory = np.full(len(table), None, dtype=object)
-    for v, version in enumerate(versions):
-        rows = np.flatnonzero(table["version"].to_numpy() == v)
-        if len(rows):
-            territory[rows] = table["unit_id"].iloc[rows].map(version.plan.assignment).to_numpy(dtype=object)
-    table["territory_id"] = territory
-    coverage = _coverage(versions)
-    by_territory = table.loc[~is_split].merge(coverage, on=["version", "territory_id"], how="left")
-    covered = by_territory["rep_id"].notna().to_numpy()
+    coverage = _coverage(versions, territories, rep_type)
+    by_territory = table.loc[~is_split].merge(coverage, on=["version", "territory"], how="left")
+    covered = by_territory["n_reps"].notna().to_numpy()
     own = by_territory.loc[covered].copy()
     own["credit_cents"] = _even_split(
         own["amount_cents"].to_numpy(), own["n_reps"].to_numpy(np.int64), own["rank"].to_numpy(np.int64)
     )
-    own["source"] = "territory"
-    parts = [own]
+    own["source"] = pd.Categorical.from_codes(np.zeros(len(own), dtype=np.int8), SOURCES)
+    parts = [own.drop(columns=["n_reps", "rank"])]
     if split_ids:
-        split_rows = table.loc[is_split].merge(splits[["deal_id", "rep_id", "share_micro"]], on="deal_id")
+        shares = splits[["deal_id", "rep_id", "share_micro"]].assign(
+            deal_id=pd.Categorical(splits["deal_id"], categories=deal_ids),
+            rep_id=pd.Categorical(splits["rep_id"], dtype=rep_type),
+        )
+        split_rows = table.loc[is_split].merge(shares, on="deal_id")
         parts.append(_split_credit(split_rows))
     credits = pd.concat(parts, ignore_index=True)
     credits["deal_cents"] = credits["amount_cents"]
-    credits["via_rep_id"] = ""
+    credits["via_rep_id"] = pd.Categorical.from_codes(
+        np.full(len(credits), rep_type.categories.get_loc("")), dtype=rep_type
+    )
     if reps is not None:
-        credits = pd.concat([credits, _rollup(credits, manager_chains(reps))], ignore_index=True)
+        credits = pd.concat([credits, _rollup(credits, manager_chains(reps), rep_type)], ignore_index=True)
     credits["month"] = month_key(credits["close_date"])
-    credits["territory_id"] = credits["territory_id"].astype("string").fillna("").astype(str)
+    labels = territories.append(pd.Index([""]))
+    codes = credits["territory"].to_numpy(np.int64)
+    credits["territory_id"] = pd.Categorical.from_codes(np.where(codes >= 0, codes, len(labels) - 1), labels)
     credits["credit_cents"] = credits["credit_cents"].astype("int64")
     uncredited = by_territory.loc[~covered, ["deal_id", "account_id", "close_date", "amount_cents"]].copy()
     missed = by_territory.loc[~covered]
     reason = np.select(
         [
             missed["version"].to_numpy() < 0,
-            missed["unit_id"].isna().to_numpy(),
-            missed["territory_id"].isna().to_numpy(),
+            missed["unit"].to_numpy() < 0,
+            missed["territory"].to_numpy() < 0,
         ],
         [
             "closed before the first approved plan",
@@ -173,6 +215,7 @@ def credit_deals(
         ],
         default="territory has no rep (vacant) on the close date",
     )
+    uncredited["deal_id"] = uncredited["deal_id"].astype(str)
     uncredited["reason"] = reason
     return credits.loc[:, list(CREDIT_COLUMNS)].reset_index(drop=True), uncredited.reset_index(drop=True)
 
@@ -186,18 +229,23 @@ def _split_credit(rows: pd.DataFrame) -> pd.DataFrame:
     rows = rows.sort_values(["deal_id", "remainder", "rep_id"], ascending=[True, False, True])
     rank = rows.groupby("deal_id").cumcount()
     rows["credit_cents"] += (rank < leftover.loc[rows.index]).astype("int64")
-    return rows.drop(columns=["remainder", "share_micro"]).assign(source="split")
+    source = pd.Categorical.from_codes(np.ones(len(rows), dtype=np.int8), SOURCES)
+    return rows.drop(columns=["remainder", "share_micro"]).assign(source=source)
 
 
-def _rollup(credits: pd.DataFrame, chains: dict[str, list[str]]) -> pd.DataFrame:
+def _rollup(
+    credits: pd.DataFrame, chains: dict[str, list[str]], rep_type: pd.CategoricalDtype
+) -> pd.DataFrame:
     pairs = [(rep, manager) for rep, chain in chains.items() for manager in chain]
     if not pairs:
         return credits.iloc[:0]
-    links = pd.DataFrame(pairs, columns=["rep_id", "manager_id"])
+    links = pd.DataFrame(pairs, columns=["rep_id", "manager_id"]).astype(
+        {"rep_id": rep_type, "manager_id": rep_type}
+    )
     team = credits.merge(links, on="rep_id")
     team["via_rep_id"] = team["rep_id"]
     team["rep_id"] = team["manager_id"]
-    team["source"] = "team"
+    team["source"] = pd.Categorical.from_codes(np.full(len(team), 2, dtype=np.int8), SOURCES)
     return team.drop(columns=["manager_id"])
 
 
@@ -231,7 +279,7 @@ def rep_quotas(
     for v, version in enumerate(versions):
         start = pd.Timestamp(version.effective_from)
         end = pd.Timestamp(versions[v + 1].effective_from) if v + 1 < len(versions) else pd.Timestamp.max
-        coverage = _coverage([version])
+        coverage = _owners(version)
         territory = _monthly_territory_quotas(version.quotas)
         territory = territory.loc[territory["month"].isin(months)]
         rows = territory.merge(coverage, on="territory_id")
