@@ -42,12 +42,16 @@ def cached_history(token: str, _dataset: Dataset) -> pd.DataFrame:
 
 
 dataset, token, dataset_label = active_dataset()
-history = cached_history(token, dataset)
+st.title("Capacity")
+try:
+    history = cached_history(token, dataset)
+except PlannerError as exc:
+    st.error(f"Capacity planning starts from the bookings history: {exc}")
+    st.stop()
 hire_dates, _ = current_reps(dataset.reps, history.index[-1].strftime("%Y-%m"))
 last_year_usd = float(history.iloc[-12:].to_numpy().sum())
 sellers = max(len(hire_dates), 1)
 
-st.title("Capacity")
 st.caption(
     f"Data: {dataset_label}: {len(hire_dates)} quota-carrying reps with their hire dates (reps marked "
     "'leaving' leave after the first month; every leaver is backfilled). Expected values month by month."

@@ -415,7 +415,10 @@ def current_reps(reps: pd.DataFrame, first_month: str) -> tuple[pd.Series, dict[
 
     Managers are left out; reps with status ``leaving`` are taken to work the plan's
     first month and leave after it (give ``leave_months`` yourself to say otherwise).
+    A data set without reps (or without hire dates) has no current reps.
     """
+    if "hire_date" not in reps:
+        return pd.Series(dtype="datetime64[ns]", name="hire_date"), {}
     sellers = reps[reps["role"].astype(str) != "manager"] if "role" in reps else reps
     leaving = sellers.index[sellers["status"].astype(str) == "leaving"] if "status" in sellers else []
     return sellers["hire_date"].rename("hire_date"), {str(rep): first_month for rep in leaving}

@@ -96,3 +96,19 @@ def test_capacity_page_explains_bad_inputs(capacity_page, widget, value, message
     assert any(message in e.value for e in at.error), [e.value for e in at.error]
     at.text_input(key=widget).input(good).run()
     assert not at.error
+
+
+def test_pages_explain_a_data_set_with_too_little_history(grid_dir):
+    from planner.dataset import load_dataset
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["terrain.dataset"] = load_dataset(grid_dir)  # one month of bookings
+    at.session_state["terrain.dataset_token"] = "upload-grid"
+    at.session_state["terrain.dataset_label"] = "3x3 grid"
+    at.run()
+    at.switch_page("app_pages/forecast.py").run()
+    assert not at.exception, at.exception
+    assert any("history has 1 month(s)" in e.value for e in at.error), [e.value for e in at.error]
+    at.switch_page("app_pages/capacity.py").run()
+    assert not at.exception, at.exception
+    assert {m.label for m in at.metric} >= {"Target", "Coverage (base)"}

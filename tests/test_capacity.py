@@ -211,3 +211,10 @@ def test_capacity_command_prints_scenarios_and_writes_csv(grid_dir, tmp_path):
     assert base["hires_needed"].tolist() == [12, 0]
     bad = CliRunner().invoke(app, [*args[:-2], "--ramp", "0.5,0.9"], terminal_width=200)
     assert bad.exit_code == 1 and "not 100%" in bad.output
+
+
+def test_a_data_set_without_reps_has_no_current_reps():
+    hire_dates, leaving = current_reps(pd.DataFrame().rename_axis("rep_id"), "2027-01")
+    assert hire_dates.empty and leaving == {}
+    inputs = three_reps(hire_dates=hire_dates, leave_months={}, planned_hires={"2027-01": 1})
+    assert plan_capacity(inputs).by_month["ramped_equivalent"].tolist() == pytest.approx([0.25, 0.5, 1, 1])
