@@ -189,5 +189,7 @@ st.dataframe(
         "ramped_equivalent": st.column_config.NumberColumn("Ramped equivalent", format="%.1f"),
         "departures": st.column_config.NumberColumn("Leavers", format="%.2f"),
         "backfills_starting": st.column_config.NumberColumn("Backfills starting", format="%.2f"),
+        "planned_hires": st.column_config.NumberColumn("Planned hires", format="%d"),
+        "hires_needed": st.column_config.NumberColumn("Extra hires needed", format="%d"),
     },
 )

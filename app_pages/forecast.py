@@ -117,7 +117,13 @@ st.caption(f"Shaded: {coverage_pct}% prediction interval.")
 st.subheader("Forecast by territory")
 by_territory = pd.DataFrame({"last_12_months_usd": last_year, f"next_{horizon}_months_usd": totals})
 st.dataframe(
-    by_territory, column_config={c: st.column_config.NumberColumn(format="dollar") for c in by_territory}
+    by_territory,
+    column_config={
+        "last_12_months_usd": st.column_config.NumberColumn("Last 12 months (USD)", format="dollar"),
+        f"next_{horizon}_months_usd": st.column_config.NumberColumn(
+            f"Next {horizon} months (USD)", format="dollar"
+        ),
+    },
 )
 st.download_button(
     "Download forecast (CSV)", forecast.to_csv(index=False), file_name="forecast.csv", key="fc_download"
