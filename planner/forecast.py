@@ -197,7 +197,7 @@ class SeasonalNaiveForecaster(BaseEstimator):
 
 def _design(
     values: np.ndarray, months: pd.DatetimeIndex, origins: np.ndarray, horizon: int, categorical: bool
-):
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Feature rows for every (origin, horizon, series), relative targets (NaN past the data), levels, names.
 
     ``origins`` are counts of months observed; month ``o + h - 1`` is the target of
@@ -338,7 +338,9 @@ class BookingsForecaster(BaseEstimator):
             return int(self.random_state.integers(2**31 - 1))
         return self.random_state
 
-    def _boost(self, quantile: float, categorical: bool, n_features: int, seed: int | None):
+    def _boost(
+        self, quantile: float, categorical: bool, n_features: int, seed: int | None
+    ) -> HistGradientBoostingRegressor:
         return HistGradientBoostingRegressor(
             loss="quantile",
             quantile=quantile,
@@ -353,7 +355,12 @@ class BookingsForecaster(BaseEstimator):
         )
 
     def _fit_models(
-        self, values, months, categorical, seed, names=("median", "lower", "upper")
+        self,
+        values: np.ndarray,
+        months: pd.DatetimeIndex,
+        categorical: bool,
+        seed: int | None,
+        names: tuple[str, ...] = ("median", "lower", "upper"),
     ) -> dict[str, HistGradientBoostingRegressor]:
         """Fit the quantile models ``names`` on every (origin, horizon) whose target is observed."""
         origins = np.arange(MIN_ORIGIN_MONTHS, len(values))
@@ -377,7 +384,9 @@ class BookingsForecaster(BaseEstimator):
             models[name] = model.fit(features, targets[known], sample_weight=weight)
         return models
 
-    def _calibrate(self, values, months, categorical, seed) -> np.ndarray:
+    def _calibrate(
+        self, values: np.ndarray, months: pd.DatetimeIndex, categorical: bool, seed: int | None
+    ) -> np.ndarray:
         """Relative conformity scores of held-out forecasts from earlier origins."""
         n_months = len(values)
         offsets = np.unique(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planner.backtest import BASELINE, MODEL, BacktestResult, backtest, rolling_origins
 from planner.errors import PlannerError
@@ -67,6 +69,28 @@ def test_a_spike_before_the_origin_does_reach_the_forecast():
         before = clean.loc[clean["method"] == method, "forecast_usd"].to_numpy()
         after = moved.loc[moved["method"] == method, "forecast_usd"].to_numpy()
         assert (after != before).any(), method
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    seed=st.integers(0, 1000),
+    origin=st.integers(18, 28),
+    factor=st.floats(0.0, 100.0),
+    month=st.integers(0, 5),
+)
+def test_nothing_after_the_origin_changes_any_forecast(seed, origin, factor, month):
+    rng = np.random.default_rng(seed)
+    history = panel(n_series=2, n_months=34) * rng.lognormal(0, 0.2, (34, 2))
+    changed = history.copy()
+    changed.iloc[origin + month :] *= factor  # from some month after the origin on, scaled (or zeroed)
+    quick = {
+        MODEL: BookingsForecaster(max_iter=10, calibration_origins=1),
+        BASELINE: SeasonalNaiveForecaster(),
+    }
+    columns = ["method", "series_id", "month", "forecast_usd", "lower_usd", "upper_usd"]
+    first = backtest(history, quick, horizon=6, origins=[origin]).forecasts[columns]
+    second = backtest(changed, quick, horizon=6, origins=[origin]).forecasts[columns]
+    pd.testing.assert_frame_equal(first, second)
 
 
 def test_metrics_match_hand_computation():
