@@ -38,7 +38,6 @@ import pandas as pd
 
 from planner.errors import PlannerError
 
-SCENARIOS = ("best", "base", "worst")
 MONTH_FORMAT = "%Y-%m"
 
 

@@ -58,7 +58,6 @@ from planner.history import month_index, month_labels, territory_history
 from planner.plan import Plan
 
 SEASON_MONTHS = 12
-FORECAST_COLUMNS = ("series_id", "month", "horizon", "forecast_usd", "lower_usd", "upper_usd")
 MAX_CATEGORIES = 250
 N_LAGS = 12
 MIN_ORIGIN_MONTHS = 3
