@@ -145,8 +145,13 @@ def test_caps_are_never_exceeded_and_reruns_are_identical(world):
     again = run_comp(deals, UNITS, approved, REPS, plans, MONTHS, splits=splits)
     pd.testing.assert_frame_equal(result.summary, again.summary)
     pd.testing.assert_frame_equal(result.lines, again.lines)
-    earned = result.lines.loc[result.lines["line"].isin(["deal", "true-up"])]
-    per_window = earned.groupby(["rep_id", "plan", "component", "window"])["earned_cents"].sum()
+    earned = result.lines.loc[result.lines["line"].isin(["deal", "true-up"])].astype(
+        {"deal_id": str, "window": str}
+    )
+    earned["measured"] = earned["window"].where(earned["window"] != "deal", earned["deal_id"])
+    per_window = earned.groupby(["rep_id", "plan", "component", "measured"], observed=True)[
+        "earned_cents"
+    ].sum()
     for (_, plan_name, component_id, _), cents in per_window.items():
         component = next(
             c for p in plans if p.name == plan_name for c in p.components if c.id == component_id

@@ -36,6 +36,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from planner.comp.crediting import month_key
 from planner.comp.plan_file import Component, CompPlan
 from planner.comp.rates import RateTable
 
@@ -147,14 +148,84 @@ def _window_keys(window: str, year: np.ndarray, month: np.ndarray, deal_code: np
     return deal_code
 
 
-def _window_label(window: str, year: np.ndarray, month: np.ndarray, deal_ids: np.ndarray) -> np.ndarray:
+@dataclass(frozen=True)
+class _Types:
+    """Categorical dtypes shared by every line table, so concatenation keeps integer codes."""
+
+    rep: pd.CategoricalDtype
+    deal: pd.CategoricalDtype
+    month: pd.CategoricalDtype
+    plan: pd.CategoricalDtype
+    component: pd.CategoricalDtype
+    line: pd.CategoricalDtype
+    source: pd.CategoricalDtype
+    window: pd.CategoricalDtype
+
+    def const(self, name: str, value: str, n: int) -> pd.Categorical:
+        """A categorical column of ``n`` copies of ``value``."""
+        dtype = getattr(self, name)
+        return pd.Categorical.from_codes(np.full(n, dtype.categories.get_loc(value)), dtype=dtype)
+
+    def codes(self, name: str, values: pd.Series) -> np.ndarray:
+        """Integer codes of ``values`` in the shared categories (-1 when absent)."""
+        dtype = getattr(self, name)
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            if values.dtype == dtype:
+                return values.cat.codes.to_numpy(np.int64)
+            lookup = dtype.categories.get_indexer(values.cat.categories)
+            codes = values.cat.codes.to_numpy(np.int64)
+            return np.where(codes >= 0, lookup[codes], -1)
+        return dtype.categories.get_indexer(values.astype(str))
+
+    def cast(self, name: str, values: pd.Series) -> pd.Categorical:
+        """``values`` as a categorical of the shared type."""
+        return pd.Categorical.from_codes(self.codes(name, values), dtype=getattr(self, name))
+
+
+def _types(
+    credits: pd.DataFrame, plans: Sequence[CompPlan], months: tuple[str, ...], reps: list[str]
+) -> _Types:
+    def categories(column: str) -> set[str]:
+        values = credits[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            return set(values.cat.categories)
+        return set(values.astype(str))
+
+    deal = credits["deal_id"].dtype
+    if isinstance(deal, pd.CategoricalDtype) and deal.categories.is_monotonic_increasing:
+        deal_categories = deal.categories if "" in deal.categories else deal.categories.insert(0, "")
+    else:
+        deal_categories = pd.Index(sorted(categories("deal_id") | {""}))
+    years = sorted({m[:4] for m in months})
+    windows = list(months) + [f"{y}-Q{q}" for y in years for q in range(1, 5)] + years + ["deal"]
+    component_ids = list(
+        dict.fromkeys([c.id for p in plans for c in p.components] + [s.id for p in plans for s in p.spiffs])
+    )
+    return _Types(
+        rep=pd.CategoricalDtype(sorted(categories("rep_id") | categories("via_rep_id") | set(reps) | {""})),
+        deal=pd.CategoricalDtype(deal_categories),
+        month=pd.CategoricalDtype(list(months)),
+        plan=pd.CategoricalDtype([p.name for p in plans]),
+        component=pd.CategoricalDtype(component_ids),
+        line=pd.CategoricalDtype(["deal", "true-up", "spiff", "clawback"]),
+        source=pd.CategoricalDtype(["", "territory", "split", "team"]),
+        window=pd.CategoricalDtype(list(dict.fromkeys(windows))),
+    )
+
+
+def _window_codes(window: str, year: np.ndarray, month: np.ndarray, types: _Types) -> np.ndarray:
+    """Codes of the window labels ('YYYY-MM', 'YYYY-Qn', 'YYYY' or 'deal') of each row."""
+    if window == "deal":
+        return np.full(len(year), types.window.categories.get_loc("deal"))
+    key = _window_keys(window, year, month, np.zeros(0))
+    unique, inverse = np.unique(key, return_inverse=True)
     if window == "month":
-        return np.char.add(np.char.add(year.astype(str), "-"), np.char.zfill(month.astype(str), 2))
-    if window == "quarter":
-        return np.char.add(np.char.add(year.astype(str), "-Q"), ((month - 1) // 3 + 1).astype(str))
-    if window == "year":
-        return year.astype(str)
-    return deal_ids.astype(str)
+        labels = [f"{k // 12:04d}-{k % 12 + 1:02d}" for k in unique]
+    elif window == "quarter":
+        labels = [f"{k // 4:04d}-Q{k % 4 + 1}" for k in unique]
+    else:
+        labels = [f"{k:04d}" for k in unique]
+    return types.window.categories.get_indexer(labels)[inverse]
 
 
 def _group_starts(*keys: np.ndarray) -> np.ndarray:
@@ -175,14 +246,14 @@ def _segment_cumsum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 
 def _component_lines(
-    component: Component, rows: pd.DataFrame, quotas: pd.DataFrame, plan_name: str
+    component: Component, rows: pd.DataFrame, quotas: pd.DataFrame, plan_name: str, types: _Types
 ) -> pd.DataFrame:
     """Deal and true-up lines of one component for rows sorted by rep, close date, deal id."""
     table = RateTable.from_component(component)
     n = len(rows)
     rep = rows["rep_code"].to_numpy()
     year, month = rows["year"].to_numpy(), rows["mon"].to_numpy()
-    window = _window_keys(component.window, year, month, pd.factorize(rows["deal_id"])[0])
+    window = _window_keys(component.window, year, month, rows["deal_code"].to_numpy())
     month_key = year * 12 + month - 1
     amount = rows["credit_cents"].to_numpy(np.int64)
     window_start = _group_starts(rep, window)
@@ -196,7 +267,7 @@ def _component_lines(
         quota = np.zeros(n, dtype=np.int64)
     else:
         qkey = _window_keys(
-            component.window, quotas["year"].to_numpy(), quotas["mon"].to_numpy(), len(quotas)
+            component.window, quotas["year"].to_numpy(), quotas["mon"].to_numpy(), np.zeros(0)
         )
         window_quota = (
             pd.Series(quotas["quota_cents"].to_numpy(np.int64))
@@ -213,20 +284,21 @@ def _component_lines(
         earned_before = np.where(quota > 0, earned_before, 0)
     line = earned_after - earned_before
     tier = table.tier_of(rate_at if component.kind == "single" else cum_after, bounds)
-    labels = _window_label(component.window, year, month, rows["deal_id"].to_numpy())
     deal_lines = pd.DataFrame(
         {
-            "rep_id": rows["rep_id"].to_numpy(),
-            "month": rows["month"].to_numpy(),
-            "plan": plan_name,
-            "component": component.id,
-            "line": "deal",
-            "deal_id": rows["deal_id"].to_numpy(),
+            "rep_id": rows["rep_id"].array,
+            "month": rows["month"].array,
+            "plan": types.const("plan", plan_name, n),
+            "component": types.const("component", component.id, n),
+            "line": types.const("line", "deal", n),
+            "deal_id": rows["deal_id"].array,
             "close_date": rows["close_date"].to_numpy(),
-            "source": rows["source"].to_numpy(),
-            "via_rep_id": rows["via_rep_id"].to_numpy(),
+            "source": rows["source"].array,
+            "via_rep_id": rows["via_rep_id"].array,
             "credit_cents": amount,
-            "window": labels,
+            "window": pd.Categorical.from_codes(
+                _window_codes(component.window, year, month, types), dtype=types.window
+            ),
             "window_quota_cents": quota,
             "cum_before_cents": cum_before,
             "cum_after_cents": cum_after,
@@ -249,10 +321,11 @@ def _component_lines(
         return deal_lines
     at = first[keep]
     true_ups = deal_lines.iloc[at].copy()
-    true_ups["line"] = "true-up"
-    true_ups["deal_id"] = ""
-    true_ups["source"] = ""
-    true_ups["via_rep_id"] = ""
+    k = len(at)
+    true_ups["line"] = types.const("line", "true-up", k)
+    true_ups["deal_id"] = types.const("deal", "", k)
+    true_ups["source"] = types.const("source", "", k)
+    true_ups["via_rep_id"] = types.const("rep", "", k)
     true_ups["credit_cents"] = 0
     true_ups["cum_before_cents"] = cum_before[at]
     true_ups["cum_after_cents"] = cum_before[at]
@@ -260,7 +333,7 @@ def _component_lines(
     return pd.concat([deal_lines, true_ups], ignore_index=True)
 
 
-def _spiff_lines(plan: CompPlan, rows: pd.DataFrame) -> list[pd.DataFrame]:
+def _spiff_lines(plan: CompPlan, rows: pd.DataFrame, types: _Types) -> list[pd.DataFrame]:
     frames = []
     for spiff in plan.spiffs:
         bonus = int(spiff.bonus_usd * 100)
@@ -278,31 +351,32 @@ def _spiff_lines(plan: CompPlan, rows: pd.DataFrame) -> list[pd.DataFrame]:
         deal = np.maximum(hit["deal_cents"].to_numpy(np.int64), 1)
         product = bonus * credit
         floor, remainder = product // deal, product % deal
-        group = hit["deal_id"].to_numpy()
+        group = hit["deal_code"].to_numpy()
         frame = pd.DataFrame({"deal_id": group, "floor": floor, "remainder": remainder, "credit": credit})
         credited_total = frame.groupby("deal_id")["credit"].transform("sum").to_numpy(np.int64)
         due = (2 * bonus * credited_total + deal) // (2 * deal)
         leftover = due - frame.groupby("deal_id")["floor"].transform("sum").to_numpy(np.int64)
-        order = np.lexsort((hit["rep_id"].to_numpy(), -remainder, group))
+        order = np.lexsort((hit["rep_code"].to_numpy(), -remainder, group))
         rank = np.empty(len(hit), dtype=np.int64)
         sorted_starts = _group_starts(group[order])
         rank[order] = np.arange(len(hit)) - np.maximum.accumulate(
             np.where(sorted_starts, np.arange(len(hit)), 0)
         )
         earned = floor + (rank < leftover)
+        k = len(hit)
         lines = pd.DataFrame(
             {
-                "rep_id": hit["rep_id"].to_numpy(),
-                "month": hit["month"].to_numpy(),
-                "plan": plan.name,
-                "component": spiff.id,
-                "line": "spiff",
-                "deal_id": group,
+                "rep_id": hit["rep_id"].array,
+                "month": hit["month"].array,
+                "plan": types.const("plan", plan.name, k),
+                "component": types.const("component", spiff.id, k),
+                "line": types.const("line", "spiff", k),
+                "deal_id": hit["deal_id"].array,
                 "close_date": hit["close_date"].to_numpy(),
-                "source": hit["source"].to_numpy(),
-                "via_rep_id": hit["via_rep_id"].to_numpy(),
+                "source": hit["source"].array,
+                "via_rep_id": hit["via_rep_id"].array,
                 "credit_cents": credit,
-                "window": hit["deal_id"].to_numpy(),
+                "window": types.const("window", "deal", k),
                 "window_quota_cents": 0,
                 "cum_before_cents": 0,
                 "cum_after_cents": 0,
@@ -315,32 +389,34 @@ def _spiff_lines(plan: CompPlan, rows: pd.DataFrame) -> list[pd.DataFrame]:
 
 
 def _clawback_lines(
-    lines: pd.DataFrame, deals: pd.DataFrame, plans: dict[str, CompPlan], months: set
+    lines: pd.DataFrame, deals: pd.DataFrame, plans: Sequence[CompPlan], types: _Types
 ) -> pd.DataFrame:
     cancelled = deals.loc[deals["status"] == "cancelled", ["deal_id", "close_date", "cancel_date"]]
-    if cancelled.empty or lines.empty:
+    days = np.array([p.clawback.window_days if p.clawback is not None else -1 for p in plans], dtype=np.int64)
+    if cancelled.empty or lines.empty or (days < 0).all():
         return lines.iloc[:0]
-    windows = pd.Series({name: p.clawback.window_days for name, p in plans.items() if p.clawback is not None})
-    if windows.empty:
-        return lines.iloc[:0]
-    candidates = lines.loc[
-        lines["line"].isin(["deal", "spiff"]) & lines["deal_id"].isin(cancelled["deal_id"])
-    ]
-    merged = candidates.merge(cancelled[["deal_id", "cancel_date"]], on="deal_id")
-    window_days = merged["plan"].map(windows)
-    elapsed = (merged["cancel_date"] - merged["close_date"]).dt.days
-    cancel_month = merged["cancel_date"].dt.strftime("%Y-%m")
-    keep = (
-        window_days.notna()
-        & (elapsed <= window_days)
-        & cancel_month.isin(months)
-        & (merged["earned_cents"] != 0)
+    code = types.deal.categories.get_indexer(cancelled["deal_id"].astype(str))
+    cancel_ns = np.full(len(types.deal.categories), np.iinfo(np.int64).min, dtype=np.int64)
+    cancel_ns[code[code >= 0]] = (
+        cancelled["cancel_date"].to_numpy("datetime64[ns]").astype(np.int64)[code >= 0]
     )
-    claw = merged.loc[keep].copy()
-    claw["month"] = cancel_month.loc[keep]
-    claw["line"] = "clawback"
+    deal_code = lines["deal_id"].cat.codes.to_numpy(np.int64)
+    kind = lines["line"].cat.codes.to_numpy()
+    when = cancel_ns[np.maximum(deal_code, 0)]
+    candidate = (kind == 0) | (kind == 2)
+    candidate &= (deal_code >= 0) & (when != np.iinfo(np.int64).min) & (lines["earned_cents"].to_numpy() != 0)
+    rows = np.flatnonzero(candidate)
+    window_days = days[lines["plan"].cat.codes.to_numpy()[rows]]
+    close_ns = lines["close_date"].to_numpy("datetime64[ns]")[rows].astype(np.int64)
+    elapsed_days = (when[rows] - close_ns) // (86_400 * 10**9)
+    cancel_month = month_key(pd.Series(pd.to_datetime(when[rows])))
+    month_code = types.codes("month", cancel_month)
+    keep = (window_days >= 0) & (elapsed_days <= window_days) & (month_code >= 0)
+    claw = lines.iloc[rows[keep]].copy()
+    claw["month"] = pd.Categorical.from_codes(month_code[keep], dtype=types.month)
+    claw["line"] = types.const("line", "clawback", len(claw))
     claw["earned_cents"] = -claw["earned_cents"]
-    return claw.drop(columns=["cancel_date"])
+    return claw
 
 
 def _settle(summary: pd.DataFrame, plans: dict[str, CompPlan]) -> pd.DataFrame:
@@ -419,39 +495,67 @@ def calculate(
     if len(plan_by_name) != len(plans):
         raise ValueError("two comp plans have the same name; give each plan a unique name")
     plan_of, unplanned = assign_plans(plans, reps)
-    rep_codes = {rep: code for code, rep in enumerate(sorted(plan_of))}
-    quota_table = quotas.loc[quotas["rep_id"].isin(rep_codes)].copy()
-    quota_table["rep_code"] = quota_table["rep_id"].map(rep_codes).astype(np.int64)
-    quota_table["year"] = quota_table["month"].str[:4].astype(np.int64)
-    quota_table["mon"] = quota_table["month"].str[5:7].astype(np.int64)
-    in_range = credits["month"].isin(months) & credits["rep_id"].isin(rep_codes)
-    base = credits.loc[in_range].copy()
-    base["plan"] = base["rep_id"].map(plan_of)
-    team_plan = base["plan"].map({name: p.credit == "team" for name, p in plan_by_name.items()})
-    base = base.loc[team_plan == (base["source"] == "team")]
-    base["rep_code"] = base["rep_id"].map(rep_codes).astype(np.int64)
-    base["year"] = base["month"].str[:4].astype(np.int64)
-    base["mon"] = base["month"].str[5:7].astype(np.int64)
+    types = _types(credits, plans, months, list(plan_of))
+    plan_index = {p.name: i for i, p in enumerate(plans)}
+    plan_by_rep = np.array(
+        [plan_index.get(plan_of.get(r, ""), -1) for r in types.rep.categories], dtype=np.int64
+    )
+    team = np.array([p.credit == "team" for p in plans] + [False])
+    rep_code = types.codes("rep", credits["rep_id"])
+    month_code = types.codes("month", credits["month"])
+    plan_code = np.where(rep_code >= 0, plan_by_rep[np.maximum(rep_code, 0)], -1)
+    source_code = types.codes("source", credits["source"])
+    keep = (plan_code >= 0) & (month_code >= 0) & (team[plan_code] == (source_code == 3))
+    rows_at = np.flatnonzero(keep)
+    close = credits["close_date"].iloc[rows_at]
+    base = pd.DataFrame(
+        {
+            "rep_id": pd.Categorical.from_codes(rep_code[rows_at], dtype=types.rep),
+            "deal_id": types.cast("deal", credits["deal_id"].iloc[rows_at]),
+            "close_date": close.to_numpy("datetime64[ns]"),
+            "month": pd.Categorical.from_codes(month_code[rows_at], dtype=types.month),
+            "credit_cents": credits["credit_cents"].to_numpy(np.int64)[rows_at],
+            "deal_cents": credits["deal_cents"].to_numpy(np.int64)[rows_at],
+            "source": pd.Categorical.from_codes(source_code[rows_at], dtype=types.source),
+            "via_rep_id": types.cast("rep", credits["via_rep_id"].iloc[rows_at]),
+            "plan_code": plan_code[rows_at],
+            "rep_code": rep_code[rows_at],
+            "year": close.dt.year.to_numpy(np.int64),
+            "mon": close.dt.month.to_numpy(np.int64),
+        }
+    )
+    base["deal_code"] = base["deal_id"].cat.codes.to_numpy(np.int64)
+    quota_table = quotas.assign(rep_code=types.rep.categories.get_indexer(quotas["rep_id"].astype(str)))
+    quota_table = quota_table.loc[quota_table["rep_code"] >= 0].copy()
+    quota_table["year"] = quota_table["month"].astype(str).str[:4].astype(np.int64)
+    quota_table["mon"] = quota_table["month"].astype(str).str[5:7].astype(np.int64)
     frames: list[pd.DataFrame] = []
     steps = sum(len(p.components) for p in plans) + 2
     done = 0
-    for plan in plans:
-        rows = base.loc[base["plan"] == plan.name]
+    for index, plan in enumerate(plans):
+        rows = base.loc[base["plan_code"].to_numpy() == index]
         order = np.lexsort(
-            (rows["deal_id"].to_numpy(), rows["close_date"].to_numpy(), rows["rep_code"].to_numpy())
+            (rows["deal_code"].to_numpy(), rows["close_date"].to_numpy(np.int64), rows["rep_code"].to_numpy())
         )
         rows = rows.iloc[order].reset_index(drop=True)
         for component in plan.components:
-            frames.append(_component_lines(component, rows, quota_table, plan.name))
+            frames.append(_component_lines(component, rows, quota_table, plan.name, types))
             done += 1
             report(done / steps, f"{plan.name}: {component.id}")
-        frames.extend(_spiff_lines(plan, rows))
-    lines = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(LINE_COLUMNS))
-    clawbacks = _clawback_lines(lines, deals, plan_by_name, set(months))
+        frames.extend(_spiff_lines(plan, rows, types))
+    if frames:
+        lines = pd.concat(frames, ignore_index=True)
+    else:
+        lines = pd.DataFrame({c: pd.Series(dtype=object) for c in LINE_COLUMNS})
+        for column, kind in (("rep_id", "rep"), ("month", "month"), ("plan", "plan"), ("deal_id", "deal")):
+            lines[column] = pd.Categorical([], dtype=getattr(types, kind))
+        lines["line"] = pd.Categorical([], dtype=types.line)
+        lines["earned_cents"] = lines["earned_cents"].astype(np.int64)
+    clawbacks = _clawback_lines(lines, deals, plans, types)
     lines = pd.concat([lines, clawbacks], ignore_index=True) if len(clawbacks) else lines
     lines = lines.loc[:, list(LINE_COLUMNS)]
     report((done + 1) / steps, "summarising")
-    summary = _summarise(lines, base, quota_table, plan_of, months)
+    summary = _summarise(lines, base, quota_table, plan_of, months, types)
     summary = _settle(summary, plan_by_name)
     report(1.0, "done")
     return CompResult(
@@ -473,34 +577,58 @@ def _summarise(
     quotas: pd.DataFrame,
     plan_of: dict[str, str],
     months: tuple[str, ...],
+    types: _Types,
 ) -> pd.DataFrame:
-    grid = pd.MultiIndex.from_product([sorted(plan_of), list(months)], names=["rep_id", "month"])
-    credited = base.groupby(["rep_id", "month"])["credit_cents"].sum().reindex(grid, fill_value=0)
-    quota = quotas.groupby(["rep_id", "month"])["quota_cents"].sum().reindex(grid, fill_value=0)
-    kinds = lines.pivot_table(
-        index=["rep_id", "month"], columns="line", values="earned_cents", aggfunc="sum", fill_value=0
+    reps = sorted(plan_of)
+    rep_codes = types.rep.categories.get_indexer(reps)
+    slot = np.full(len(types.rep.categories), -1, dtype=np.int64)
+    slot[rep_codes] = np.arange(len(reps))
+    width = len(months)
+
+    def total(rep: np.ndarray, month: np.ndarray, values: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(reps) * width, dtype=np.int64)
+        position = slot[rep] * width + month
+        ok = (slot[rep] >= 0) & (month >= 0)
+        sums = pd.Series(values[ok]).groupby(position[ok]).sum()
+        out[sums.index.to_numpy()] = sums.to_numpy(np.int64)
+        return out
+
+    line_rep = lines["rep_id"].cat.codes.to_numpy(np.int64)
+    line_month = lines["month"].cat.codes.to_numpy(np.int64)
+    kind = lines["line"].cat.codes.to_numpy()
+    earned = lines["earned_cents"].to_numpy(np.int64)
+
+    def by_kind(*codes: int) -> np.ndarray:
+        mask = np.isin(kind, codes)
+        return total(line_rep[mask], line_month[mask], earned[mask])
+
+    month_index = pd.Index(months)
+    quota = total(
+        quotas["rep_code"].to_numpy(np.int64),
+        month_index.get_indexer(quotas["month"].astype(str)),
+        quotas["quota_cents"].to_numpy(np.int64),
     )
-    kinds = kinds.reindex(grid, fill_value=0).astype(np.int64)
-
-    def kind(name: str) -> pd.Series:
-        return kinds[name] if name in kinds else pd.Series(0, index=grid, dtype=np.int64)
-
+    credited = total(
+        base["rep_code"].to_numpy(np.int64),
+        base["month"].cat.codes.to_numpy(np.int64),
+        base["credit_cents"].to_numpy(np.int64),
+    )
     summary = pd.DataFrame(
         {
-            "credited_cents": credited.astype(np.int64),
-            "quota_cents": quota.astype(np.int64),
-            "components_cents": kind("deal") + kind("true-up"),
-            "spiffs_cents": kind("spiff"),
-            "clawbacks_cents": kind("clawback"),
-        },
-        index=grid,
+            "rep_id": np.repeat(reps, width),
+            "month": np.tile(list(months), len(reps)),
+            "credited_cents": credited,
+            "quota_cents": quota,
+            "components_cents": by_kind(0, 1),
+            "spiffs_cents": by_kind(2),
+            "clawbacks_cents": by_kind(3),
+        }
     )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        attainment = np.where(quota > 0, (20000 * credited + quota) // (2 * quota.where(quota > 0, 1)), -1)
-    summary["attainment_pct"] = np.where(attainment >= 0, attainment / 100, np.nan)
+    safe = np.where(quota > 0, quota, 1)
+    attainment = (20000 * credited + safe) // (2 * safe)
+    summary["attainment_pct"] = np.where(quota > 0, attainment / 100, np.nan)
     summary["earnings_cents"] = (
         summary["components_cents"] + summary["spiffs_cents"] + summary["clawbacks_cents"]
     )
-    summary = summary.reset_index()
     summary["plan"] = summary["rep_id"].map(plan_of)
     return summary

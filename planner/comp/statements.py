@@ -246,36 +246,62 @@ def _dollars(cents: np.ndarray) -> pa.Array:
     return pc.cast(exact, pa.decimal128(22, 2))
 
 
+def _text(column: pd.Series) -> pa.Array:
+    """A text or categorical column as an Arrow string array (categoricals decoded in Arrow, fast)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = pa.array(column.cat.codes.to_numpy(np.int32), mask=column.isna().to_numpy())
+        dictionary = pa.array(column.cat.categories.astype(str).to_numpy(dtype=object), pa.string())
+        return pa.DictionaryArray.from_arrays(codes, dictionary).dictionary_decode()
+    return pa.array(column.astype(str).to_numpy(dtype=object), pa.string())
+
+
+def _rates(result: CompResult) -> pa.Array:
+    """Rate of each line's tier as text ('' for interpolated components, SPIFFs and clawbacks)."""
+    lines = result.lines
+    texts = [""]
+    index: dict[tuple[str, str, int], int] = {}
+    for plan in result.plans.values():
+        for component in plan.components:
+            if component.kind != "interpolated":
+                for tier, rate in enumerate(component.rates_pct()):
+                    index[(plan.name, component.id, tier)] = len(texts)
+                    texts.append(f"{rate.normalize():f}")
+    plans = list(lines["plan"].cat.categories)
+    components = list(lines["component"].cat.categories)
+    tiers = max([k[2] for k in index] + [0]) + 1
+    lookup = np.zeros((len(plans), len(components), tiers + 1), dtype=np.int32)
+    for (plan, component, tier), position in index.items():
+        lookup[plans.index(plan), components.index(component), tier] = position
+    tier = lines["tier"].to_numpy(np.int64)
+    codes = lookup[
+        lines["plan"].cat.codes.to_numpy(np.int64),
+        lines["component"].cat.codes.to_numpy(np.int64),
+        np.where(tier >= 0, tier, tiers),
+    ]
+    kind = lines["line"].astype(str).isin(["deal", "true-up"]).to_numpy()
+    codes = np.where(kind, codes, 0).astype(np.int32)
+    return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(texts, pa.string())).dictionary_decode()
+
+
 def statement_lines_table(result: CompResult) -> pa.Table:
     """Every line of every rep (cents as exact dollars, tier rates) as an Arrow table."""
     lines = result.lines
-    rates = [
-        (plan.name, component.id, tier, f"{rate.normalize():f}")
-        for plan in result.plans.values()
-        for component in plan.components
-        if component.kind != "interpolated"
-        for tier, rate in enumerate(component.rates_pct())
-    ]
-    rate_table = pd.DataFrame(rates, columns=["plan", "component", "tier", "rate_pct"])
-    keyed = lines[["plan", "component", "tier"]].merge(
-        rate_table, how="left", on=["plan", "component", "tier"]
-    )
     columns = {
-        "rep_id": pa.array(lines["rep_id"].astype(str).to_numpy()),
-        "month": pa.array(lines["month"].astype(str).to_numpy()),
-        "component": pa.array(lines["component"].astype(str).to_numpy()),
-        "item": pa.array(lines["line"].astype(str).to_numpy()),
-        "deal_id": pa.array(lines["deal_id"].astype(str).to_numpy()),
+        "rep_id": _text(lines["rep_id"]),
+        "month": _text(lines["month"]),
+        "component": _text(lines["component"]),
+        "item": _text(lines["line"]),
+        "deal_id": _text(lines["deal_id"]),
         "close_date": pa.array(lines["close_date"].to_numpy(dtype="datetime64[ns]")).cast(pa.date32()),
-        "source": pa.array(lines["source"].astype(str).to_numpy()),
-        "via_rep_id": pa.array(lines["via_rep_id"].astype(str).to_numpy()),
+        "source": _text(lines["source"]),
+        "via_rep_id": _text(lines["via_rep_id"]),
         "credit_usd": _dollars(lines["credit_cents"].to_numpy(np.int64)),
-        "window": pa.array(lines["window"].astype(str).to_numpy()),
+        "window": _text(lines["window"]),
         "window_quota_usd": _dollars(lines["window_quota_cents"].to_numpy(np.int64)),
         "cum_before_usd": _dollars(lines["cum_before_cents"].to_numpy(np.int64)),
         "cum_after_usd": _dollars(lines["cum_after_cents"].to_numpy(np.int64)),
         "tier": pa.array(lines["tier"].to_numpy(np.int64)),
-        "rate_pct": pa.array(keyed["rate_pct"].fillna("").astype(str).to_numpy()),
+        "rate_pct": _rates(result),
         "amount_usd": _dollars(lines["earned_cents"].to_numpy(np.int64)),
     }
     return pa.table(columns)
