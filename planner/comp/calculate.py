@@ -170,7 +170,7 @@ class _Types:
         """Integer codes of ``values`` in the shared categories (-1 when absent)."""
         dtype = getattr(self, name)
         if isinstance(values.dtype, pd.CategoricalDtype):
-            if values.dtype == dtype:
+            if values.dtype is dtype:
                 return values.cat.codes.to_numpy(np.int64)
             lookup = dtype.categories.get_indexer(values.cat.categories)
             codes = values.cat.codes.to_numpy(np.int64)
@@ -192,10 +192,10 @@ def _types(
         return set(values.astype(str))
 
     deal = credits["deal_id"].dtype
-    if isinstance(deal, pd.CategoricalDtype) and deal.categories.is_monotonic_increasing:
-        deal_categories = deal.categories if "" in deal.categories else deal.categories.insert(0, "")
+    if isinstance(deal, pd.CategoricalDtype) and len(deal.categories) and deal.categories[0] == "":
+        deal_type = deal  # from credit_deals: sorted, "" first; the same object avoids re-hashing
     else:
-        deal_categories = pd.Index(sorted(categories("deal_id") | {""}))
+        deal_type = pd.CategoricalDtype(sorted(categories("deal_id") | {""}))
     years = sorted({m[:4] for m in months})
     windows = list(months) + [f"{y}-Q{q}" for y in years for q in range(1, 5)] + years + ["deal"]
     component_ids = list(
@@ -203,7 +203,7 @@ def _types(
     )
     return _Types(
         rep=pd.CategoricalDtype(sorted(categories("rep_id") | categories("via_rep_id") | set(reps) | {""})),
-        deal=pd.CategoricalDtype(deal_categories),
+        deal=deal_type,
         month=pd.CategoricalDtype(list(months)),
         plan=pd.CategoricalDtype([p.name for p in plans]),
         component=pd.CategoricalDtype(component_ids),
@@ -291,7 +291,7 @@ def _component_lines(
             "plan": types.const("plan", plan_name, n),
             "component": types.const("component", component.id, n),
             "line": types.const("line", "deal", n),
-            "deal_id": rows["deal_id"].array,
+            "deal_id": rows["deal_code"].to_numpy(),
             "close_date": rows["close_date"].to_numpy(),
             "source": rows["source"].array,
             "via_rep_id": rows["via_rep_id"].array,
@@ -323,7 +323,7 @@ def _component_lines(
     true_ups = deal_lines.iloc[at].copy()
     k = len(at)
     true_ups["line"] = types.const("line", "true-up", k)
-    true_ups["deal_id"] = types.const("deal", "", k)
+    true_ups["deal_id"] = 0  # the "" deal
     true_ups["source"] = types.const("source", "", k)
     true_ups["via_rep_id"] = types.const("rep", "", k)
     true_ups["credit_cents"] = 0
@@ -371,7 +371,7 @@ def _spiff_lines(plan: CompPlan, rows: pd.DataFrame, types: _Types) -> list[pd.D
                 "plan": types.const("plan", plan.name, k),
                 "component": types.const("component", spiff.id, k),
                 "line": types.const("line", "spiff", k),
-                "deal_id": hit["deal_id"].array,
+                "deal_id": hit["deal_code"].to_numpy(),
                 "close_date": hit["close_date"].to_numpy(),
                 "source": hit["source"].array,
                 "via_rep_id": hit["via_rep_id"].array,
@@ -400,7 +400,7 @@ def _clawback_lines(
     cancel_ns[code[code >= 0]] = (
         cancelled["cancel_date"].to_numpy("datetime64[ns]").astype(np.int64)[code >= 0]
     )
-    deal_code = lines["deal_id"].cat.codes.to_numpy(np.int64)
+    deal_code = lines["deal_id"].to_numpy(np.int64)
     kind = lines["line"].cat.codes.to_numpy()
     when = cancel_ns[np.maximum(deal_code, 0)]
     candidate = (kind == 0) | (kind == 2)
@@ -525,6 +525,7 @@ def calculate(
         }
     )
     base["deal_code"] = base["deal_id"].cat.codes.to_numpy(np.int64)
+    base = base.drop(columns="deal_id")
     quota_table = quotas.assign(rep_code=types.rep.categories.get_indexer(quotas["rep_id"].astype(str)))
     quota_table = quota_table.loc[quota_table["rep_code"] >= 0].copy()
     quota_table["year"] = quota_table["month"].astype(str).str[:4].astype(np.int64)
@@ -547,13 +548,15 @@ def calculate(
         lines = pd.concat(frames, ignore_index=True)
     else:
         lines = pd.DataFrame({c: pd.Series(dtype=object) for c in LINE_COLUMNS})
-        for column, kind in (("rep_id", "rep"), ("month", "month"), ("plan", "plan"), ("deal_id", "deal")):
+        for column, kind in (("rep_id", "rep"), ("month", "month"), ("plan", "plan")):
             lines[column] = pd.Categorical([], dtype=getattr(types, kind))
         lines["line"] = pd.Categorical([], dtype=types.line)
+        lines["deal_id"] = lines["deal_id"].astype(np.int64)
         lines["earned_cents"] = lines["earned_cents"].astype(np.int64)
     clawbacks = _clawback_lines(lines, deals, plans, types)
     lines = pd.concat([lines, clawbacks], ignore_index=True) if len(clawbacks) else lines
     lines = lines.loc[:, list(LINE_COLUMNS)]
+    lines["deal_id"] = pd.Categorical.from_codes(lines["deal_id"].to_numpy(np.int64), dtype=types.deal)
     report((done + 1) / steps, "summarising")
     summary = _summarise(lines, base, quota_table, plan_of, months, types)
     summary = _settle(summary, plan_by_name)

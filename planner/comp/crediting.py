@@ -57,6 +57,15 @@ def month_key(dates: pd.Series) -> pd.Series:
     return pd.Series(pd.Categorical.from_codes(number - first, labels), index=dates.index)
 
 
+def deal_categories(deal_ids: pd.Series) -> tuple[pd.CategoricalDtype, np.ndarray]:
+    """Sorted categories ``""`` + unique deal ids, and each id's code (sorting, not hashing: fast)."""
+    order = np.argsort(pd.Index(deal_ids).to_numpy(dtype=object), kind="stable")
+    codes = np.empty(len(deal_ids), dtype=np.int64)
+    codes[order] = np.arange(1, len(deal_ids) + 1)
+    categories = pd.Index(np.concatenate([[""], deal_ids.to_numpy(dtype=object)[order]]), dtype=object)
+    return pd.CategoricalDtype(categories), codes
+
+
 def _sorted_versions(approved: Sequence[ApprovedPlan]) -> list[ApprovedPlan]:
     if not approved:
         raise PlanError("no approved plan given: crediting needs at least one approved plan")
@@ -145,7 +154,7 @@ def credit_deals(
         Deals nobody was credited for, with a ``reason``.
     """
     versions = _sorted_versions(approved)
-    deal_ids = pd.Index(deals["deal_id"]).sort_values()
+    deal_type, deal_codes = deal_categories(deals["deal_id"])
     rep_ids = set().union(*(a.plan.territory_reps.index for a in versions))
     if reps is not None:
         rep_ids |= set(reps.index.astype(str)) | {m for m in reps["manager_id"].dropna().astype(str) if m}
@@ -155,7 +164,7 @@ def credit_deals(
     territories = pd.Index(sorted(set().union(*(set(a.plan.assignment) for a in versions))))
     table = pd.DataFrame(
         {
-            "deal_id": pd.Categorical(deals["deal_id"], categories=deal_ids),
+            "deal_id": pd.Categorical.from_codes(deal_codes, dtype=deal_type),
             "account_id": deals["account_id"].to_numpy(),
             "close_date": deals["close_date"].to_numpy(),
             "amount_cents": deals["amount_cents"].to_numpy(np.int64),
@@ -183,7 +192,7 @@ def credit_deals(
     parts = [own.drop(columns=["n_reps", "rank"])]
     if split_ids:
         shares = splits[["deal_id", "rep_id", "share_micro"]].assign(
-            deal_id=pd.Categorical(splits["deal_id"], categories=deal_ids),
+            deal_id=pd.Categorical(splits["deal_id"], dtype=deal_type),
             rep_id=pd.Categorical(splits["rep_id"], dtype=rep_type),
         )
         split_rows = table.loc[is_split].merge(shares, on="deal_id")
