@@ -184,6 +184,10 @@ CHART_PAGES = {
     # url path: (title text, text the page shows once its data is in, least number of charts)
     "quotas": ("Quotas", "Sum of quotas", 0),
     "approvals": ("Approvals", "Pending proposals (1)", 1),
+    "forecast": ("Forecast", "Backtest: model vs seasonal naive", 1),
+    "capacity": ("Capacity", "Base case by month", 1),
+    "comp": ("Comp", "What if I close this deal?", 0),
+    "exports": ("Exports", "Change report", 0),
 }
 
 
@@ -199,8 +203,8 @@ def test_chart_pages_render_offline_without_errors(app_url, path):
         page = browser.new_page(viewport={"width": 1400, "height": 1600})
         page.on("request", lambda request: requested_hosts.add(urlparse(request.url).hostname or ""))
         page.goto(f"{app_url}/{path}", wait_until="domcontentloaded")
-        page.get_by_role("heading", name=title).first.wait_for(timeout=90_000)
-        page.get_by_text(ready_text).first.wait_for(timeout=90_000)
+        page.get_by_role("heading", name=title).first.wait_for(timeout=120_000)
+        page.get_by_text(ready_text).first.wait_for(timeout=180_000)
         if least_charts:
             page.locator(".vega-embed canvas, .vega-embed svg").first.wait_for(timeout=60_000)
         time.sleep(2)  # let charts finish drawing
