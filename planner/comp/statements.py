@@ -8,7 +8,8 @@ to its earnings, and earnings + draw - recovery = payout, so a rep can check eve
 number by hand. Money is shown in dollars with two decimals, computed from integer cents.
 
 For all reps at once, :func:`write_statement_lines` writes one CSV of every line with
-cents and rates (no sentences), fast enough for a million deals (pyarrow's CSV writer).
+integer cents and rates (no sentences), fast enough for a million deals (pyarrow's CSV
+writer).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from planner.comp.calculate import CompResult
@@ -241,15 +241,11 @@ def statement_html(result: CompResult, rep_id: str, *, rep_name: str = "") -> st
     )
 
 
-def _dollars(cents: np.ndarray) -> pa.Array:
-    exact = pc.divide(pc.cast(pa.array(cents, pa.int64()), pa.decimal128(20, 0)), pa.scalar(Decimal(100)))
-    return pc.cast(exact, pa.decimal128(22, 2))
-
-
 def _text(column: pd.Series) -> pa.Array:
     """A text or categorical column as an Arrow string array (categoricals decoded in Arrow, fast)."""
     if isinstance(column.dtype, pd.CategoricalDtype):
-        codes = pa.array(column.cat.codes.to_numpy(np.int32), mask=column.isna().to_numpy())
+        raw = column.cat.codes.to_numpy(np.int32)
+        codes = pa.array(raw, mask=raw < 0) if (raw < 0).any() else pa.array(raw)
         dictionary = pa.array(column.cat.categories.astype(str).to_numpy(dtype=object), pa.string())
         return pa.DictionaryArray.from_arrays(codes, dictionary).dictionary_decode()
     return pa.array(column.astype(str).to_numpy(dtype=object), pa.string())
@@ -278,13 +274,13 @@ def _rates(result: CompResult) -> pa.Array:
         lines["component"].cat.codes.to_numpy(np.int64),
         np.where(tier >= 0, tier, tiers),
     ]
-    kind = lines["line"].astype(str).isin(["deal", "true-up"]).to_numpy()
+    kind = np.isin(lines["line"].cat.codes.to_numpy(), [0, 1])
     codes = np.where(kind, codes, 0).astype(np.int32)
     return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(texts, pa.string())).dictionary_decode()
 
 
 def statement_lines_table(result: CompResult) -> pa.Table:
-    """Every line of every rep (cents as exact dollars, tier rates) as an Arrow table."""
+    """Every line of every rep (money in integer cents, tier rates) as an Arrow table."""
     lines = result.lines
     columns = {
         "rep_id": _text(lines["rep_id"]),
@@ -295,14 +291,14 @@ def statement_lines_table(result: CompResult) -> pa.Table:
         "close_date": pa.array(lines["close_date"].to_numpy(dtype="datetime64[ns]")).cast(pa.date32()),
         "source": _text(lines["source"]),
         "via_rep_id": _text(lines["via_rep_id"]),
-        "credit_usd": _dollars(lines["credit_cents"].to_numpy(np.int64)),
+        "credit_cents": pa.array(lines["credit_cents"].to_numpy(np.int64)),
         "window": _text(lines["window"]),
-        "window_quota_usd": _dollars(lines["window_quota_cents"].to_numpy(np.int64)),
-        "cum_before_usd": _dollars(lines["cum_before_cents"].to_numpy(np.int64)),
-        "cum_after_usd": _dollars(lines["cum_after_cents"].to_numpy(np.int64)),
+        "window_quota_cents": pa.array(lines["window_quota_cents"].to_numpy(np.int64)),
+        "cum_before_cents": pa.array(lines["cum_before_cents"].to_numpy(np.int64)),
+        "cum_after_cents": pa.array(lines["cum_after_cents"].to_numpy(np.int64)),
         "tier": pa.array(lines["tier"].to_numpy(np.int64)),
         "rate_pct": _rates(result),
-        "amount_usd": _dollars(lines["earned_cents"].to_numpy(np.int64)),
+        "earned_cents": pa.array(lines["earned_cents"].to_numpy(np.int64)),
     }
     return pa.table(columns)
 
