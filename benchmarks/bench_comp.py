@@ -86,8 +86,8 @@ def synthetic_world(n_deals: int = N_DEALS, *, seed: int = SEED):
         }
     )
     monthly = int(amount.sum() * 1.0 / N_TERRITORIES / 12)
-    rows = [(t, m, int(monthly * f)) for t, f in zip(territories, rng.uniform(0.8, 1.2, N_TERRITORIES), strict=True)
-            for m in DEMO_MONTHS]  # fmt: skip
+    factors = rng.uniform(0.8, 1.2, N_TERRITORIES)
+    rows = [(t, m, int(monthly * f)) for t, f in zip(territories, factors, strict=True) for m in DEMO_MONTHS]
     quotas = pd.DataFrame(rows, columns=["territory_id", "period", "quota_cents"])
     approved = [
         ApprovedPlan(1, "FY2026 v1", date(2026, 1, 1), v1, quotas),
@@ -205,9 +205,10 @@ def run() -> list[dict]:
             "deals_per_s": f"{N_DEALS / terrain['seconds']:,.0f}",
             "peak_MiB": f"{terrain['peak_mib']:,.0f} (inputs {terrain['start_mib']:,.0f})",
             "result": (
-                f"check {terrain['check_s']:.1f} s, credit+calculate {terrain['calc_s']:.1f} s, statements "
-                f"{terrain['statements_s']:.1f} s: {terrain['lines']:,} lines ({terrain['lines_mb']:.0f} MB CSV), "
-                f"summary CSV, 1 HTML statement; total payout ${terrain['total_payout_cents'] / 100:,.2f}"
+                f"check {terrain['check_s']:.1f} s, credit+calculate {terrain['calc_s']:.1f} s, "
+                f"statements {terrain['statements_s']:.1f} s: {terrain['lines']:,} lines "
+                f"({terrain['lines_mb']:.0f} MB CSV), summary CSV, 1 HTML statement; "
+                f"total payout ${terrain['total_payout_cents'] / 100:,.2f}"
             ),
         },
         {
@@ -216,7 +217,7 @@ def run() -> list[dict]:
             "seconds": baseline["seconds"],
             "deals_per_s": f"{SAMPLE_DEALS / baseline['seconds']:,.0f}",
             "peak_MiB": f"{baseline['peak_mib']:,.0f} (inputs {baseline['start_mib']:,.0f})",
-            "result": f"extrapolated to {N_DEALS:,} deals: {extrapolated:,.0f} s (payouts only, no statements)",
+            "result": f"extrapolated to {N_DEALS:,} deals: {extrapolated:,.0f} s (payouts only)",
         },
         {
             "task": f"{N_DEALS:,} deals, {len(sample_reps)} sample reps",
