@@ -33,6 +33,7 @@ from planner.instance import Instance
 SCALE = 10_000  # one rep's fair share, in integer units
 OBJ_SCALE = 100_000  # objective units per tolerance of deviation
 CUT_EDGE_COST = 0.02  # one cut edge costs 2% of a tolerance of deviation (x compactness weight)
+HARD_FACTOR = 10.0  # with violation_weight: violating a hard tolerance costs this many times more
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,17 @@ def solve_region(
     seed: int = 0,
     workers: int = 1,
     hint: bool = True,
+    violation_weight: float | None = None,
 ) -> ExactResult:
     """Re-assign ``units`` among ``territories`` optimally; all other units keep ``labels``.
 
     Every unit of ``units`` must currently belong to one of ``territories``. Returns new
     labels for the whole instance (None when no solution was found in time).
+
+    With ``violation_weight``, tolerances are not constraints: each territory's deviation
+    beyond its tolerance costs ``violation_weight`` times more than deviation within it,
+    so the model always has a solution (the current labels) and minimises violation
+    first. This is how the local search re-solves a few territories it cannot balance.
     """
     inst = instance
     units = np.asarray(units)
@@ -151,9 +158,17 @@ def solve_region(
             model.add(e >= target - total)
             current = int(share_int[labels == k, j].sum())
             extra_hints.append((e, abs(current - target)))
-            if inst.hard[j]:
-                model.add(e <= int(inst.tolerances[j] * target))
-            objective.append((max(1, round(inst.weights[j] * OBJ_SCALE / (inst.tolerances[j] * SCALE))), e))
+            coef = max(1, round(inst.weights[j] * OBJ_SCALE / (inst.tolerances[j] * SCALE)))
+            allowed = int(inst.tolerances[j] * target)
+            if violation_weight is not None:
+                excess = model.new_int_var(0, bound, f"v_{k}_{j}")
+                model.add(excess >= e - allowed)
+                extra_hints.append((excess, max(abs(current - target) - allowed, 0)))
+                weight = violation_weight * (HARD_FACTOR if inst.hard[j] else 1.0)
+                objective.append((max(1, round(coef * weight)), excess))
+            elif inst.hard[j]:
+                model.add(e <= allowed)
+            objective.append((coef, e))
     # Compactness: cut edges (adjacent units in different territories), a perimeter proxy.
     cut_terms = []
     seen_edges = set()
@@ -198,6 +213,8 @@ def solve_region(
     solver.parameters.num_workers = int(workers)
     solver.parameters.random_seed = int(seed)
     solver.parameters.repair_hint = bool(hint)
+    # Presolve may otherwise remove the hinted solution and start from scratch.
+    solver.parameters.keep_all_feasible_solutions_in_presolve = bool(hint)
     status = solver.solve(model)
     name = solver.status_name(status)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

@@ -202,6 +202,39 @@ def _multi_rep_groups(
     return int(group.max() + 1), group
 
 
+def _size_groups(
+    need: np.ndarray,
+    partners: dict[int, int],
+    share: np.ndarray,
+    tolerances: np.ndarray,
+    sizing: np.ndarray,
+    adjacency: Adjacency,
+    unit_ids: pd.Index,
+    ref_labels: np.ndarray,
+    ref_ids: list[str],
+    ref_reps: np.ndarray,
+    k: int,
+    options: OptimizeOptions,
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Multi-rep groups, their reps, and the territories: ids, reps, start and reference labels."""
+    n_groups, group = _multi_rep_groups(need, partners, adjacency)
+    # A group with a unit no one-rep territory can hold needs at least two reps.
+    group_reps = np.array(
+        [
+            max(
+                _reps_needed(share[group == g].sum(axis=0), tolerances, sizing),
+                2 if any(group[u] == g for u in partners) else 1,
+            )
+            for g in range(n_groups)
+        ],
+        dtype=int,
+    )
+    territory_ids, reps, start, reference_labels = _choose_territories(
+        unit_ids, ref_labels, ref_ids, ref_reps, k, group, group_reps, share, options
+    )
+    return territory_ids, reps, start, reference_labels, group, group_reps
+
+
 def build_instance(
     units: pd.DataFrame,
     adjacency: Adjacency,
@@ -289,21 +322,31 @@ def build_instance(
     partners = (
         _lumpy_partners(share, tolerances, sizing, need, adjacency, skip) if options.allow_multi_rep else {}
     )
-    n_groups, group = _multi_rep_groups(need, partners, adjacency)
-    # A group with a unit no one-rep territory can hold needs at least two reps.
-    group_reps = np.array(
-        [
-            max(
-                _reps_needed(share[group == g].sum(axis=0), tolerances, sizing),
-                2 if any(group[u] == g for u in partners) else 1,
-            )
-            for g in range(n_groups)
-        ],
-        dtype=int,
+    sizing_args = (
+        share,
+        tolerances,
+        sizing,
+        adjacency,
+        units.index,
+        ref_labels,
+        ref_ids,
+        ref_reps,
+        k,
+        options,
     )
-    territory_ids, reps, start, reference_labels = _choose_territories(
-        units.index, ref_labels, ref_ids, ref_reps, k, group, group_reps, share, options
-    )
+    try:
+        territory_ids, reps, start, reference_labels, group, group_reps = _size_groups(
+            need, partners, *sizing_args
+        )
+    except InfeasibleError:
+        if not partners:
+            raise
+        # Not enough reps to give every such unit a multi-rep territory: size for the big
+        # units only, and let the result report the tolerance it cannot meet.
+        partners = {}
+        territory_ids, reps, start, reference_labels, group, group_reps = _size_groups(
+            need, partners, *sizing_args
+        )
     territory_index = {t: i for i, t in enumerate(territory_ids)}
     locked = _locks(units.index, options, territory_index)
     locked = _lock_corridors(locked, start, adjacency)

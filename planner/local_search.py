@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from planner.exact import solve_region
 from planner.instance import Instance
 from planner.options import ProgressCallback
 
@@ -36,6 +37,13 @@ ALPHA = 1.0
 BETA = 50.0
 HARD_FACTOR = 10.0
 EPS = 1e-12
+REGION_UNITS = 120  # units re-solved at once by CP-SAT; the rest of each territory stays put
+REGION_NEIGHBOURS = 3  # most complementary neighbours considered for each region
+REGION_SECONDS = 1.0  # CP-SAT deterministic time per region
+VIOLATION_WEIGHT = 20.0  # in a region, deviation beyond tolerance costs this much more
+PATH_DEPTH = 8  # longest path of units moved at once
+PATH_TRIES = 50  # improving paths tried (best first) until one keeps both territories connected
+REGION_SHARE = 0.7  # share of the time left for region re-solves when balance is still missed
 
 
 @dataclass(frozen=True)
@@ -226,7 +234,10 @@ class BorderSearch:
         u, b = keys // inst.n_territories, keys % inst.n_territories
         a = labels[u]
         delta, d_vio, _ = self._deltas(u, a, b, lam_c, lam_d)
-        good = (delta < -EPS) & (d_vio <= EPS)
+        # Scored on balance alone, the squared penalty decides (it spreads excess over
+        # territories, which total violation V does not reward); otherwise V must not rise.
+        vio_slack = np.inf if lam_c == 0 and lam_d == 0 else EPS
+        good = (delta < -EPS) & (d_vio <= vio_slack)
         if not good.any():
             return 0
         u, a, b, delta = u[good], a[good], b[good], delta[good]
@@ -242,7 +253,7 @@ class BorderSearch:
                 continue  # its neighbour in b left earlier in this round
             if touched[ai] or touched[bi]:  # state changed since scoring: score again
                 d, v, dd = self._deltas(np.array([ui]), np.array([ai]), np.array([bi]), lam_c, lam_d)
-                if d[0] >= -EPS or v[0] > EPS:
+                if d[0] >= -EPS or v[0] > vio_slack:
                     continue
                 dd_i = float(dd[0])
             else:
@@ -340,6 +351,89 @@ class BorderSearch:
                 self._apply(u, b, a)
         return kept
 
+    # --- path moves --------------------------------------------------------------------
+    def _paths_from(self, entry: list[tuple[int, int]], inside: int, depth: int) -> dict[int, list[int]]:
+        """Paths of movable units of ``inside`` from its border, ``entry`` = (unit, via) pairs."""
+        paths: dict[int, list[int]] = {}
+        frontier = []
+        for u, _ in entry:
+            if u not in paths and self.movable[u]:
+                paths[u] = [u]
+                frontier.append(u)
+        for _ in range(depth - 1):
+            grown = []
+            for u in frontier:
+                for v in self.neighbors[u]:
+                    if v not in paths and self.labels[v] == inside and self.movable[v]:
+                        paths[v] = [*paths[u], v]
+                        grown.append(v)
+            frontier = grown
+        return paths
+
+    def path_moves(self, deadline: float, depth: int = PATH_DEPTH) -> int:
+        """Exchange short paths of units between a territory out of tolerance and a neighbour.
+
+        When most border units hold none of a measure (57% of counties have no bookings),
+        single moves see a flat objective and cannot reach the units that matter; and with
+        two measures, fixing one often needs a unit to leave and another to come in. For
+        each territory t out of tolerance and each neighbour b, this takes every path of up
+        to ``depth`` movable units leading from the shared border into b (pulled into t) and
+        into t (pushed to b), scores every pair (one side may be empty) on balance in one
+        vectorised pass, and applies the best pair that lowers total violation and keeps
+        both territories connected. Returns the number of units moved.
+        """
+        inst = self.inst
+        moved = 0
+        violation = self.territory_violation()
+        for t in np.argsort(-violation, kind="stable"):
+            t = int(t)
+            if violation[t] <= EPS or time.perf_counter() > deadline:
+                break
+            border: dict[int, list[tuple[int, int]]] = {}
+            for u in np.flatnonzero(self.labels == t):
+                for v in self.neighbors[u]:
+                    b = int(self.labels[v])
+                    if b != t and not inst.frozen_territory[b]:
+                        border.setdefault(b, []).append((int(u), int(v)))
+            options = []
+            dev = self.deviations()
+            for b, pairs in border.items():
+                pull = [[], *self._paths_from([(v, u) for u, v in pairs], b, depth).values()]
+                push = [[], *self._paths_from(pairs, t, depth).values()]
+                s_in = np.array([inst.share[p].sum(axis=0) if p else np.zeros(len(self.tol)) for p in pull])
+                s_out = np.array([inst.share[p].sum(axis=0) if p else np.zeros(len(self.tol)) for p in push])
+                net = s_in[:, None, :] - s_out[None, :, :]  # (pull, push, measures) into t
+                new_t, new_b = dev[t] + net / inst.reps[t], dev[b] - net / inst.reps[b]
+                d_bal = (
+                    _penalty(new_t, self.tol, self.w)
+                    + _penalty(new_b, self.tol, self.w)
+                    - _penalty(dev[[t, b]], self.tol, self.w).sum()
+                )
+                d_vio = (
+                    _violation(new_t, self.tol, self.w)
+                    + _violation(new_b, self.tol, self.w)
+                    - _violation(dev[[t, b]], self.tol, self.w).sum()
+                )
+                ok = (d_bal < -EPS) & (d_vio < -EPS)
+                ok[0, 0] = False
+                for i, j in zip(*np.nonzero(ok), strict=True):
+                    options.append((float(d_bal[i, j]), len(pull[i]) + len(push[j]), pull[i], push[j], b))
+            options.sort(key=lambda o: (o[0], o[1]))
+            for *_, pulled, pushed, b in options[:PATH_TRIES]:
+                for u in pulled:
+                    self._apply(u, b, t)
+                for u in pushed:
+                    self._apply(u, t, b)
+                if self._connected(self.labels, (t, b)) and self.within_budget():
+                    moved += len(pulled) + len(pushed)
+                    violation = self.territory_violation()
+                    break
+                for u in pushed:
+                    self._apply(u, b, t)
+                for u in pulled:
+                    self._apply(u, t, b)
+        return moved
+
     def _swap_deltas(self, uu: np.ndarray, ww: np.ndarray, a: int, b: int, lam_c: float, lam_d: float):
         """Exact objective change and violation change of swapping units uu (in a) with ww (in b)."""
         inst = self.inst
@@ -407,7 +501,8 @@ class BorderSearch:
                 us, ws = np.array(sorted(outs)), np.array(sorted(ins))
                 uu, ww = np.repeat(us, len(ws)), np.tile(ws, len(us))
                 total, d_vio = self._swap_deltas(uu, ww, a, b, lam_c, lam_d)
-                ok = (total < -EPS) & (d_vio <= EPS) & (uu != ww)
+                vio_slack = np.inf if lam_c == 0 and lam_d == 0 else EPS
+                ok = (total < -EPS) & (d_vio <= vio_slack) & (uu != ww)
                 if not ok.any():
                     continue
                 i = int(np.flatnonzero(ok)[np.argmin(total[ok])])
@@ -465,6 +560,112 @@ class BorderSearch:
                     applied += 1
         return applied
 
+    # --- CP-SAT region re-solves --------------------------------------------------------
+    def _region_groups(self, t: int) -> list[tuple[int, ...]]:
+        """Territory groups to re-solve around ``t``: t with 1-2 of its most complementary neighbours.
+
+        Complementary = deviating the other way, measure by measure (in tolerance units),
+        so that units passed between them can fix both.
+        """
+        inst, labels = self.inst, self.labels
+        members = np.flatnonzero(labels == t)
+        adjacent = {int(labels[v]) for u in members for v in self.neighbors[u]} - {t}
+        adjacent = [b for b in adjacent if not inst.frozen_territory[b]]
+        if not adjacent:
+            return []
+        z = self.deviations() * self.w / self.tol
+        fit = {b: -float(z[t] @ z[b]) for b in adjacent}
+        best = sorted(adjacent, key=lambda b: (-fit[b], b))[:REGION_NEIGHBOURS]
+        pairs = [(t, best[i], best[j]) for i in range(len(best)) for j in range(i + 1, len(best))]
+        return [tuple(sorted(g)) for g in pairs + [(t, b) for b in best]]
+
+    def _region_units(self, group: tuple[int, ...]) -> np.ndarray:
+        """Up to ``REGION_UNITS`` units of ``group``, nearest (in hops) to the borders between them."""
+        labels, neighbors = self.labels, self.neighbors
+        inside = np.isin(labels, group)
+        border = [
+            int(u)
+            for u in np.flatnonzero(inside)
+            if any(inside[v] and labels[v] != labels[u] for v in neighbors[u])
+        ]
+        self.rng.shuffle(border)
+        seen = set(border[:REGION_UNITS])
+        queue = list(seen)
+        for u in queue:
+            if len(seen) >= REGION_UNITS:
+                break
+            for v in neighbors[u]:
+                if inside[v] and v not in seen and len(seen) < REGION_UNITS:
+                    seen.add(v)
+                    queue.append(v)
+        return np.array(sorted(seen), dtype=int)
+
+    def _connected(self, labels: np.ndarray, group: tuple[int, ...]) -> bool:
+        """True when every territory of ``group`` is connected under ``labels``."""
+        for k in group:
+            members = np.flatnonzero(labels == k)
+            if not len(members):
+                return False
+            seen, stack = {int(members[0])}, [int(members[0])]
+            while stack:
+                for v in self.neighbors[stack.pop()]:
+                    if v not in seen and labels[v] == k:
+                        seen.add(v)
+                        stack.append(v)
+            if len(seen) != len(members):
+                return False
+        return True
+
+    def resolve_regions(self, deadline: float) -> int:
+        """Re-solve the worst territories with their neighbours by CP-SAT until balanced or out of time.
+
+        Picks the territory furthest out of tolerance and 1-2 complementary neighbours,
+        frees the units nearest their shared borders, and lets :func:`planner.exact.solve_region`
+        (hinted with the current plan) minimise violation first, then deviation and cut
+        edges. A result is kept when it is contiguous and lowers total violation. This
+        balances several measures at once, which one-unit moves and swaps cannot when
+        units are lumpy. Returns the number of units that changed territory.
+        """
+        tried: set[tuple[int, ...]] = set()
+        changed = 0
+        seed = 0
+        while self.violation() > EPS and time.perf_counter() < deadline - 0.1:
+            violation = self.territory_violation()
+            group = None
+            for t in np.argsort(-violation, kind="stable"):
+                if violation[t] <= EPS:
+                    break
+                group = next((g for g in self._region_groups(int(t)) if g not in tried), None)
+                if group is not None:
+                    break
+            if group is None:
+                break
+            tried.add(group)
+            units = self._region_units(group)
+            seed += 1
+            result = solve_region(
+                self.inst,
+                self.labels,
+                units,
+                np.array(group),
+                compactness_weight=0.0,
+                disruption_weight=0.0,
+                time_limit_s=min(REGION_SECONDS, max(deadline - time.perf_counter(), 0.05)),
+                seed=seed,
+                workers=1,
+                violation_weight=VIOLATION_WEIGHT,
+            )
+            if result.labels is None or not self._connected(result.labels, group):
+                continue
+            before, old = self.violation(), self.labels
+            self.reset(result.labels)
+            if self.violation() < before - EPS and self.within_budget():
+                changed += int((old != self.labels).sum())
+                tried = {g for g in tried if not set(g) & set(group)}
+            else:
+                self.reset(old)
+        return changed
+
     def perturb_and_descend(self, deadline: float, progress: ProgressCallback | None, start: float) -> int:
         """Iterated local search: kick, descend again, keep the result if violation fell.
 
@@ -480,6 +681,7 @@ class BorderSearch:
             moves += self.eject_chains(deadline)
             while self.swap_round(0.0, only_violating=True) and time.perf_counter() < deadline:
                 moves += 2
+            moves += self.path_moves(deadline)
             v = self.violation()
             if v < best_v - EPS:
                 best_labels, best_v, strength = self.labels.copy(), v, 2
@@ -508,9 +710,13 @@ class BorderSearch:
             swapped = 0
             while self.swap_round(0.0, only_violating=True) and time.perf_counter() < deadline:
                 swapped += 1
-            if not chained and not swapped:
+            pathed = self.path_moves(deadline)
+            if not chained and not swapped and not pathed:
                 break
-            moves += chained + 2 * swapped + self.descend(0.0, 0.0, deadline, progress, start)
+            moves += chained + 2 * swapped + pathed + self.descend(0.0, 0.0, deadline, progress, start)
+        if self.violation() > EPS:
+            now = time.perf_counter()
+            moves += self.resolve_regions(now + REGION_SHARE * (deadline - now))
         moves += self.perturb_and_descend(deadline, progress, start)
         moves += self.descend(1.0, 1.0, deadline, progress, start)
         for _ in range(50):  # reshape balanced territories by swaps (single moves would unbalance them)

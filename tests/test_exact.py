@@ -65,3 +65,26 @@ def test_exact_model_matches_brute_force(rows, cols, k, tam):
     assert result.status == "OPTIMAL"
     assert result.objective == pytest.approx(brute_force(instance, adjacency))
     assert model_objective(instance, result.labels) == pytest.approx(result.objective)
+
+
+def test_region_with_violation_weight_minimises_violation_where_hard_tolerances_are_infeasible():
+    # TAM 1..6 on a 2x3 grid, k = 2: 21 / 2 = 10.5 per territory, so every plan is at least
+    # 0.5 / 10.5 = 4.8% off and a hard 1% tolerance has no solution; with violation_weight the
+    # model returns the least-violating contiguous plan (10 / 11) instead.
+    from planner.exact import solve_region
+
+    units = grid_units(2, 3).set_index("unit_id")
+    units["tam_usd"] = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    options = OptimizeOptions(targets=(BalanceTarget("tam_usd", 0.01, hard=True),))
+    adjacency = build_adjacency(units)
+    instance = build_instance(units, adjacency, unit_points_km(units), options, n_reps=2)
+    start = np.array([0, 0, 0, 1, 1, 1])  # rows: 6 vs 15
+    everything, both = np.arange(6), np.array([0, 1])
+    kwargs = {"compactness_weight": 0.0, "disruption_weight": 0.0, "time_limit_s": 10}
+    assert solve_region(instance, start, everything, both, **kwargs).labels is None
+    result = solve_region(instance, start, everything, both, violation_weight=20.0, **kwargs)
+    assert result.status == "OPTIMAL"
+    totals = sorted(np.bincount(result.labels, weights=units["tam_usd"].to_numpy()))
+    assert totals == [10.0, 11.0]
+    graph = nx.relabel_nodes(adjacency.to_networkx(), {u: i for i, u in enumerate(adjacency.unit_ids)})
+    assert all(nx.is_connected(graph.subgraph(np.flatnonzero(result.labels == k).tolist())) for k in (0, 1))

@@ -230,3 +230,52 @@ def test_reference_territory_dissolved_to_give_a_big_unit_two_reps():
     assert_contiguous(result.plan, adjacency)
     per_rep = deviations(territory_totals(result.plan, units, ["tam_usd"]), result.report.reps)
     assert per_rep["tam_usd"].abs().max() <= 0.05 + 1e-9
+
+
+def test_unit_no_one_rep_territory_can_hold_shares_a_multi_rep_territory_with_its_neighbour():
+    # Fair share per rep (k = 3): 100 TAM, 100 bookings. r0c0 holds 0.5x the TAM but 1.0x the
+    # bookings; adding either neighbour (r0c1: 1.0x/0.5x, r1c0: 0.1x/0.1x) puts bookings over
+    # 1.05x, so no one-rep territory holds it. Paired with r0c1 (1.5x/1.5x), 2 reps leave even
+    # room (0.5x/0.5x), which r1c0 + r0c2 fill exactly: a plan balanced to 0% exists.
+    tam = [50, 100, 40, 10, 20, 20, 20, 20, 20]
+    bookings = [100, 50, 40, 10, 20, 20, 20, 20, 20]
+    units, adjacency = grid(3, 3, tam)
+    units["bookings_usd"] = np.asarray(bookings, dtype=float)
+    options = OptimizeOptions(
+        targets=(BalanceTarget("tam_usd", 0.05, hard=True), BalanceTarget("bookings_usd", 0.05, hard=True)),
+        time_limit_s=10,
+    )
+    result = optimize(units, adjacency, k=3, options=options)
+    assert result.status == "balanced"
+    assignment = result.plan.assignment
+    assert assignment["r0c0"] == assignment["r0c1"]
+    assert result.report.reps[assignment["r0c0"]] == 2 and result.report.reps.sum() == 3
+    assert list(result.multi_rep_units.index) == ["r0c0", "r0c1"]
+    assert result.multi_rep_units["reps_needed"].tolist() == [2, 2]
+    assert any(
+        m.startswith("unit r0c0 holds 0.50x of tam_usd and 1.00x of bookings_usd")
+        and "no contiguous set of units containing it is within one rep's band" in m
+        and "it shares a territory with r0c1, so its territory has 2 reps" in m
+        for m in result.messages
+    )
+    assert_contiguous(result.plan, adjacency)
+    per_rep = deviations(
+        territory_totals(result.plan, units, ["tam_usd", "bookings_usd"]), result.report.reps
+    )
+    assert per_rep.abs().max().max() <= 0.05 + 1e-9
+
+
+def test_lumpy_unit_is_left_alone_when_a_one_rep_territory_can_hold_it():
+    # As above, but r1c0 and r2c0 have TAM and no bookings: r0c0 + r1c0 + r2c0 holds
+    # 0.95x TAM and 1.0x bookings, within one rep's band, so r0c0 needs no extra rep.
+    tam = [50, 60, 40, 10, 20, 20, 35, 20, 45]
+    bookings = [100, 60, 40, 0, 20, 20, 0, 20, 40]
+    units, adjacency = grid(3, 3, tam)
+    units["bookings_usd"] = np.asarray(bookings, dtype=float)
+    options = OptimizeOptions(
+        targets=(BalanceTarget("tam_usd", 0.05, hard=True), BalanceTarget("bookings_usd", 0.05, hard=True)),
+        time_limit_s=2,
+    )
+    result = optimize(units, adjacency, k=3, options=options)
+    assert result.multi_rep_units.empty
+    assert result.report.reps.tolist() == [1, 1, 1]
