@@ -137,11 +137,14 @@ st.caption(
 )
 down = st.columns(2)
 down[0].download_button(
-    "Statement (CSV)", statement_csv(result, rep_id), file_name=f"statement-{rep_id}.csv", mime="text/csv"
+    "Statement (CSV)",
+    statement_csv(result, rep_id, ledger=lines),
+    file_name=f"statement-{rep_id}.csv",
+    mime="text/csv",
 )
 down[1].download_button(
     "Statement (HTML)",
-    statement_html(result, rep_id, rep_name=names.get(rep_id, "")),
+    statement_html(result, rep_id, rep_name=names.get(rep_id, ""), ledger=lines),
     file_name=f"statement-{rep_id}.html",
     mime="text/html",
 )

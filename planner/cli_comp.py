@@ -22,7 +22,14 @@ from planner.comp.deals import check_deals, check_splits, read_table
 from planner.comp.demo import DEMO_MONTHS, demo_approved_plans, demo_comp_plans, demo_deals
 from planner.comp.plan_file import load_comp_plan
 from planner.comp.run import run_comp
-from planner.comp.statements import statement_csv, statement_html, usd, write_statement_lines, write_summary
+from planner.comp.statements import (
+    rep_ledger,
+    statement_csv,
+    statement_html,
+    usd,
+    write_statement_lines,
+    write_summary,
+)
 from planner.dataset import load_dataset
 from planner.demo import load_demo
 from planner.errors import InputError, PlannerError
@@ -139,14 +146,19 @@ def comp(
         console.print(f"[red]no comp plan for rep(s) {unknown}[/]; reps with a plan: {len(result.plan_of)}")
         raise typer.Exit(code=1)
     names = dataset.reps["name"].astype(str).to_dict() if "name" in dataset.reps else {}
-    for rep_id in chosen:
-        folder = out / "statements"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{rep_id}.csv").write_text(statement_csv(result, rep_id), encoding="utf-8")
-        (folder / f"{rep_id}.html").write_text(
-            statement_html(result, rep_id, rep_name=names.get(rep_id, "")), encoding="utf-8"
-        )
-        written += [folder / f"{rep_id}.csv", folder / f"{rep_id}.html"]
+    folder = out / "statements"
+    with Progress(TextColumn("statements"), BarColumn(), TaskProgressColumn(), console=console) as bar:
+        task = bar.add_task("statements", total=len(chosen))
+        for rep_id in chosen:
+            folder.mkdir(parents=True, exist_ok=True)
+            ledger = rep_ledger(result, rep_id)
+            (folder / f"{rep_id}.csv").write_text(
+                statement_csv(result, rep_id, ledger=ledger), encoding="utf-8"
+            )
+            html = statement_html(result, rep_id, rep_name=names.get(rep_id, ""), ledger=ledger)
+            (folder / f"{rep_id}.html").write_text(html, encoding="utf-8")
+            written += [folder / f"{rep_id}.csv", folder / f"{rep_id}.html"]
+            bar.advance(task)
     totals = result.summary.groupby("plan")[["credited_cents", "earnings_cents", "payout_cents"]].sum()
     table = Table("plan", "reps", "credited", "earnings", "payout", title=f"Comp {months[0]}..{months[-1]}")
     for plan_name, row in totals.iterrows():

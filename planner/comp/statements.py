@@ -190,14 +190,16 @@ def rep_ledger(result: CompResult, rep_id: str) -> pd.DataFrame:
     return pd.DataFrame(records, columns=list(LEDGER_COLUMNS))
 
 
-def statement_csv(result: CompResult, rep_id: str) -> str:
-    """The rep's statement as CSV text (the ledger)."""
-    return rep_ledger(result, rep_id).to_csv(index=False)
+def statement_csv(result: CompResult, rep_id: str, *, ledger: pd.DataFrame | None = None) -> str:
+    """The rep's statement as CSV text (the ledger; pass ``ledger`` if already built)."""
+    return (rep_ledger(result, rep_id) if ledger is None else ledger).to_csv(index=False)
 
 
-def statement_html(result: CompResult, rep_id: str, *, rep_name: str = "") -> str:
+def statement_html(
+    result: CompResult, rep_id: str, *, rep_name: str = "", ledger: pd.DataFrame | None = None
+) -> str:
     """A self-contained HTML statement (no external assets) for one rep."""
-    ledger = rep_ledger(result, rep_id)
+    ledger = rep_ledger(result, rep_id) if ledger is None else ledger
     summary = result.summary.loc[result.summary["rep_id"] == rep_id]
     esc = html.escape
     title = f"Comp statement: {esc(rep_name or rep_id)} ({esc(rep_id)}), {esc(result.plan_of[rep_id])}"
