@@ -121,17 +121,28 @@ def _explain(row: dict, plan: CompPlan, cache: dict) -> tuple[str, str]:
     if component.cap_usd is not None:
         notes.append(f"cap ${component.cap_usd:,}")
     suffix = f" ({', '.join(notes)})" if notes else ""
+    prefix = f"team credit via {row['via_rep_id']}: " if row["source"] == "team" else ""
+    if int(row["earned_cents"]) == 0 and gate > 0 and (after < gate or component.kind == "single"):
+        return (
+            "",
+            f"{prefix}{window} total {_money(after)}: the gate {_money(gate)} is not reached yet{suffix}",
+        )
     if component.kind == "marginal":
         rate, text = _marginal_pieces(component, bounds, before, after)
-        return rate, f"{window} total {_money(before)} -> {_money(after)}: {text}{suffix}"
+        return rate, f"{prefix}{window} total {_money(before)} -> {_money(after)}: {text}{suffix}"
     if component.kind == "single":
         rate = _pct(component.rates_pct()[max(int(row["tier"]), 0)])
         return (
             rate,
-            f"{_money(row['credit_cents'])} at {rate}, the rate of the tier reached at this month's end "
-            f"in the {window}{suffix}",
+            f"{prefix}{_money(row['credit_cents'])} at {rate}, the rate of the tier reached at this "
+            f"month's end in the {window}{suffix}",
         )
-    return "", f"payout curve of the {window} from {_money(before)} to {_money(after)} credited{suffix}"
+    table = RateTable.from_component(component)
+    values = table.earned_cents(np.array([before, after]), np.array([bounds, bounds]), np.array([gate, gate]))
+    return "", (
+        f"{prefix}payout curve of the {window}: {_money(int(values[1]))} at {_money(after)} credited minus "
+        f"{_money(int(values[0]))} at {_money(before)}{suffix}"
+    )
 
 
 def rep_ledger(result: CompResult, rep_id: str) -> pd.DataFrame:
