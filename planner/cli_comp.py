@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
@@ -20,7 +21,7 @@ from planner.approved import ApprovedPlan
 from planner.comp.calculate import month_range
 from planner.comp.deals import check_deals, check_splits, read_table
 from planner.comp.demo import DEMO_MONTHS, demo_approved_plans, demo_comp_plans, demo_deals
-from planner.comp.plan_file import load_comp_plan
+from planner.comp.plan_file import CompPlan, load_comp_plan
 from planner.comp.run import run_comp
 from planner.comp.statements import (
     rep_ledger,
@@ -30,7 +31,7 @@ from planner.comp.statements import (
     write_statement_lines,
     write_summary,
 )
-from planner.dataset import load_dataset
+from planner.dataset import Dataset, load_dataset
 from planner.demo import load_demo
 from planner.errors import InputError, PlannerError
 
@@ -38,7 +39,18 @@ console = Console(highlight=False)
 MAX_DEFAULT_STATEMENTS = 100
 
 
-def _inputs(data, demo, plan, deals, splits, quotas, effective_from, months_from, months_to):
+def _inputs(
+    data: list[Path] | None,
+    demo: bool,
+    plan: list[Path] | None,
+    deals: Path | None,
+    splits: Path | None,
+    quotas: Path | None,
+    effective_from: date | None,
+    months_from: str | None,
+    months_to: str | None,
+) -> tuple[Dataset, pd.DataFrame, pd.DataFrame | None, list[ApprovedPlan], list[CompPlan], list[str]]:
+    """Checked inputs: the demo's, or the files given (raises InputError/PlannerError)."""
     if demo:
         dataset = load_demo()
         return (
