@@ -86,6 +86,10 @@ def test_multiplier_without_base_rate_and_interpolated_without_payouts(tmp_path)
     text = GOOD.replace("kind: marginal", "kind: interpolated")
     [problem] = problems_of(tmp_path, text)
     assert "payout_usd" in problem
+    text = text.replace("{start: 0, multiplier: 0.5}", "{start: 0, payout_usd: 5}")
+    text = text.replace("{start: 100, multiplier: 1.5}", "{start: 100, payout_usd: 9}")
+    [problem] = problems_of(tmp_path, text)
+    assert "pays nothing for no credit" in problem and "components.0" in problem
 
 
 def test_too_many_decimals_and_two_values_in_a_tier(tmp_path):

@@ -36,6 +36,8 @@ def components(draw, kind: str | None = None) -> dict:
         starts.append(starts[-1] + draw(step))
     if kind == "interpolated":
         payouts = sorted(draw(st.lists(st.integers(0, 5000), min_size=n, max_size=n)))
+        if starts[0] == 0:
+            payouts[0] = 0  # a curve pays nothing for no credit
         tiers = [{"start": s, "payout_usd": p} for s, p in zip(starts, payouts, strict=True)]
     else:
         rates = draw(st.lists(st.integers(0, 2000), min_size=n, max_size=n))

@@ -110,6 +110,11 @@ class Component(_Strict):
                 raise ValueError("interpolated tiers need payout_usd at every start")
             if len(self.tiers) < 2:
                 raise ValueError("an interpolated table needs at least two points")
+            if self.tiers[0].start == 0 and self.tiers[0].payout_usd != 0:
+                raise ValueError(
+                    "a payout curve pays nothing for no credit: give payout_usd 0 at start 0 "
+                    "(for a step, start the curve above 0)"
+                )
         else:
             if any(t.payout_usd is not None for t in self.tiers):
                 raise ValueError(f"payout_usd is for interpolated tables; a {self.kind} tier has a rate")
