@@ -48,30 +48,24 @@ def run() -> list[dict]:
             print(
                 f"  {instance} {method}: {results[instance, method]['outcome']}", file=sys.stderr, flush=True
             )
-    rows = []
-    for instance in CASES:
-        for method in METHODS:
-            result = results[instance, method]
-            second = "bookings_usd" if instance.startswith("counties") else "accounts"
-            rows.append(
-                {
-                    "instance": instance,
-                    "method": method,
-                    "outcome": result["outcome"],
-                    "seconds": result.get("seconds"),
-                    "peak MiB": None if "peak_mib" not in result else round(result["peak_mib"]),
-                    "TAM max dev": pct(result.get("tam_usd_max_abs_dev")),
-                    "TAM within tol": pct(result.get("tam_usd_within_tol")),
-                    "2nd max dev": pct(result.get(f"{second}_max_abs_dev")),
-                    "2nd within tol": pct(result.get(f"{second}_within_tol")),
-                    "contiguity violations": result.get("contiguity_violations"),
-                    "dispersion km": None
-                    if "dispersion_km_mean" not in result
-                    else round(result["dispersion_km_mean"]),
-                    "PP mean": None
-                    if "polsby_popper_mean" not in result
-                    else round(result["polsby_popper_mean"], 3),
-                    "moved TAM": pct(result.get("moved_tam_usd")),
-                }
-            )
-    return rows
+    return [row(instance, method, results[instance, method]) for instance in CASES for method in METHODS]
+
+
+def row(instance: str, method: str, result: dict) -> dict:
+    """One line of the printed table from a case's JSON result."""
+    second = "bookings_usd" if instance.startswith("counties") else "accounts"
+    return {
+        "instance": instance,
+        "method": method,
+        "outcome": result["outcome"],
+        "seconds": result.get("seconds"),
+        "peak MiB": None if "peak_mib" not in result else round(result["peak_mib"]),
+        "TAM max dev": pct(result.get("tam_usd_max_abs_dev")),
+        "TAM within tol": pct(result.get("tam_usd_within_tol")),
+        "2nd max dev": pct(result.get(f"{second}_max_abs_dev")),
+        "2nd within tol": pct(result.get(f"{second}_within_tol")),
+        "contiguity violations": result.get("contiguity_violations"),
+        "dispersion km": None if "dispersion_km_mean" not in result else round(result["dispersion_km_mean"]),
+        "PP mean": None if "polsby_popper_mean" not in result else round(result["polsby_popper_mean"], 3),
+        "moved TAM": pct(result.get("moved_tam_usd")),
+    }

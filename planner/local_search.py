@@ -24,6 +24,7 @@ improves and ``V > 0``, the weights of compactness and disruption are lowered in
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass
 
@@ -42,6 +43,8 @@ REGION_NEIGHBOURS = 3  # most complementary neighbours considered for each regio
 REGION_SECONDS = 1.0  # CP-SAT deterministic time per region
 VIOLATION_WEIGHT = 20.0  # in a region, deviation beyond tolerance costs this much more
 PATH_DEPTH = 8  # longest path of units moved at once
+CHAIN_LENGTH = 4  # longest route of territories an exchange chain passes excess along
+CHAIN_ROUTES = 3  # routes tried per territory out of tolerance
 PATH_TRIES = 50  # improving paths tried (best first) until one keeps both territories connected
 REGION_SHARE = 0.7  # share of the time left for region re-solves when balance is still missed
 
@@ -370,6 +373,126 @@ class BorderSearch:
             frontier = grown
         return paths
 
+    def _exchanges(self, t: int, b: int, pairs: list[tuple[int, int]], depth: int):
+        """Paths pulled from b into t and pushed from t to b, and the net share moved into t.
+
+        Each list of paths starts with the empty path; the net share has one row per
+        (pull, push) pair.
+        """
+        inst = self.inst
+        pull = [[], *self._paths_from([(v, u) for u, v in pairs], b, depth).values()]
+        push = [[], *self._paths_from(pairs, t, depth).values()]
+        s_in = np.array([inst.share[p].sum(axis=0) if p else np.zeros(len(self.tol)) for p in pull])
+        s_out = np.array([inst.share[p].sum(axis=0) if p else np.zeros(len(self.tol)) for p in push])
+        return pull, push, s_in[:, None, :] - s_out[None, :, :]
+
+    def _border_pairs(self, t: int, b: int) -> list[tuple[int, int]]:
+        """Adjacent (unit in t, unit in b) pairs."""
+        return [
+            (int(u), int(v))
+            for u in np.flatnonzero(self.labels == t)
+            for v in self.neighbors[u]
+            if self.labels[v] == b
+        ]
+
+    def _routes(self, t: int, length: int) -> list[list[int]]:
+        """Routes from t to its most complementary territories within ``length`` hops, best first.
+
+        Complementary = deviating the other way (negative dot product of deviations in
+        tolerance units), so excess passed along a route is absorbed at its end.
+        """
+        inst, labels = self.inst, self.labels
+        a_all, b_all = labels[self.rows], labels[inst.indices]
+        cross = a_all != b_all
+        adjacent: dict[int, set[int]] = {}
+        for a, b in zip(a_all[cross].tolist(), b_all[cross].tolist(), strict=True):
+            adjacent.setdefault(a, set()).add(b)
+        z = self.deviations() * self.w / self.tol
+        parent, frontier = {t: -1}, [t]
+        for _ in range(length):
+            grown = []
+            for a in frontier:
+                for b in sorted(adjacent.get(a, ())):
+                    if b not in parent and not inst.frozen_territory[b]:
+                        parent[b] = a
+                        grown.append(b)
+            frontier = grown
+        ends = sorted(
+            (k for k in parent if k != t and float(z[t] @ z[k]) < 0), key=lambda k: (float(z[t] @ z[k]), k)
+        )
+        routes = []
+        for end in ends[:CHAIN_ROUTES]:
+            route = [end]
+            while parent[route[-1]] != -1:
+                route.append(parent[route[-1]])
+            routes.append(route[::-1])
+        return routes
+
+    def exchange_chains(self, deadline: float, depth: int = PATH_DEPTH, length: int = CHAIN_LENGTH) -> int:
+        """Pass a territory's excess along a route of territories by path exchanges.
+
+        For each territory t out of tolerance, tries routes to its ``CHAIN_ROUTES`` most
+        complementary territories within ``length`` hops and, hop by hop along a route,
+        applies the path exchange (see :meth:`path_moves`) that best balances the sending
+        territory, whatever it does to the receiving one, which sends on at the next hop.
+        The first chain that lowers total violation is kept; the others are undone.
+        Returns the number of units moved.
+        """
+        moved = 0
+        violation = self.territory_violation()
+        for t in np.argsort(-violation, kind="stable"):
+            t = int(t)
+            if violation[t] <= EPS or time.perf_counter() > deadline:
+                break
+            for route in self._routes(t, length):
+                passed = self._pass_along(route, depth)
+                if passed:
+                    moved += passed
+                    violation = self.territory_violation()
+                    break
+        return moved
+
+    def _pass_along(self, route: list[int], depth: int) -> int:
+        """Apply the exchange chain along ``route``; keep it when total violation falls.
+
+        Returns the number of units moved (0 when the chain was undone).
+        """
+        inst = self.inst
+        before = self.violation()
+        applied: list[tuple[list[int], int, int]] = []
+        for a, b in itertools.pairwise(route):
+            pairs = self._border_pairs(a, b)
+            if not pairs:
+                break
+            pull, push, net = self._exchanges(a, b, pairs, depth)
+            dev = self.deviations()
+            score = _penalty(dev[a] + net / inst.reps[a], self.tol, self.w)
+            score[0, 0] = np.inf
+            improving = np.flatnonzero(score.ravel() < _penalty(dev[a], self.tol, self.w) - EPS)
+            done = False
+            for flat in improving[np.argsort(score.ravel()[improving], kind="stable")][:PATH_TRIES]:
+                i, j = divmod(int(flat), score.shape[1])
+                for u in pull[i]:
+                    self._apply(u, b, a)
+                for u in push[j]:
+                    self._apply(u, a, b)
+                if self._connected(self.labels, (a, b)):
+                    applied += [(pull[i], b, a), (push[j], a, b)]
+                    done = True
+                    break
+                for u in push[j]:
+                    self._apply(u, b, a)
+                for u in pull[i]:
+                    self._apply(u, a, b)
+            if not done:
+                break
+        if applied and self.violation() < before - EPS and self.within_budget():
+            return sum(len(units) for units, _, _ in applied)
+        for units, src, dst in reversed(applied):
+            for u in reversed(units):
+                self._apply(u, dst, src)
+        return 0
+
     def path_moves(self, deadline: float, depth: int = PATH_DEPTH) -> int:
         """Exchange short paths of units between a territory out of tolerance and a neighbour.
 
@@ -398,11 +521,7 @@ class BorderSearch:
             options = []
             dev = self.deviations()
             for b, pairs in border.items():
-                pull = [[], *self._paths_from([(v, u) for u, v in pairs], b, depth).values()]
-                push = [[], *self._paths_from(pairs, t, depth).values()]
-                s_in = np.array([inst.share[p].sum(axis=0) if p else np.zeros(len(self.tol)) for p in pull])
-                s_out = np.array([inst.share[p].sum(axis=0) if p else np.zeros(len(self.tol)) for p in push])
-                net = s_in[:, None, :] - s_out[None, :, :]  # (pull, push, measures) into t
+                pull, push, net = self._exchanges(t, b, pairs, depth)
                 new_t, new_b = dev[t] + net / inst.reps[t], dev[b] - net / inst.reps[b]
                 d_bal = (
                     _penalty(new_t, self.tol, self.w)
@@ -681,7 +800,7 @@ class BorderSearch:
             moves += self.eject_chains(deadline)
             while self.swap_round(0.0, only_violating=True) and time.perf_counter() < deadline:
                 moves += 2
-            moves += self.path_moves(deadline)
+            moves += self.path_moves(deadline) + self.exchange_chains(deadline)
             v = self.violation()
             if v < best_v - EPS:
                 best_labels, best_v, strength = self.labels.copy(), v, 2
@@ -710,7 +829,7 @@ class BorderSearch:
             swapped = 0
             while self.swap_round(0.0, only_violating=True) and time.perf_counter() < deadline:
                 swapped += 1
-            pathed = self.path_moves(deadline)
+            pathed = self.path_moves(deadline) + self.exchange_chains(deadline)
             if not chained and not swapped and not pathed:
                 break
             moves += chained + 2 * swapped + pathed + self.descend(0.0, 0.0, deadline, progress, start)

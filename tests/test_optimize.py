@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -11,6 +13,8 @@ from hypothesis import strategies as st
 
 from planner.adjacency import build_adjacency
 from planner.errors import InfeasibleError, PlannerError
+from planner.instance import adjacency_lists, build_instance
+from planner.local_search import BorderSearch
 from planner.metrics import contiguity_violations, deviations, dispersion_km, territory_totals, unit_points_km
 from planner.optimize import optimize
 from planner.options import BalanceTarget, OptimizeOptions
@@ -279,3 +283,44 @@ def test_lumpy_unit_is_left_alone_when_a_one_rep_territory_can_hold_it():
     result = optimize(units, adjacency, k=3, options=options)
     assert result.multi_rep_units.empty
     assert result.report.reps.tolist() == [1, 1, 1]
+
+
+def line_search(bookings, labels):
+    """A BorderSearch on a 1 x n line of units balancing bookings (hard 5%), k = territories."""
+    units = grid_units(1, len(bookings)).set_index("unit_id")
+    units["bookings_usd"] = np.asarray(bookings, dtype=float)
+    adjacency = build_adjacency(units)
+    options = OptimizeOptions(targets=(BalanceTarget("bookings_usd", 0.05, hard=True),))
+    labels = np.asarray(labels)
+    instance = build_instance(units, adjacency, unit_points_km(units), options, n_reps=int(labels.max()) + 1)
+    return BorderSearch(
+        instance,
+        labels,
+        adjacency_lists(instance),
+        compactness_weight=0.0,
+        disruption_weight=0.0,
+        max_disruption=None,
+        rng=np.random.default_rng(0),
+    )
+
+
+def test_path_moves_reach_units_behind_a_border_that_holds_none_of_the_measure():
+    # A = r0c0..r0c2 holds no bookings, B = r0c3..r0c5 holds all 4: every single move across
+    # the border moves 0 bookings (a flat objective); pulling the path r0c3, r0c4 balances both.
+    search = line_search([0, 0, 0, 0, 2, 2], [0, 0, 0, 1, 1, 1])
+    border = np.array([2, 3]), np.array([0, 1]), np.array([1, 0])
+    delta, _, _ = search._deltas(*border, 0.0, 0.0)
+    assert np.allclose(delta, 0.0)
+    assert search.path_moves(time.perf_counter() + 5) == 2
+    assert search.labels.tolist() == [0, 0, 0, 0, 0, 1]
+    assert search.violation() == 0
+
+
+def test_exchange_chains_pass_excess_through_a_balanced_territory():
+    # A (3 bookings) is over by 50%, B (2) balanced, C (1) under by 50%: any exchange between two
+    # neighbours only shifts the violation, but passing one unit A -> B and one B -> C fixes all.
+    search = line_search([1, 1, 1, 1, 0, 1, 0, 0, 1], [0, 0, 0, 1, 1, 1, 2, 2, 2])
+    assert search.path_moves(time.perf_counter() + 5) == 0
+    assert search.exchange_chains(time.perf_counter() + 5) == 2
+    assert search.labels.tolist() == [0, 0, 1, 1, 1, 2, 2, 2, 2]
+    assert search.violation() == 0
