@@ -117,7 +117,10 @@ monthly = pd.DataFrame(
         "credited": mine["credited_cents"].map(dollars),
         "quota": mine["quota_cents"].map(dollars),
         "attainment %": mine["attainment_pct"],
-        "components": mine["components_cents"].map(dollars),
+        **{
+            f"{component}": cents.map(dollars)
+            for component, cents in result.earnings_by_component().loc[rep_id].items()
+        },
         "SPIFFs": mine["spiffs_cents"].map(dollars),
         "clawbacks": mine["clawbacks_cents"].map(dollars),
         "draw": mine["draw_cents"].map(dollars),

@@ -110,3 +110,10 @@ def test_what_if_adds_the_marginal_commission(result):
         estimate_deal(result, "R1", 100, date(2027, 1, 1))
     with pytest.raises(PlannerError, match="has no comp plan"):
         estimate_deal(result, "R9", 100, date(2026, 1, 1))
+
+
+def test_earnings_by_component_add_up_to_earnings(result):
+    by_component = result.earnings_by_component()
+    assert list(by_component.columns) == ["commission", "kicker", "big"]
+    assert (by_component.sum(axis=1).to_numpy() == result.summary["earnings_cents"].to_numpy()).all()
+    assert by_component.loc[("R1", "2026-01"), "big"] == 100_00

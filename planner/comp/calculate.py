@@ -124,6 +124,28 @@ class CompResult:
         """Payout in cents indexed by (rep_id, month)."""
         return self.summary.set_index(["rep_id", "month"])["payout_cents"]
 
+    def earnings_by_component(self) -> pd.DataFrame:
+        """Earnings in cents per rep and month (rows, as in ``summary``) and component or SPIFF id.
+
+        Clawbacks count against the component they give back; true-ups against theirs.
+        """
+        lines = self.lines
+        table = pd.DataFrame(
+            {
+                "rep_id": lines["rep_id"].astype(str).to_numpy(),
+                "month": lines["month"].astype(str).to_numpy(),
+                "component": lines["component"].astype(str).to_numpy(),
+                "earned_cents": lines["earned_cents"].to_numpy(np.int64),
+            }
+        )
+        sums = table.groupby(["rep_id", "month", "component"])["earned_cents"].sum().unstack("component")  # noqa: PD010
+        index = pd.MultiIndex.from_frame(self.summary[["rep_id", "month"]])
+        ids = [c.id for p in self.plans.values() for c in p.components] + [
+            s.id for p in self.plans.values() for s in p.spiffs
+        ]
+        columns = list(dict.fromkeys(ids))
+        return sums.reindex(index=index, columns=columns).fillna(0).astype(np.int64)
+
 
 def assign_plans(plans: Sequence[CompPlan], reps: pd.DataFrame) -> tuple[dict[str, str], tuple[str, ...]]:
     """Rep id -> plan name by role (the first plan listing the role); and the reps without a plan."""

@@ -325,10 +325,11 @@ def write_statement_lines(result: CompResult, path: str | Path) -> Path:
 
 
 def write_summary(result: CompResult, path: str | Path) -> Path:
-    """Write the per rep and month summary (money in dollars) to CSV; returns the path."""
+    """Write the per rep and month summary and earnings per component (dollars) to CSV; return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    summary = result.summary.copy()
+    by_component = result.earnings_by_component().add_suffix("_cents").reset_index(drop=True)
+    summary = pd.concat([result.summary.reset_index(drop=True), by_component], axis=1)
     for column in [c for c in summary if c.endswith("_cents")]:
         summary[column.removesuffix("_cents") + "_usd"] = summary.pop(column).map(usd)
     summary.to_csv(path, index=False)
