@@ -130,15 +130,16 @@ class CompResult:
         Clawbacks count against the component they give back; true-ups against theirs.
         """
         lines = self.lines
-        table = pd.DataFrame(
-            {
-                "rep_id": lines["rep_id"].astype(str).to_numpy(),
-                "month": lines["month"].astype(str).to_numpy(),
-                "component": lines["component"].astype(str).to_numpy(),
-                "earned_cents": lines["earned_cents"].to_numpy(np.int64),
-            }
+        codes = {c: lines[c].cat.codes.to_numpy(np.int64) for c in ("rep_id", "month", "component")}
+        sums = pd.Series(lines["earned_cents"].to_numpy(np.int64)).groupby(list(codes.values())).sum()
+        sums.index = pd.MultiIndex.from_arrays(
+            [
+                lines[c].cat.categories.astype(str)[sums.index.get_level_values(i)]
+                for i, c in enumerate(codes)
+            ],
+            names=["rep_id", "month", "component"],
         )
-        sums = table.groupby(["rep_id", "month", "component"])["earned_cents"].sum().unstack("component")  # noqa: PD010
+        sums = sums.unstack("component")  # noqa: PD010
         index = pd.MultiIndex.from_frame(self.summary[["rep_id", "month"]])
         ids = [c.id for p in self.plans.values() for c in p.components] + [
             s.id for p in self.plans.values() for s in p.spiffs
