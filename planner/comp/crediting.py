@@ -179,8 +179,9 @@ def credit_deals(
         (version >= 0) & (unit >= 0), by_version[np.maximum(version, 0), np.maximum(unit, 0)], -1
     )
     table["version"], table["unit"], table["territory"] = version, unit, territory
-    split_ids = set(splits["deal_id"]) if splits is not None and len(splits) else set()
-    is_split = table["deal_id"].isin(split_ids).to_numpy()
+    has_splits = splits is not None and len(splits) > 0
+    split_codes = deal_type.categories.get_indexer(splits["deal_id"]) if has_splits else np.zeros(0, np.int64)
+    is_split = np.isin(deal_codes, split_codes)
     coverage = _coverage(versions, territories, rep_type)
     by_territory = table.loc[~is_split].merge(coverage, on=["version", "territory"], how="left")
     covered = by_territory["n_reps"].notna().to_numpy()
@@ -190,12 +191,16 @@ def credit_deals(
     )
     own["source"] = pd.Categorical.from_codes(np.zeros(len(own), dtype=np.int8), SOURCES)
     parts = [own.drop(columns=["n_reps", "rank"])]
-    if split_ids:
-        shares = splits[["deal_id", "rep_id", "share_micro"]].assign(
-            deal_id=pd.Categorical(splits["deal_id"], dtype=deal_type),
-            rep_id=pd.Categorical(splits["rep_id"], dtype=rep_type),
+    if has_splits:
+        shares = pd.DataFrame(
+            {
+                "deal_code": split_codes,
+                "rep_id": pd.Categorical(splits["rep_id"], dtype=rep_type),
+                "share_micro": splits["share_micro"].to_numpy(np.int64),
+            }
         )
-        split_rows = table.loc[is_split].merge(shares, on="deal_id")
+        split_rows = table.loc[is_split].assign(deal_code=deal_codes[is_split]).merge(shares, on="deal_code")
+        split_rows = split_rows.drop(columns="deal_code")
         parts.append(_split_credit(split_rows))
     credits = pd.concat(parts, ignore_index=True)
     credits["deal_cents"] = credits["amount_cents"]
