@@ -319,8 +319,12 @@ def build_instance(
         )
 
     skip = units.index.isin(list(options.locked_units))
+    # With one sizing measure a unit's territory is sized by the unit alone, as before; the
+    # neighbourhood check is for two or more hard measures whose mix differs between units.
     partners = (
-        _lumpy_partners(share, tolerances, sizing, need, adjacency, skip) if options.allow_multi_rep else {}
+        _lumpy_partners(share, tolerances, sizing, need, adjacency, skip)
+        if options.allow_multi_rep and sizing.sum() >= 2
+        else {}
     )
     sizing_args = (
         share,

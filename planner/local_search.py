@@ -45,6 +45,7 @@ VIOLATION_WEIGHT = 20.0  # in a region, deviation beyond tolerance costs this mu
 PATH_DEPTH = 8  # longest path of units moved at once
 CHAIN_LENGTH = 4  # longest route of territories an exchange chain passes excess along
 CHAIN_ROUTES = 3  # routes tried per territory out of tolerance
+PATH_MAX = 64  # paths considered on each side of a border
 PATH_TRIES = 50  # improving paths tried (best first) until one keeps both territories connected
 REGION_SHARE = 0.7  # share of the time left for region re-solves when balance is still missed
 
@@ -356,17 +357,22 @@ class BorderSearch:
 
     # --- path moves --------------------------------------------------------------------
     def _paths_from(self, entry: list[tuple[int, int]], inside: int, depth: int) -> dict[int, list[int]]:
-        """Paths of movable units of ``inside`` from its border, ``entry`` = (unit, via) pairs."""
+        """Paths of movable units of ``inside`` from its border, ``entry`` = (unit, via) pairs.
+
+        Breadth-first, so the shortest path to each unit; at most ``PATH_MAX`` paths.
+        """
         paths: dict[int, list[int]] = {}
         frontier = []
         for u, _ in entry:
-            if u not in paths and self.movable[u]:
+            if u not in paths and self.movable[u] and len(paths) < PATH_MAX:
                 paths[u] = [u]
                 frontier.append(u)
         for _ in range(depth - 1):
             grown = []
             for u in frontier:
                 for v in self.neighbors[u]:
+                    if len(paths) >= PATH_MAX:
+                        return paths
                     if v not in paths and self.labels[v] == inside and self.movable[v]:
                         paths[v] = [*paths[u], v]
                         grown.append(v)
@@ -395,18 +401,24 @@ class BorderSearch:
             if self.labels[v] == b
         ]
 
-    def _routes(self, t: int, length: int) -> list[list[int]]:
+    def _territory_graph(self) -> dict[int, set[int]]:
+        """Adjacent territories of each territory."""
+        labels = self.labels
+        a_all, b_all = labels[self.rows], labels[self.inst.indices]
+        cross = a_all != b_all
+        pairs = np.unique(a_all[cross].astype(np.int64) * self.inst.n_territories + b_all[cross])
+        adjacent: dict[int, set[int]] = {}
+        for a, b in zip(*divmod(pairs, self.inst.n_territories), strict=True):
+            adjacent.setdefault(int(a), set()).add(int(b))
+        return adjacent
+
+    def _routes(self, t: int, length: int, adjacent: dict[int, set[int]]) -> list[list[int]]:
         """Routes from t to its most complementary territories within ``length`` hops, best first.
 
         Complementary = deviating the other way (negative dot product of deviations in
         tolerance units), so excess passed along a route is absorbed at its end.
         """
-        inst, labels = self.inst, self.labels
-        a_all, b_all = labels[self.rows], labels[inst.indices]
-        cross = a_all != b_all
-        adjacent: dict[int, set[int]] = {}
-        for a, b in zip(a_all[cross].tolist(), b_all[cross].tolist(), strict=True):
-            adjacent.setdefault(a, set()).add(b)
+        inst = self.inst
         z = self.deviations() * self.w / self.tol
         parent, frontier = {t: -1}, [t]
         for _ in range(length):
@@ -440,15 +452,17 @@ class BorderSearch:
         """
         moved = 0
         violation = self.territory_violation()
+        adjacent = self._territory_graph()
         for t in np.argsort(-violation, kind="stable"):
             t = int(t)
             if violation[t] <= EPS or time.perf_counter() > deadline:
                 break
-            for route in self._routes(t, length):
+            for route in self._routes(t, length, adjacent):
                 passed = self._pass_along(route, depth)
                 if passed:
                     moved += passed
                     violation = self.territory_violation()
+                    adjacent = self._territory_graph()
                     break
         return moved
 
