@@ -8,6 +8,7 @@ at most 100), ``statements/<rep>.csv`` and ``statements/<rep>.html``.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -27,7 +28,6 @@ from planner.comp.statements import (
     rep_ledger,
     statement_csv,
     statement_html,
-    usd,
     write_statement_lines,
     write_summary,
 )
@@ -37,6 +37,11 @@ from planner.errors import InputError, PlannerError
 
 console = Console(highlight=False)
 MAX_DEFAULT_STATEMENTS = 100
+
+
+def _dollars(cents: int) -> str:
+    """Exact dollars with thousands separators, e.g. ``$1,234.56``."""
+    return f"${Decimal(int(cents)) / 100:,.2f}"
 
 
 def _inputs(
@@ -178,9 +183,9 @@ def comp(
         table.add_row(
             str(plan_name),
             str(reps_on_plan),
-            usd(row["credited_cents"]),
-            usd(row["earnings_cents"]),
-            usd(row["payout_cents"]),
+            _dollars(row["credited_cents"]),
+            _dollars(row["earnings_cents"]),
+            _dollars(row["payout_cents"]),
         )
     console.print(table)
     if result.uncredited is not None and len(result.uncredited):
