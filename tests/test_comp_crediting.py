@@ -173,3 +173,24 @@ def test_split_shares_must_sum_to_one():
     text = str(caught.value)
     assert "shares of deal 'D1' sum to 0.9, not 1" in text
     assert "row 4, column 'share'" in text and "deal 'D5' is not in the deals table" in text
+
+
+def test_roll_up_follows_the_manager_tree_and_cuts_cycles():
+    reps = pd.DataFrame(
+        {
+            "role": ["account_executive", "manager", "director", "manager"],
+            "manager_id": ["M1", "D1", "", "X2"],
+        },
+        index=pd.Index(["RA", "M1", "D1", "X2"], name="rep_id"),
+    )
+    reps.loc["X2", "manager_id"] = "X2"  # a cycle onto itself is ignored
+    deals = deals_of([("D1", "A2", "2026-01-05", 500)])
+    credits, _ = credit_deals(deals, UNITS, history(), reps=reps)
+    rows = credits.astype({"rep_id": str, "via_rep_id": str, "source": str})
+    assert sorted(zip(rows["rep_id"], rows["source"], rows["via_rep_id"], strict=True)) == [
+        ("D1", "team", "RA"),
+        ("M1", "team", "RA"),
+        ("RA", "territory", ""),
+    ]
+    quotas = rep_quotas(history(), ["2026-01"], reps=reps).set_index("rep_id")["quota_cents"]
+    assert quotas["D1"] == quotas["M1"] == quotas["RA"]
