@@ -92,6 +92,8 @@ def test_statements_are_identical_on_a_rerun_and_html_is_self_contained(result):
     assert statement_csv(result, "R1") == statement_csv(result, "R1")
     text = statement_html(result, "R1", rep_name="Ann <Lee>")
     assert "Ann &lt;Lee&gt;" in text and "http" not in text
+    assert "from 50 % of quota: 10%" in text and "each slice at its tier&#x27;s rate" in text
+    assert "Draw: $500 a month (recoverable)" in text
     csv = pd.read_csv(io.StringIO(statement_csv(result, "R1")), dtype=str)
     assert list(csv.columns)[:3] == ["month", "item", "component"]
     lines = statement_lines_table(result).to_pandas()

@@ -206,11 +206,60 @@ def statement_csv(result: CompResult, rep_id: str, *, ledger: pd.DataFrame | Non
     return (rep_ledger(result, rep_id) if ledger is None else ledger).to_csv(index=False)
 
 
+def plan_description(plan: CompPlan) -> list[str]:
+    """The plan's rules in sentences (components, SPIFFs, draw, clawback) for a statement."""
+    sentences = []
+    for component in plan.components:
+        unit = "% of quota" if component.basis == "attainment" else "USD"
+        if component.kind == "interpolated":
+            points = ", ".join(
+                f"{t.start.normalize():f} {unit} -> ${t.payout_usd:,}" for t in component.tiers
+            )
+            table = f"payout curve through {points}"
+        else:
+            rates = component.rates_pct()
+            steps = ", ".join(
+                f"from {t.start.normalize():f} {unit}: {_pct(r)}"
+                for t, r in zip(component.tiers, rates, strict=True)
+            )
+            how = (
+                "each slice at its tier's rate" if component.kind == "marginal" else "all at the tier reached"
+            )
+            table = f"{steps} ({how})"
+        extra = []
+        if component.threshold > 0:
+            extra.append(f"gate {component.threshold.normalize():f} {unit}")
+        if component.cap_usd is not None:
+            extra.append(f"cap ${component.cap_usd:,} per window")
+        suffix = f"; {', '.join(extra)}" if extra else ""
+        name = component.label or component.id
+        sentences.append(f"{name} [{component.id}], per {component.window}: {table}{suffix}.")
+    for spiff in plan.spiffs:
+        sentences.append(
+            f"SPIFF {spiff.label or spiff.id} [{spiff.id}]: ${spiff.bonus_usd:,} per deal of at least "
+            f"${spiff.min_amount_usd:,}"
+            + (f", closed {spiff.start} to {spiff.end}" if spiff.start or spiff.end else "")
+            + "."
+        )
+    if plan.draw is not None:
+        kind = "recoverable" if plan.draw.recoverable else "non-recoverable"
+        period = f"{plan.draw.start or 'start'} to {plan.draw.end or 'end'}"
+        sentences.append(f"Draw: ${plan.draw.amount_usd:,} a month ({kind}), {period}.")
+    if plan.clawback is not None:
+        sentences.append(
+            f"Clawback: deals cancelled within {plan.clawback.window_days} days give back their earnings."
+        )
+    if plan.credit == "team":
+        sentences.append("Credit: the roll-up of every rep below you.")
+    return sentences
+
+
 def statement_html(
     result: CompResult, rep_id: str, *, rep_name: str = "", ledger: pd.DataFrame | None = None
 ) -> str:
     """A self-contained HTML statement (no external assets) for one rep."""
     ledger = rep_ledger(result, rep_id) if ledger is None else ledger
+    plan = result.plans[result.plan_of[rep_id]]
     summary = result.summary.loc[result.summary["rep_id"] == rep_id]
     esc = html.escape
     title = f"Comp statement: {esc(rep_name or rep_id)} ({esc(rep_id)}), {esc(result.plan_of[rep_id])}"
@@ -249,6 +298,7 @@ def statement_html(
         f"<title>{title}</title><style>{style}</style></head>"
         f"<body><h1>{title}</h1><p>Money in US dollars, computed in whole cents; window-to-date earnings "
         f"are rounded half up to the cent and each line is the difference of two such values.</p>"
+        f"<h2>Your plan</h2><ul>{''.join(f'<li>{esc(t)}</li>' for t in plan_description(plan))}</ul>"
         f"<table><tr>{''.join(f'<th>{h}</th>' for h in head)}</tr>{''.join(rows)}</table>"
         f"{''.join(detail)}</body></html>"
     )
