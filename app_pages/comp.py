@@ -16,7 +16,7 @@ from planner.comp.deals import check_deals
 from planner.comp.demo import DEMO_MONTHS, demo_approved_plans, demo_comp_plans, demo_deals
 from planner.comp.estimate import estimate_deal
 from planner.comp.run import run_comp
-from planner.comp.statements import rep_ledger, statement_csv, statement_html, usd
+from planner.comp.statements import plan_description, rep_ledger, statement_csv, statement_html, usd
 from planner.dataset import Dataset
 from planner.errors import PlannerError
 from ui.data import demo_dataset
@@ -111,6 +111,10 @@ st.bar_chart(team.set_index("rep_id")["payout_cents"] / 100, y_label="payout (US
 st.subheader("Statement")
 reps = sorted(result.plan_of)
 rep_id = st.selectbox("Rep", reps, format_func=lambda r: f"{names.get(r, r)} ({r})", key=REP_KEY)
+with st.expander(f"Plan: {result.plan_of[rep_id]}"):
+    st.markdown(
+        "\n".join(f"- {sentence}" for sentence in plan_description(result.plans[result.plan_of[rep_id]]))
+    )
 mine = summary.loc[summary["rep_id"] == rep_id].set_index("month")
 monthly = pd.DataFrame(
     {
