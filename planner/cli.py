@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from planner.cli_common import console, fail, progress_bar
 from planner.cli_comp import comp
 from planner.cli_export import export
 from planner.cli_forecast import capacity_command, forecast_command
@@ -30,7 +29,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console(highlight=False)
 app.command()(export)
 app.add_typer(quota_app, name="quota")
 app.command()(comp)
@@ -141,26 +139,12 @@ def optimize(
         )
         dataset = load_dataset(*data)
     except (InputError, PlannerError) as exc:
-        console.print(f"[red]{exc}[/]", soft_wrap=True)
-        raise typer.Exit(code=1) from exc
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    ) as bar:
-        task = bar.add_task("optimizing", total=1.0)
-
-        def progress(fraction: float, message: str) -> None:
-            bar.update(task, completed=fraction, description=message[:60])
-
+        raise fail(exc) from exc
+    with progress_bar("optimizing") as progress:
         try:
             result = optimize_dataset(dataset, k=k, options=options, progress=progress)
         except PlannerError as exc:
-            console.print(f"[red]{exc}[/]", soft_wrap=True)
-            raise typer.Exit(code=1) from exc
+            raise fail(exc) from exc
     written = write_plan(result.plan, out) + write_report(result.report, result.status, result.messages, out)
     table = Table("measure", "tolerance", "max |dev|", "within tolerance", title=f"Plan: {result.status}")
     for measure, row in result.report.balance.iterrows():

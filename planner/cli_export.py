@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from planner.approved import ApprovedPlan
 from planner.change_report import change_report, write_change_report
+from planner.cli_common import console, fail, progress_bar
 from planner.dataset import load_dataset
 from planner.errors import PlannerError
 from planner.export_inputs import approved_from_files
@@ -23,7 +22,6 @@ from planner.plan import Plan
 from planner.store import PlanStore
 from planner.store.migrate import DEFAULT_DB_URL
 
-console = Console(highlight=False)
 #: Pseudo-format: the change report from the data set's current plan to the exported plan.
 CHANGES = "changes"
 
@@ -130,21 +128,9 @@ def export(
                 approved_by=approved_by,
             )
     except PlannerError as exc:
-        console.print(f"[red]{exc}[/]", soft_wrap=True)
-        raise typer.Exit(code=1) from exc
+        raise fail(exc) from exc
     written: list[Path] = []
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
-        task = bar.add_task("exporting", total=1.0)
-
-        def progress(fraction: float, message: str) -> None:
-            bar.update(task, completed=fraction, description=message[:60])
-
+    with progress_bar("exporting") as progress:
         try:
             if formats:
                 written += export_plan(
@@ -161,8 +147,7 @@ def export(
                 report = change_report(before, approved, dataset)
                 written += write_change_report(report, out)
         except PlannerError as exc:
-            console.print(f"[red]{exc}[/]", soft_wrap=True)
-            raise typer.Exit(code=1) from exc
+            raise fail(exc) from exc
     if CHANGES in chosen:
         summary = report.summary
         console.print(

@@ -12,8 +12,6 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from planner.backtest import BASELINE, MODEL, backtest, default_forecasters
@@ -25,14 +23,13 @@ from planner.capacity import (
     scenario_table,
     spread_target,
 )
+from planner.cli_common import console, fail, progress_bar
 from planner.dataset import Dataset, load_dataset
 from planner.errors import PlannerError
 from planner.forecast import forecast_territories
 from planner.history import seasonal_weights, territory_history
 from planner.plan import Plan
 from planner.plan_files import read_plan
-
-console = Console(highlight=False)
 
 DataArgument = Annotated[
     list[Path], typer.Argument(help="Data set files and/or directories (as for validate).")
@@ -50,19 +47,8 @@ def _load(data: list[Path], plan_dir: Path | None) -> tuple[Dataset, Plan]:
         dataset = load_dataset(*data)
         plan = read_plan(plan_dir, dataset.units.index) if plan_dir else dataset.plan
     except (PlannerError, OSError) as exc:
-        console.print(f"[red]{exc}[/]", soft_wrap=True)
-        raise typer.Exit(code=1) from exc
+        raise fail(exc) from exc
     return dataset, plan
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    )
 
 
 def _print_backtest(table: pd.DataFrame) -> None:
@@ -114,12 +100,11 @@ def forecast_command(
     dataset, plan = _load(data, plan_dir)
     try:
         history = territory_history(dataset, plan)
-        with _progress() as bar:
-            task = bar.add_task("fitting the forecast model", total=1.0)
+        with progress_bar("fitting the forecast model") as progress:
             forecast = forecast_territories(
                 dataset, plan, horizon=horizon, coverage=coverage, random_state=seed
             )
-            bar.update(task, completed=1.0)
+            progress(1.0, "fitted")
         last_year = history.iloc[-12:].sum()
         totals = forecast.groupby("territory_id")["forecast_usd"].sum()
         table = Table(
@@ -136,8 +121,7 @@ def forecast_command(
             forecast.to_csv(out, index=False)
             console.print(f"wrote {out}")
         if run_backtest:
-            with _progress() as bar:
-                task = bar.add_task("backtesting", total=1.0)
+            with progress_bar("backtesting") as progress:
                 result = backtest(
                     history,
                     default_forecasters(horizon, coverage, seed),
@@ -145,13 +129,12 @@ def forecast_command(
                     coverage=coverage,
                     n_origins=origins,
                     step_months=step_months,
-                    progress=lambda done, message: bar.update(task, completed=done, description=message[:50]),
+                    progress=progress,
                 )
             _print_backtest(result.table())
             console.print(f"origins (last month observed): {', '.join(result.origins)}")
     except PlannerError as exc:
-        console.print(f"[red]{exc}[/]", soft_wrap=True)
-        raise typer.Exit(code=1) from exc
+        raise fail(exc) from exc
 
 
 def _parse_range(text: str, name: str) -> tuple[float, float]:
@@ -238,8 +221,7 @@ def capacity_command(
             attainment_range=_parse_range(attainment_range, "--attainment-range"),
         )
     except PlannerError as exc:
-        console.print(f"[red]{exc}[/]", soft_wrap=True)
-        raise typer.Exit(code=1) from exc
+        raise fail(exc) from exc
     base = scenarios["base"].by_month
     table = Table(
         "month",

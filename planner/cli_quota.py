@@ -12,9 +12,9 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from planner.cli_common import console, fail
 from planner.dataset import load_dataset
 from planner.errors import ConflictError, PlannerError
 from planner.money import cents_to_usd, usd_to_cents
@@ -30,7 +30,6 @@ quota_app = typer.Typer(
     help="Quotas: allocate a target, propose and decide adjustments, approve and publish plan versions.",
     no_args_is_help=True,
 )
-console = Console(highlight=False)
 
 DbOption = Annotated[
     str,
@@ -52,8 +51,7 @@ def _store(db: str) -> PlanStore:
 
 
 def _fail(exc: PlannerError) -> typer.Exit:
-    console.print(f"[red]{exc}[/]", soft_wrap=True)
-    return typer.Exit(code=3 if isinstance(exc, ConflictError) else 1)
+    return fail(exc, code=3 if isinstance(exc, ConflictError) else 1)
 
 
 def _text(value: object) -> str:
