@@ -112,9 +112,8 @@ st.subheader("Statement")
 reps = sorted(result.plan_of)
 rep_id = st.selectbox("Rep", reps, format_func=lambda r: f"{names.get(r, r)} ({r})", key=REP_KEY)
 with st.expander(f"Plan: {result.plan_of[rep_id]}"):
-    st.markdown(
-        "\n".join(f"- {sentence}" for sentence in plan_description(result.plans[result.plan_of[rep_id]]))
-    )
+    rules = plan_description(result.plans[result.plan_of[rep_id]])
+    st.markdown("\n".join("- " + sentence.replace("$", "\\$") for sentence in rules))  # $ is not LaTeX here
 mine = summary.loc[summary["rep_id"] == rep_id].set_index("month")
 monthly = pd.DataFrame(
     {
