@@ -40,13 +40,13 @@ def page(store_url) -> AppTest:
     return at
 
 
-def test_page_offers_the_published_plan_first_with_its_approved_quotas(page, store_url):
-    published = PlanStore(store_url).published_plans()[0]
-    assert page.selectbox(key="ex_plan").value == "v1 FY2026 plan (published)"
+def test_page_offers_the_newest_published_plan_first_with_its_approved_quotas(page, store_url):
+    published = PlanStore(store_url).published_plans()[-1]  # the newest approved version comes first
+    assert page.selectbox(key="ex_plan").value == "v3 FY2026 mid-year realignment (published)"
     metrics = {m.label: m.value for m in page.metric}
     assert metrics["Territories"] == "50" and metrics["Reps"] == "50"
     assert metrics["Annual quota"] == f"${published.annual_quota_cents().sum() / 100:,.0f}"
-    assert metrics["Effective from"] == "2026-01-01"
+    assert metrics["Effective from"] == "2026-07-15"
     assert "Loaded plan (demo quotas)" in page.selectbox(key="ex_plan").options
     assert any("DEMO quotas" in c.value for c in page.caption)
 

@@ -8,6 +8,10 @@
 - ``FY2027 plan``: allocated from all history (+12%), with FY2026 quotas as last year's
   (so the +/-25% guardrail applies), submitted for review, with one pending proposal from
   manager m01 so the approvals queue is not empty.
+- ``FY2026 mid-year realignment``: from 2026-07-15 the first county of every fifth
+  territory moves to the next territory (:func:`demo_realignment`), quotas re-allocated
+  from the same target; approved and published, so comp credits each rep for their part
+  of July.
 
 Both use trailing bookings + growth as the forecast (``forecast_method="growth"``): the
 model forecast takes seconds per fit, and the seed runs whenever a fresh store opens
@@ -16,14 +20,30 @@ model forecast takes seconds per fit, and the seed runs whenever a fresh store o
 
 from __future__ import annotations
 
+from datetime import date
+
 from planner.dataset import Dataset
+from planner.plan import Plan
 from planner.quota_inputs import territory_bookings_usd
-from planner.quota_plan import QuotaRequest, history_before, save_draft
+from planner.quota_plan import QuotaRequest, draft_quotas, history_before, save_draft
 from planner.store.roles import Role
 from planner.store.store import PlanStore
 
 ADMIN = "ops"
 APPROVER = "finance"
+REALIGNMENT_DATE = date(2026, 7, 15)
+
+
+def demo_realignment(plan: Plan) -> Plan:
+    """The demo's mid-year change: the first unit of every fifth territory moves to the next territory."""
+    territories = list(plan.territories)
+    moved = plan
+    for position in range(0, len(territories), 5):
+        source, target = territories[position], territories[(position + 1) % len(territories)]
+        units = plan.units_of(source)
+        if len(units) > 1:
+            moved = moved.move(units[:1], target, name="FY2026 mid-year realignment")
+    return moved
 
 
 def demo_target_cents(dataset: Dataset, fiscal_year_start: str, growth_frac: float) -> int:
@@ -73,3 +93,19 @@ def seed_demo_store(store: PlanStore, dataset: Dataset) -> None:
         current * 95 // 100,
         reason="Largest account is consolidating vendors in Q1; expect 5% less",
     )
+
+    realigned = demo_realignment(dataset.plan)
+    draft = draft_quotas(dataset, realigned, fy2026)
+    third = store.create_version(
+        ADMIN,
+        name="FY2026 mid-year realignment",
+        plan=realigned,
+        reps=dataset.reps.reindex(realigned.territory_reps.index)[["name", "manager_id"]],
+        territories=draft.territories,
+        quotas=draft.quotas,
+        target_cents=fy2026.target_cents,
+        effective_from=REALIGNMENT_DATE,
+    )
+    store.transition(ADMIN, third.version_id, "submit")
+    store.transition(APPROVER, third.version_id, "approve", comment="realignment agreed with the regions")
+    store.transition(ADMIN, third.version_id, "publish")
