@@ -14,11 +14,10 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from planner.approved import ApprovedPlan
+from planner.cli_common import console, fail, progress_bar
 from planner.comp.calculate import month_range
 from planner.comp.deals import check_deals, check_splits, read_table
 from planner.comp.demo import DEMO_MONTHS, demo_approved_plans, demo_comp_plans, demo_deals
@@ -35,7 +34,6 @@ from planner.dataset import Dataset, load_dataset
 from planner.demo import load_demo
 from planner.errors import InputError, PlannerError
 
-console = Console(highlight=False)
 MAX_DEFAULT_STATEMENTS = 100
 
 
@@ -130,17 +128,9 @@ def comp(
             data, demo, plan, deals, splits, quotas, start, months_from, months_to
         )
     except (InputError, PlannerError, ValueError) as exc:
-        console.print(f"[red]{exc}[/]", soft_wrap=True)
-        raise typer.Exit(code=1) from exc
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
-        task = bar.add_task("calculating", total=1.0)
-        try:
+        raise fail(exc) from exc
+    try:
+        with progress_bar("calculating") as progress:
             result = run_comp(
                 checked,
                 dataset.accounts["unit_id"],
@@ -149,24 +139,19 @@ def comp(
                 plans,
                 months,
                 splits=split_rows,
-                progress=lambda fraction, message: bar.update(
-                    task, completed=fraction, description=message[:50]
-                ),
+                progress=progress,
             )
-        except PlannerError as exc:
-            console.print(f"[red]{exc}[/]", soft_wrap=True)
-            raise typer.Exit(code=1) from exc
+    except PlannerError as exc:
+        raise fail(exc) from exc
     written = [write_summary(result, out / "summary.csv"), write_statement_lines(result, out / "lines.csv")]
     chosen = rep or (sorted(result.plan_of) if len(result.plan_of) <= MAX_DEFAULT_STATEMENTS else [])
     unknown = [r for r in chosen if r not in result.plan_of]
     if unknown:
-        console.print(f"[red]no comp plan for rep(s) {unknown}[/]; reps with a plan: {len(result.plan_of)}")
-        raise typer.Exit(code=1)
+        raise fail(PlannerError(f"no comp plan for rep(s) {unknown}; {len(result.plan_of)} reps have one"))
     names = dataset.reps["name"].astype(str).to_dict() if "name" in dataset.reps else {}
     folder = out / "statements"
-    with Progress(TextColumn("statements"), BarColumn(), TaskProgressColumn(), console=console) as bar:
-        task = bar.add_task("statements", total=len(chosen))
-        for rep_id in chosen:
+    with progress_bar("statements") as progress:
+        for done, rep_id in enumerate(chosen, start=1):
             folder.mkdir(parents=True, exist_ok=True)
             ledger = rep_ledger(result, rep_id)
             (folder / f"{rep_id}.csv").write_text(
@@ -175,7 +160,7 @@ def comp(
             html = statement_html(result, rep_id, rep_name=names.get(rep_id, ""), ledger=ledger)
             (folder / f"{rep_id}.html").write_text(html, encoding="utf-8")
             written += [folder / f"{rep_id}.csv", folder / f"{rep_id}.html"]
-            bar.advance(task)
+            progress(done / len(chosen), f"statement {rep_id}")
     totals = result.summary.groupby("plan")[["credited_cents", "earnings_cents", "payout_cents"]].sum()
     table = Table("plan", "reps", "credited", "earnings", "payout", title=f"Comp {months[0]}..{months[-1]}")
     for plan_name, row in totals.iterrows():
