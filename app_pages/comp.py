@@ -1,7 +1,8 @@
 """Comp: team summary, a statement per rep traced to deals and rates, and a what-if estimator.
 
-The approved plans come through :func:`approved_plans` only, so the store's approved
-versions can replace the demo's by changing that one function.
+Crediting reads the plan store's published versions (:func:`approved_plans`): the
+approved plan is the single source of truth, effective-dated by each version's
+``effective_from``. Deals are the demo year's bookings; comp plans are data/comp/.
 """
 
 from datetime import date
@@ -13,13 +14,14 @@ import streamlit as st
 from planner.approved import ApprovedPlan
 from planner.comp.calculate import CompResult
 from planner.comp.deals import check_deals
-from planner.comp.demo import DEMO_MONTHS, demo_approved_plans, demo_comp_plans, demo_deals
+from planner.comp.demo import DEMO_MONTHS, demo_comp_plans, demo_deals
 from planner.comp.estimate import estimate_deal
 from planner.comp.run import run_comp
 from planner.comp.statements import plan_description, rep_ledger, statement_csv, statement_html, usd
 from planner.dataset import Dataset
 from planner.errors import PlannerError
 from ui.data import demo_dataset
+from ui.store import plan_store
 
 REP_KEY = "comp_rep"
 MONTH_KEY = "comp_month"
@@ -28,30 +30,34 @@ DATE_KEY = "comp_whatif_date"
 
 
 def approved_plans(dataset: Dataset) -> list[ApprovedPlan]:
-    """The approved plan history the comp page uses (the demo's two versions for now)."""
-    return demo_approved_plans(dataset)
+    """Published versions in the plan store whose units are the data set's, by effective date."""
+    units = set(dataset.units.index)
+    return [plan for plan in plan_store().published_plans() if set(plan.plan.units) == units]
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)
-def demo_inputs() -> tuple[pd.DataFrame, list[ApprovedPlan], list]:
-    """Checked demo deals, the approved plan history and the comp plans (cached per server)."""
+def demo_inputs() -> tuple[pd.DataFrame, list]:
+    """Checked demo deals and the comp plans (cached per server)."""
     dataset = demo_dataset()
     deals = check_deals(demo_deals(dataset), known_accounts=dataset.accounts.index)
-    return deals, approved_plans(dataset), demo_comp_plans()
+    return deals, demo_comp_plans()
 
 
-@st.cache_resource(max_entries=1, show_spinner=False)
-def comp_result() -> CompResult:
-    """The demo year's comp for every rep (cached per server; treat as read-only)."""
+@st.cache_resource(max_entries=4, show_spinner=False)
+def comp_result(version_ids: tuple[int, ...], _approved: list[ApprovedPlan]) -> CompResult:
+    """The demo year's comp for every rep under the published versions ``version_ids`` (read-only).
+
+    Published versions are immutable, so their ids identify the result.
+    """
     dataset = demo_dataset()
-    deals, approved, plans = demo_inputs()
-    return run_comp(deals, dataset.accounts["unit_id"], approved, dataset.reps, plans, DEMO_MONTHS)
+    deals, plans = demo_inputs()
+    return run_comp(deals, dataset.accounts["unit_id"], _approved, dataset.reps, plans, DEMO_MONTHS)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def ledger(rep_id: str) -> pd.DataFrame:
-    """One rep's statement lines (cached per rep)."""
-    return rep_ledger(comp_result(), rep_id)
+def ledger(version_ids: tuple[int, ...], rep_id: str, _result: CompResult) -> pd.DataFrame:
+    """One rep's statement lines (cached per rep and versions; ``_result`` is that versions' comp)."""
+    return rep_ledger(_result, rep_id)
 
 
 def dollars(cents: float) -> str:
@@ -60,15 +66,20 @@ def dollars(cents: float) -> str:
 
 
 st.title("Comp")
-bar = st.progress(0.0, text="Loading deals, approved plans and comp plans...")
-demo_inputs()
-bar.progress(0.4, text="Crediting deals and calculating comp for every rep...")
-result = comp_result()
-bar.progress(0.9, text="Preparing statements...")
 dataset = demo_dataset()
 versions = approved_plans(dataset)
+if not versions:
+    st.warning("No published plan for this data set yet: approve and publish one on the Quotas page.")
+    st.stop()
+version_ids = tuple(v.version_id for v in versions)
+bar = st.progress(0.0, text="Loading deals and comp plans...")
+demo_inputs()
+bar.progress(0.4, text="Crediting deals and calculating comp for every rep...")
+result = comp_result(version_ids, versions)
+bar.progress(0.9, text="Preparing statements...")
 st.caption(
     f"Demo year {result.months[0]}..{result.months[-1]}: deals from the demo bookings, credited under "
+    "the published plans "
     + ", ".join(f"{a.name} (from {a.effective_from})" for a in versions)
     + ". Plans: "
     + ", ".join(result.plans)
@@ -135,7 +146,7 @@ monthly = pd.DataFrame(
 st.dataframe(monthly, width="stretch")
 st.line_chart(mine["attainment_pct"], y_label="attainment (%)", height=200)
 month = st.selectbox("Lines of month", list(result.months), key=MONTH_KEY)
-lines = ledger(rep_id)
+lines = ledger(version_ids, rep_id, result)
 st.dataframe(lines.loc[lines["month"] == month].drop(columns="month"), hide_index=True, width="stretch")
 st.caption(
     "Each deal line is the window-to-date earnings after the deal minus before it, rounded half up to the "

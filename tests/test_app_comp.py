@@ -7,14 +7,35 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from planner.store import PlanStore
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def comp_page() -> AppTest:
+def comp_page(tmp_path_factory) -> AppTest:
+    url = f"sqlite:///{tmp_path_factory.mktemp('store') / 'terrain.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TERRAIN_DB_URL", url)  # a fresh store: the demo's published FY2026 versions
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+        at.switch_page("app_pages/comp.py").run()
+        yield at
+
+
+def test_comp_credits_under_the_stores_published_versions(comp_page):
+    caption = " ".join(c.value for c in comp_page.caption)
+    assert "FY2026 plan (from 2026-01-01)" in caption
+    assert "FY2026 mid-year realignment (from 2026-07-15)" in caption
+
+
+def test_without_a_published_plan_the_page_says_what_to_do(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    PlanStore(url).add_user(None, "ops", "Ops", "admin")  # a store with users is not seeded
+    monkeypatch.setenv("TERRAIN_DB_URL", url)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
     at.switch_page("app_pages/comp.py").run()
-    return at
+    assert not at.exception
+    assert "No published plan" in at.warning[0].value
 
 
 def test_comp_page_runs_and_shows_the_team(comp_page):

@@ -2,11 +2,11 @@
 
 - Deals: every 2026 row of ``data/demo/bookings.parquet`` becomes a deal (``D`` + row
   number) with its date and amount; a seeded 3 % are cancelled 5-150 days later.
-- Approved plans: the demo's current plan from 2026-01-01 and a realignment taking effect
-  mid-month on 2026-07-15 (the first county of every fifth territory moves to the next
-  territory), each with monthly quotas: the territory's 2025 bookings times 1.1, spread
-  evenly over the 12 months (largest remainder cents). The quota allocator is another
-  module's job; this is only a stand-in for the demo.
+- Approved plans (for tests and the benchmark; the app reads the plan store): the demo's
+  current plan from 2026-01-01 and the store demo's realignment taking effect mid-month on
+  2026-07-15 (:func:`planner.store.demo.demo_realignment`), each with monthly quotas: the
+  territory's 2025 bookings times 1.1, spread evenly over the 12 months (largest
+  remainder cents): a fixed stand-in so the tests do not depend on the quota allocator.
 - Comp plans: ``data/comp/account_executive.yaml`` and ``data/comp/manager.toml``.
 """
 
@@ -22,12 +22,12 @@ import pandas as pd
 from planner.approved import ApprovedPlan
 from planner.comp.plan_file import CompPlan, load_comp_plan
 from planner.dataset import Dataset
+from planner.store.demo import REALIGNMENT_DATE, demo_realignment
 
 COMP_DIR = Path(__file__).resolve().parents[2] / "data" / "comp"
 DEMO_PLAN_FILES = ("account_executive.yaml", "manager.toml")
 DEMO_YEAR = 2026
 DEMO_MONTHS = tuple(f"{DEMO_YEAR}-{m:02d}" for m in range(1, 13))
-REALIGNMENT_DATE = date(DEMO_YEAR, 7, 15)
 CANCEL_SHARE = 0.03
 
 
@@ -80,13 +80,7 @@ def demo_approved_plans(dataset: Dataset) -> list[ApprovedPlan]:
     first = ApprovedPlan(
         1, f"FY{DEMO_YEAR} v1", date(DEMO_YEAR, 1, 1), plan, _quotas(dataset, plan.assignment)
     )
-    territories = list(plan.territories)
-    moved = plan
-    for position in range(0, len(territories), 5):
-        source, target = territories[position], territories[(position + 1) % len(territories)]
-        units = plan.units_of(source)
-        if len(units) > 1:
-            moved = moved.move(units[:1], target, name=f"FY{DEMO_YEAR} v2")
+    moved = demo_realignment(plan)
     second = ApprovedPlan(2, f"FY{DEMO_YEAR} v2", REALIGNMENT_DATE, moved, _quotas(dataset, moved.assignment))
     return [first, second]
 
