@@ -33,6 +33,7 @@ from planner.comp.statements import (
 from planner.dataset import Dataset, load_dataset
 from planner.demo import load_demo
 from planner.errors import InputError, PlannerError
+from planner.store import PlanStore
 
 MAX_DEFAULT_STATEMENTS = 100
 
@@ -52,20 +53,26 @@ def _inputs(
     effective_from: date | None,
     months_from: str | None,
     months_to: str | None,
+    db: str | None = None,
 ) -> tuple[Dataset, pd.DataFrame, pd.DataFrame | None, list[ApprovedPlan], list[CompPlan], list[str]]:
-    """Checked inputs: the demo's, or the files given (raises InputError/PlannerError)."""
+    """Checked inputs: the demo's, or the files given (raises InputError/PlannerError).
+
+    With ``db``, the approved plans are the plan store's published versions (the single
+    source of truth), instead of the data set's plan with ``--quotas``.
+    """
+    published = _published(db) if db else None
     if demo:
         dataset = load_demo()
         return (
             dataset,
             check_deals(demo_deals(dataset), known_accounts=dataset.accounts.index),
             None,
-            demo_approved_plans(dataset),
+            published or demo_approved_plans(dataset),
             [load_comp_plan(p) for p in plan] if plan else demo_comp_plans(),
             list(DEMO_MONTHS) if not (months_from and months_to) else month_range(months_from, months_to),
         )
     missing = [name for name, value in (("DATA", data), ("--plan", plan), ("--deals", deals)) if not value]
-    missing += ["--quotas"] if quotas is None else []
+    missing += ["--quotas (or --db)"] if quotas is None and published is None else []
     if missing:
         raise typer.BadParameter(f"give {', '.join(missing)} (or --demo for the demo inputs)")
     dataset = load_dataset(*data)
@@ -75,7 +82,7 @@ def _inputs(
         split_rows = check_splits(
             read_table(splits), checked, known_reps=dataset.reps.index, file=splits.name
         )
-    approved = [
+    approved = published or [
         ApprovedPlan(
             0,
             dataset.plan.name,
@@ -87,6 +94,16 @@ def _inputs(
     first = months_from or f"{checked['close_date'].min():%Y-%m}"
     last = months_to or f"{checked['close_date'].max():%Y-%m}"
     return dataset, checked, split_rows, approved, [load_comp_plan(p) for p in plan], month_range(first, last)
+
+
+def _published(db: str) -> list[ApprovedPlan]:
+    """Published versions of the plan store at ``db``; an error when there is none."""
+    plans = PlanStore(db).published_plans()
+    if not plans:
+        raise PlannerError(
+            f"the plan store at {db} has no published version; publish one (planner quota publish)"
+        )
+    return plans
 
 
 def comp(
@@ -117,6 +134,10 @@ def comp(
     demo: Annotated[
         bool, typer.Option(help="Use the demo: deals from bookings, two approved plans.")
     ] = False,
+    db: Annotated[
+        str | None,
+        typer.Option(help="Plan store URL: credit under its published versions (replaces --quotas)."),
+    ] = None,
 ) -> None:
     """Calculate comp: credit deals, apply the comp plans, write statements per rep.
 
@@ -125,7 +146,7 @@ def comp(
     try:
         start = date.fromisoformat(effective_from) if effective_from else None
         dataset, checked, split_rows, approved, plans, months = _inputs(
-            data, demo, plan, deals, splits, quotas, start, months_from, months_to
+            data, demo, plan, deals, splits, quotas, start, months_from, months_to, db
         )
     except (InputError, PlannerError, ValueError) as exc:
         raise fail(exc) from exc

@@ -70,3 +70,43 @@ def test_comp_rejects_a_bad_plan_file_and_missing_inputs(grid_dir, tmp_path):
     assert "bad.yaml" in result.output and "components" in result.output
     result = runner.invoke(app, ["comp", str(grid_dir), "--out", str(tmp_path / "o")], terminal_width=300)
     assert result.exit_code != 0 and "--deals" in result.output
+
+
+def test_comp_credits_under_the_plan_stores_published_version(grid_dir, tmp_path):
+    from datetime import date
+
+    from planner.dataset import load_dataset
+    from planner.store import PlanStore
+
+    args = comp_inputs(tmp_path)
+    quotas = pd.read_csv(tmp_path / "quotas.csv")
+    dataset = load_dataset(grid_dir)
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    store = PlanStore(url)
+    result = runner.invoke(app, ["comp", str(grid_dir), *args[2:], "--db", url, "--out", str(tmp_path / "x")])
+    assert result.exit_code == 1 and "no published version" in result.output
+    store.add_user(None, "ops", "Ops", "admin")
+    store.add_user("ops", "fin", "Finance", "approver")
+    territories = pd.DataFrame({"potential_usd": 1.0, "forecast_usd": 1.0}, index=dataset.plan.territories)
+    info = store.create_version(
+        "ops",
+        name="FY2026",
+        plan=dataset.plan,
+        reps=dataset.reps[["name", "manager_id"]],
+        territories=territories,
+        quotas=quotas,
+        target_cents=int(quotas["quota_cents"].sum()),
+        effective_from=date(2026, 1, 1),
+    )
+    for user, action in (("ops", "submit"), ("fin", "approve"), ("ops", "publish")):
+        store.transition(user, info.version_id, action)
+    from_files, from_store = tmp_path / "files", tmp_path / "store"
+    assert runner.invoke(app, ["comp", str(grid_dir), *args, "--out", str(from_files)]).exit_code == 0
+    without_quotas = args[:2] + args[4:]  # drop --quotas: the store gives the approved plan
+    result = runner.invoke(
+        app, ["comp", str(grid_dir), *without_quotas, "--db", url, "--out", str(from_store)]
+    )
+    assert result.exit_code == 0, result.output
+    pd.testing.assert_frame_equal(
+        pd.read_csv(from_files / "summary.csv"), pd.read_csv(from_store / "summary.csv")
+    )
