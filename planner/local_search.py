@@ -29,6 +29,8 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
 
 from planner.exact import solve_region
 from planner.instance import Instance
@@ -47,6 +49,8 @@ CHAIN_LENGTH = 4  # longest route of territories an exchange chain passes excess
 CHAIN_ROUTES = 3  # routes tried per territory out of tolerance
 PATH_MAX = 64  # paths considered on each side of a border
 PATH_TRIES = 50  # improving paths tried (best first) until one keeps both territories connected
+RECOM_TREES = 24  # random spanning trees tried per recombined pair
+RECOM_PARTNERS = 3  # most complementary neighbours recombined with each territory out of tolerance
 REGION_SHARE = 0.7  # share of the time left for region re-solves when balance is still missed
 
 
@@ -693,6 +697,105 @@ class BorderSearch:
                     applied += 1
         return applied
 
+    # --- recombination (merge two territories, re-split along a random spanning tree) ------
+    def _best_split(self, t: int, b: int, trees: int) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """Best split of territories ``t`` and ``b`` merged, over ``trees`` random spanning trees.
+
+        Cutting one edge of a spanning tree of the merged units splits them into two
+        connected parts; every cut of a tree is scored at once from subtree sums. A cut
+        is valid when each part keeps its territory's locked units. Returns the units, the
+        territory each gets, and the total violation of the pair after the split (ties
+        broken by the balance penalty), or None when no valid cut exists.
+        """
+        inst = self.inst
+        members = np.flatnonzero((self.labels == t) | (self.labels == b))
+        position = np.full(inst.n_units, -1)
+        position[members] = np.arange(len(members))
+        rows = np.repeat(members, np.diff(inst.indptr)[members])
+        cols = inst.indices[np.concatenate([np.arange(inst.indptr[u], inst.indptr[u + 1]) for u in members])]
+        inside = position[cols] >= 0
+        i, j = position[rows[inside]], position[cols[inside]]
+        n = len(members)
+        lock_t = (inst.locked[members] == t).astype(float)
+        lock_b = (inst.locked[members] == b).astype(float)
+        values = np.column_stack([inst.share[members], lock_t, lock_b])
+        total = values.sum(axis=0)
+        m = inst.share.shape[1]
+        best = None
+        for _ in range(trees):
+            weights = self.rng.random(len(i)) + 1e-3
+            tree = minimum_spanning_tree(sparse.csr_array((weights, (i, j)), shape=(n, n)))
+            order, parent = breadth_first_order(tree, 0, directed=False)
+            if len(order) < n:
+                return None  # the merged territories are not connected: nothing to split
+            sums = values.copy()
+            for node in order[:0:-1]:
+                sums[parent[node]] += sums[node]
+            cut = sums[order[1:]]  # the part below each tree edge, for every edge
+            for side_t in (cut, total - cut):
+                valid = (side_t[:, m] == total[m]) & (side_t[:, m + 1] == 0)
+                if not valid.any():
+                    continue
+                dev_t = side_t[:, :m] / inst.reps[t] - 1.0
+                dev_b = (total[:m] - side_t[:, :m]) / inst.reps[b] - 1.0
+                violation = _violation(dev_t, self.tol, self.w) + _violation(dev_b, self.tol, self.w)
+                penalty = _penalty(dev_t, self.tol, self.w) + _penalty(dev_b, self.tol, self.w)
+                score = np.where(valid, violation + 1e-6 * penalty, np.inf)
+                pick = int(np.argmin(score))
+                if best is None or score[pick] < best[0]:
+                    below = _subtree(order, parent, order[1 + pick])
+                    in_t = np.zeros(n, dtype=bool)
+                    in_t[below] = True
+                    if side_t is not cut:
+                        in_t = ~in_t
+                    best = (float(score[pick]), in_t)
+        if best is None:
+            return None
+        return members, np.where(best[1], t, b), best[0]
+
+    def recombine(self, deadline: float, trees: int = RECOM_TREES) -> int:
+        """Merge each territory out of tolerance with a complementary neighbour and re-split them.
+
+        The split balances every measure of both at once and may redraw their whole
+        border, which unit moves, paths and chains cannot when the units that would
+        fix both measures lie deep inside the territories. A split is kept when it
+        lowers the pair's violation (and the disruption budget allows it). Returns the
+        number of units that changed territory.
+        """
+        changed = 0
+        adjacent = self._territory_graph()
+        violation = self.territory_violation()
+        for t in np.argsort(-violation):
+            t = int(t)
+            if violation[t] <= EPS or time.perf_counter() > deadline:
+                break
+            z = self.deviations() * self.w / self.tol
+            partners = [b for b in adjacent.get(t, ()) if not self.inst.frozen_territory[b]]
+            for b in sorted(partners, key=lambda b: (float(z[t] @ z[b]), b))[:RECOM_PARTNERS]:
+                if time.perf_counter() > deadline:
+                    break
+                pair = np.array([t, b])
+                before = float(self.territory_violation()[pair].sum())
+                before += 1e-6 * float(_penalty(self.deviations()[pair], self.tol, self.w).sum())
+                split = self._best_split(t, b, trees)
+                if split is None or split[2] >= before - 1e-9:
+                    continue
+                members, new, _ = split
+                previous = self.labels.copy()
+                labels = self.labels.copy()
+                labels[members] = new
+                moved = int((previous != labels).sum())
+                self.reset(labels)
+                if not self.within_budget():
+                    self.reset(previous)
+                    continue
+                changed += moved
+                adjacent = self._territory_graph()
+                violation = self.territory_violation()
+                if violation[t] <= EPS:
+                    break
+        return changed
+
     # --- CP-SAT region re-solves --------------------------------------------------------
     def _region_groups(self, t: int) -> list[tuple[int, ...]]:
         """Territory groups to re-solve around ``t``: t with 1-2 of its most complementary neighbours.
@@ -839,14 +942,16 @@ class BorderSearch:
                 break
             moves += self.descend(scale, scale, deadline, progress, start)
         while self.violation() > EPS and time.perf_counter() < deadline:
+            recombined = self.recombine(deadline)
             chained = self.eject_chains(deadline)
             swapped = 0
             while self.swap_round(0.0, only_violating=True) and time.perf_counter() < deadline:
                 swapped += 1
             pathed = self.path_moves(deadline) + self.exchange_chains(deadline)
-            if not chained and not swapped and not pathed:
+            if not recombined and not chained and not swapped and not pathed:
                 break
-            moves += chained + 2 * swapped + pathed + self.descend(0.0, 0.0, deadline, progress, start)
+            moves += recombined + chained + 2 * swapped + pathed
+            moves += self.descend(0.0, 0.0, deadline, progress, start)
         if self.violation() > EPS:
             now = time.perf_counter()
             moves += self.resolve_regions(now + REGION_SHARE * (deadline - now))
@@ -860,3 +965,13 @@ class BorderSearch:
         return SearchStats(
             rounds=self.rounds, moves=moves, seconds=time.perf_counter() - start, converged=converged
         )
+
+
+def _subtree(order: np.ndarray, parent: np.ndarray, root: int) -> np.ndarray:
+    """Positions in the subtree of ``root`` of a tree given by BFS ``order`` and ``parent``."""
+    inside = np.zeros(len(parent), dtype=bool)
+    inside[root] = True
+    for node in order:
+        if node != root and parent[node] >= 0 and inside[parent[node]]:
+            inside[node] = True
+    return np.flatnonzero(inside)

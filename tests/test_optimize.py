@@ -326,6 +326,35 @@ def test_exchange_chains_pass_excess_through_a_balanced_territory():
     assert search.violation() == 0
 
 
+def test_recombine_redraws_a_whole_border_to_balance_two_measures_and_keeps_locks():
+    # 2 x 4 grid, TAM 1 per cell, bookings 1 in the top row only. Start: top row vs bottom
+    # row (TAM balanced, bookings 4 vs 0). The only balanced contiguous split is left half vs
+    # right half; r0c0 is locked to territory 0, so territory 0 must be the left half.
+    units = grid_units(2, 4).set_index("unit_id")
+    units["tam_usd"] = 1.0
+    units["bookings_usd"] = [1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+    adjacency = build_adjacency(units)
+    options = OptimizeOptions(
+        targets=(BalanceTarget("tam_usd", 0.05, hard=True), BalanceTarget("bookings_usd", 0.05, hard=True)),
+        locked_units={"r0c0": "T0"},
+    )
+    reference = Plan(pd.Series(["T0"] * 4 + ["T1"] * 4, index=units.index))
+    instance = build_instance(units, adjacency, unit_points_km(units), options, reference=reference)
+    search = BorderSearch(
+        instance,
+        instance.start,
+        adjacency_lists(instance),
+        compactness_weight=0.0,
+        disruption_weight=0.0,
+        max_disruption=None,
+        rng=np.random.default_rng(0),
+    )
+    assert search.violation() > 0
+    assert search.recombine(time.perf_counter() + 5) == 4
+    assert search.violation() == 0
+    assert search.labels.tolist() == [0, 0, 1, 1, 0, 0, 1, 1]
+
+
 def test_without_reps_for_every_lumpy_unit_the_plan_is_still_made_and_the_miss_explained():
     # TAM = bookings = 1..6 on a 2x3 grid, k = 2: 10.5 per rep, but every contiguous set sums
     # to a whole number, so no one-rep territory is within 1%. Giving each such unit a 2-rep
