@@ -20,6 +20,14 @@ a local breadth-first search) and moves that would increase total tolerance viol
 tolerance, compactness and disruption can never push it out again. When no move
 improves and ``V > 0``, the weights of compactness and disruption are lowered in steps
 (0.1x, then 0) so balance can be reached, and restored for a final polish.
+
+Bigger steps follow when single moves stall: swaps, path exchanges, exchange chains,
+and recombination (after GerryChain's ReCom, DeFord, Duchin and Solomon 2021): two
+adjacent territories are merged, random spanning trees of the merged units are drawn
+(minimum spanning trees of random edge weights, scipy), and the tree edge whose cut
+balances both parts best on every measure at once is cut. Each part is connected by
+construction, every cut of a tree is scored in one pass from subtree sums, and a cut is
+valid only when each part keeps its own locked units.
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
+from scipy.sparse.csgraph import depth_first_order, minimum_spanning_tree
 
 from planner.exact import solve_region
 from planner.instance import Instance
@@ -51,6 +59,7 @@ PATH_MAX = 64  # paths considered on each side of a border
 PATH_TRIES = 50  # improving paths tried (best first) until one keeps both territories connected
 RECOM_TREES = 24  # random spanning trees tried per recombined pair
 RECOM_PARTNERS = 3  # most complementary neighbours recombined with each territory out of tolerance
+RECOM_CHAIN_TREES = 8  # random spanning trees tried per hop of a recombination chain
 REGION_SHARE = 0.7  # share of the time left for region re-solves when balance is still missed
 
 
@@ -698,14 +707,18 @@ class BorderSearch:
         return applied
 
     # --- recombination (merge two territories, re-split along a random spanning tree) ------
-    def _best_split(self, t: int, b: int, trees: int) -> tuple[np.ndarray, np.ndarray, float] | None:
+    def _best_split(
+        self, t: int, b: int, trees: int, *, sender_only: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, float] | None:
         """Best split of territories ``t`` and ``b`` merged, over ``trees`` random spanning trees.
 
         Cutting one edge of a spanning tree of the merged units splits them into two
         connected parts; every cut of a tree is scored at once from subtree sums. A cut
         is valid when each part keeps its territory's locked units. Returns the units, the
         territory each gets, and the total violation of the pair after the split (ties
-        broken by the balance penalty), or None when no valid cut exists.
+        broken by the balance penalty), or None when no valid cut exists. With
+        ``sender_only`` the split is scored on ``t`` alone: ``b`` takes whatever balances
+        ``t`` (a hop of :meth:`recombine_chains`).
         """
         inst = self.inst
         members = np.flatnonzero((self.labels == t) | (self.labels == b))
@@ -721,31 +734,41 @@ class BorderSearch:
         values = np.column_stack([inst.share[members], lock_t, lock_b])
         total = values.sum(axis=0)
         m = inst.share.shape[1]
+        graph = sparse.csr_array((np.ones(len(i)), (i, j)), shape=(n, n))
         best = None
         for _ in range(trees):
-            weights = self.rng.random(len(i)) + 1e-3
-            tree = minimum_spanning_tree(sparse.csr_array((weights, (i, j)), shape=(n, n)))
-            order, parent = breadth_first_order(tree, 0, directed=False)
+            graph.data = self.rng.random(len(graph.data)) + 1e-3
+            order, parent = depth_first_order(minimum_spanning_tree(graph), 0, directed=False)
             if len(order) < n:
                 return None  # the merged territories are not connected: nothing to split
-            sums = values.copy()
-            for node in order[:0:-1]:
-                sums[parent[node]] += sums[node]
-            cut = sums[order[1:]]  # the part below each tree edge, for every edge
+            # In depth-first order a subtree is a contiguous run: sums come from a prefix sum.
+            size = [1] * n
+            parents = parent.tolist()
+            for node in order[:0:-1].tolist():
+                size[parents[node]] += size[node]
+            start = np.empty(n, dtype=np.int64)
+            start[order] = np.arange(n)
+            below = order[1:]
+            first = start[below]
+            last = first + np.asarray(size)[below]
+            prefix = np.vstack([np.zeros(values.shape[1]), np.cumsum(values[order], axis=0)])
+            cut = prefix[last] - prefix[first]  # the part below each tree edge, for every edge
             for side_t in (cut, total - cut):
                 valid = (side_t[:, m] == total[m]) & (side_t[:, m + 1] == 0)
                 if not valid.any():
                     continue
                 dev_t = side_t[:, :m] / inst.reps[t] - 1.0
                 dev_b = (total[:m] - side_t[:, :m]) / inst.reps[b] - 1.0
-                violation = _violation(dev_t, self.tol, self.w) + _violation(dev_b, self.tol, self.w)
-                penalty = _penalty(dev_t, self.tol, self.w) + _penalty(dev_b, self.tol, self.w)
+                violation = _violation(dev_t, self.tol, self.w)
+                penalty = _penalty(dev_t, self.tol, self.w)
+                if not sender_only:
+                    violation = violation + _violation(dev_b, self.tol, self.w)
+                    penalty = penalty + _penalty(dev_b, self.tol, self.w)
                 score = np.where(valid, violation + 1e-6 * penalty, np.inf)
                 pick = int(np.argmin(score))
                 if best is None or score[pick] < best[0]:
-                    below = _subtree(order, parent, order[1 + pick])
                     in_t = np.zeros(n, dtype=bool)
-                    in_t[below] = True
+                    in_t[order[first[pick] : last[pick]]] = True
                     if side_t is not cut:
                         in_t = ~in_t
                     best = (float(score[pick]), in_t)
@@ -794,6 +817,44 @@ class BorderSearch:
                 violation = self.territory_violation()
                 if violation[t] <= EPS:
                     break
+        return changed
+
+    def recombine_chains(
+        self, deadline: float, length: int = CHAIN_LENGTH, trees: int = RECOM_CHAIN_TREES
+    ) -> int:
+        """Pass a territory's excess along a route of territories by recombinations.
+
+        Along each route from a territory out of tolerance to a complementary one (see
+        :meth:`_routes`), every hop re-splits the pair to balance the sender, whatever
+        that does to the receiver, which sends on at the next hop; the last hop balances
+        both. This moves imbalance across a region of already balanced territories. The
+        first chain that lowers total violation is kept. Returns the number of units
+        that changed territory.
+        """
+        changed = 0
+        violation = self.territory_violation()
+        adjacent = self._territory_graph()
+        for t in np.argsort(-violation, kind="stable"):
+            t = int(t)
+            if violation[t] <= EPS or time.perf_counter() > deadline:
+                break
+            for route in self._routes(t, length, adjacent):
+                if time.perf_counter() > deadline:
+                    break
+                previous, before = self.labels.copy(), self.violation()
+                for a, b in itertools.pairwise(route):
+                    split = self._best_split(a, b, trees, sender_only=b != route[-1])
+                    if split is None:
+                        break
+                    labels = self.labels.copy()
+                    labels[split[0]] = split[1]
+                    self.reset(labels)
+                if self.violation() < before - EPS and self.within_budget():
+                    changed += int((previous != self.labels).sum())
+                    violation = self.territory_violation()
+                    adjacent = self._territory_graph()
+                    break
+                self.reset(previous)
         return changed
 
     # --- CP-SAT region re-solves --------------------------------------------------------
@@ -929,20 +990,25 @@ class BorderSearch:
     def run(self, *, time_limit_s: float, progress: ProgressCallback | None = None) -> SearchStats:
         """Improve the plan until balanced and compact, or out of time.
 
-        Descend; if tolerances are still missed, descend on balance alone, pass the excess
-        along ejection chains and swaps, kick and descend again; finally polish
-        compactness within tolerance.
+        With two or more hard measures, first re-split every territory out of tolerance
+        with a complementary neighbour (:meth:`recombine`). Descend; if tolerances are
+        still missed, descend on balance alone, recombine pairs and chains, pass the excess
+        along ejection chains, swaps and path exchanges, kick and descend again; finally
+        polish compactness within tolerance.
         """
         start = time.perf_counter()
         deadline = start + time_limit_s
         self.rounds = 0
-        moves = self.descend(1.0, 1.0, deadline, progress, start)
+        moves = 0
+        if self.inst.hard.sum() >= 2:  # single moves rarely help two hard measures at once
+            moves += self.recombine(deadline)
+        moves += self.descend(1.0, 1.0, deadline, progress, start)
         for scale in (0.1, 0.0):
             if self.violation() <= EPS:
                 break
             moves += self.descend(scale, scale, deadline, progress, start)
         while self.violation() > EPS and time.perf_counter() < deadline:
-            recombined = self.recombine(deadline)
+            recombined = self.recombine(deadline) + self.recombine_chains(deadline)
             chained = self.eject_chains(deadline)
             swapped = 0
             while self.swap_round(0.0, only_violating=True) and time.perf_counter() < deadline:
@@ -965,13 +1031,3 @@ class BorderSearch:
         return SearchStats(
             rounds=self.rounds, moves=moves, seconds=time.perf_counter() - start, converged=converged
         )
-
-
-def _subtree(order: np.ndarray, parent: np.ndarray, root: int) -> np.ndarray:
-    """Positions in the subtree of ``root`` of a tree given by BFS ``order`` and ``parent``."""
-    inside = np.zeros(len(parent), dtype=bool)
-    inside[root] = True
-    for node in order:
-        if node != root and parent[node] >= 0 and inside[parent[node]]:
-            inside[node] = True
-    return np.flatnonzero(inside)

@@ -355,6 +355,55 @@ def test_recombine_redraws_a_whole_border_to_balance_two_measures_and_keeps_lock
     assert search.labels.tolist() == [0, 0, 1, 1, 0, 0, 1, 1]
 
 
+def test_recombination_chains_pass_excess_through_a_balanced_territory():
+    # As above: no re-split of two neighbours lowers violation, but re-splitting A + B to
+    # balance A, then B + C to balance both, fixes all three.
+    search = line_search([1, 1, 1, 1, 0, 1, 0, 0, 1], [0, 0, 0, 1, 1, 1, 2, 2, 2])
+    assert search.recombine(time.perf_counter() + 5) == 0
+    assert search.recombine_chains(time.perf_counter() + 5) > 0
+    assert search.violation() == 0
+    assert search.labels.tolist() == [0, 0, 1, 1, 2, 2, 2, 2, 2]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.integers(2, 5), cols=st.integers(3, 6), seed=st.integers(0, 10_000))
+def test_recombination_keeps_territories_connected_locks_in_place_and_violation_down(rows, cols, seed):
+    # Three column stripes on a random grid with two random hard measures, one unit locked.
+    rng = np.random.default_rng(seed)
+    units = grid_units(rows, cols).set_index("unit_id")
+    units["tam_usd"] = rng.integers(1, 100, rows * cols).astype(float)
+    units["bookings_usd"] = rng.integers(0, 100, rows * cols).astype(float)
+    adjacency = build_adjacency(units)
+    stripes = [f"T{c * 3 // cols}" for _ in range(rows) for c in range(cols)]
+    locked = str(units.index[rng.integers(rows * cols)])
+    options = OptimizeOptions(
+        targets=(BalanceTarget("tam_usd", 0.05, hard=True), BalanceTarget("bookings_usd", 0.05, hard=True)),
+        locked_units={locked: stripes[units.index.get_loc(locked)]},
+        allow_multi_rep=False,
+    )
+    reference = Plan(pd.Series(stripes, index=units.index))
+    try:
+        instance = build_instance(units, adjacency, unit_points_km(units), options, reference=reference)
+    except InfeasibleError:
+        return  # a cell bigger than one rep's share: explained, not searched
+    search = BorderSearch(
+        instance,
+        instance.start,
+        adjacency_lists(instance),
+        compactness_weight=0.0,
+        disruption_weight=0.0,
+        max_disruption=None,
+        rng=rng,
+    )
+    before = search.violation()
+    search.recombine(time.perf_counter() + 5)
+    search.recombine_chains(time.perf_counter() + 5)
+    assert search.violation() <= before + 1e-9
+    plan = Plan(pd.Series(np.array(instance.territory_ids)[search.labels], index=units.index))
+    assert contiguity_violations(plan, adjacency) == 0
+    assert plan.assignment[locked] == options.locked_units[locked]
+
+
 def test_without_reps_for_every_lumpy_unit_the_plan_is_still_made_and_the_miss_explained():
     # TAM = bookings = 1..6 on a 2x3 grid, k = 2: 10.5 per rep, but every contiguous set sums
     # to a whole number, so no one-rep territory is within 1%. Giving each such unit a 2-rep
