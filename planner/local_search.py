@@ -59,6 +59,7 @@ PATH_MAX = 64  # paths considered on each side of a border
 PATH_TRIES = 50  # improving paths tried (best first) until one keeps both territories connected
 RECOM_TREES = 24  # random spanning trees tried per recombined pair
 RECOM_PARTNERS = 3  # most complementary neighbours recombined with each territory out of tolerance
+RECOM_TIE_BREAK = 1e-6  # weight of the balance penalty that breaks ties between splits of equal violation
 RECOM_CHAIN_TREES = 8  # random spanning trees tried per hop of a recombination chain
 REGION_SHARE = 0.7  # share of the time left for region re-solves when balance is still missed
 
@@ -764,7 +765,7 @@ class BorderSearch:
                 if not sender_only:
                     violation = violation + _violation(dev_b, self.tol, self.w)
                     penalty = penalty + _penalty(dev_b, self.tol, self.w)
-                score = np.where(valid, violation + 1e-6 * penalty, np.inf)
+                score = np.where(valid, violation + RECOM_TIE_BREAK * penalty, np.inf)
                 pick = int(np.argmin(score))
                 if best is None or score[pick] < best[0]:
                     in_t = np.zeros(n, dtype=bool)
@@ -799,7 +800,7 @@ class BorderSearch:
                     break
                 pair = np.array([t, b])
                 before = float(self.territory_violation()[pair].sum())
-                before += 1e-6 * float(_penalty(self.deviations()[pair], self.tol, self.w).sum())
+                before += RECOM_TIE_BREAK * float(_penalty(self.deviations()[pair], self.tol, self.w).sum())
                 split = self._best_split(t, b, trees)
                 if split is None or split[2] >= before - 1e-9:
                     continue
