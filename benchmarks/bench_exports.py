@@ -16,7 +16,6 @@ else a full union).
 from __future__ import annotations
 
 import tempfile
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -25,6 +24,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from benchmarks.bench_foundation import timed
 from benchmarks.instances import voronoi_units
 from planner.change_report import change_report
 from planner.dataset import Dataset
@@ -33,15 +33,6 @@ from planner.dissolve import dissolve_territories
 from planner.export_inputs import demo_approved_plan
 from planner.exports import EXPORT_FORMATS, FORMAT_FILES, export_plan
 from planner.plan import Plan
-
-
-def timed(fn, repeat: int = 3):
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def voronoi_dataset(n_units: int = 40_000, k: int = 500, seed: int = 2) -> Dataset:
