@@ -26,10 +26,10 @@ from planner.capacity import (
 from planner.cli_common import console, fail, progress_bar
 from planner.dataset import Dataset, load_dataset
 from planner.errors import PlannerError
+from planner.export_inputs import read_plan_dir
 from planner.forecast import forecast_territories
 from planner.history import seasonal_weights, territory_history
 from planner.plan import Plan
-from planner.plan_files import read_plan
 
 DataArgument = Annotated[
     list[Path], typer.Argument(help="Data set files and/or directories (as for validate).")
@@ -45,7 +45,7 @@ PlanOption = Annotated[
 def _load(data: list[Path], plan_dir: Path | None) -> tuple[Dataset, Plan]:
     try:
         dataset = load_dataset(*data)
-        plan = read_plan(plan_dir, dataset.units.index) if plan_dir else dataset.plan
+        plan = read_plan_dir(plan_dir, dataset.units.index) if plan_dir else dataset.plan
     except (PlannerError, OSError) as exc:
         raise fail(exc) from exc
     return dataset, plan

@@ -17,10 +17,10 @@ from rich.table import Table
 from planner.cli_common import console, fail
 from planner.dataset import load_dataset
 from planner.errors import ConflictError, PlannerError
+from planner.export_inputs import read_plan_dir, read_quota_file
 from planner.money import cents_to_usd, usd_to_cents
-from planner.plan_files import read_plan
 from planner.quota import QuotaOptions
-from planner.quota_plan import QuotaRequest, save_draft, version_fairness
+from planner.quota_plan import QuotaRequest, read_relief_file, save_draft, version_fairness
 from planner.store import PlanStore, Role
 from planner.store.demo import seed_demo_store
 from planner.store.migrate import DEFAULT_DB_URL
@@ -142,7 +142,11 @@ def allocate(
     ] = "model",
     growth: Annotated[float, typer.Option(help="Growth on trailing bookings when --forecast growth.")] = 0.10,
     last_quotas: Annotated[
-        Path | None, typer.Option(help="CSV territory_id,quota_usd of last year's quotas (for guardrails).")
+        Path | None,
+        typer.Option(
+            help="Last year's quotas, a quotas CSV as `planner export` writes it (territory_id, period, "
+            "quota_usd or quota_cents); summed per territory for the guardrail."
+        ),
     ] = None,
     relief: Annotated[
         Path | None,
@@ -154,12 +158,11 @@ def allocate(
     """Allocate a target to the plan's territories, phase it, and save a draft version."""
     try:
         dataset = load_dataset(data)
-        plan = read_plan(plan_dir, dataset.units.index) if plan_dir else dataset.plan
+        plan = read_plan_dir(plan_dir, dataset.units.index) if plan_dir else dataset.plan
         plan = plan if len(plan.territory_reps) else dataset.plan.with_assignment(plan.assignment)
         last = None
         if last_quotas is not None:
-            table = pd.read_csv(last_quotas, dtype={"territory_id": str})
-            last = table.set_index("territory_id")["quota_usd"].map(usd_to_cents)
+            last = read_quota_file(last_quotas, None).groupby("territory_id")["quota_cents"].sum()
         request = QuotaRequest(
             target_cents=usd_to_cents(target_usd),
             fiscal_year_start=fiscal_year_start,
@@ -173,7 +176,7 @@ def allocate(
             growth_frac=growth,
             forecast_method=forecast,  # type: ignore[arg-type]
             last_quota_cents=last,
-            relief=None if relief is None else pd.read_csv(relief, dtype={"territory_id": str}),
+            relief=None if relief is None else read_relief_file(relief, plan),
         )
         store = _store(db)
         info, draft = save_draft(store, user, dataset, plan, request, name=name)

@@ -28,7 +28,8 @@ from planner.tables import sheet_row
 DEMO_GROWTH_FRAC = 0.10
 
 
-def _read_csv(path: Path, required: tuple[str, ...]) -> tuple[pd.DataFrame | None, list[Problem]]:
+def read_csv_table(path: Path, required: tuple[str, ...]) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Read a CSV as text columns; ``None`` and the problem if it is missing, unreadable or lacks a column."""
     if not path.is_file():
         return None, [Problem(path.name, f"file not found at {path}", "check the path")]
     try:
@@ -57,15 +58,17 @@ def _amount_cents(raw: str, column: str) -> int:
     return value
 
 
-def read_quota_file(path: str | Path, plan: Plan) -> pd.DataFrame:
+def read_quota_file(path: str | Path, plan: Plan | None) -> pd.DataFrame:
     """Read a quotas CSV: ``territory_id``, ``period`` and ``quota_usd`` (dollars) or ``quota_cents``.
 
-    Returns the quota table of :mod:`planner.approved` (``quota_cents`` int64). Raises
-    :class:`InputError` listing every bad row (unknown territory, bad period, an amount
+    With ``plan=None`` territories are not checked (e.g. last year's quotas, whose
+    territories may differ from this year's plan). Returns the quota table of
+    :mod:`planner.approved` (``quota_cents`` int64). Raises :class:`InputError` listing
+    every bad row (unknown territory, bad period, an amount
     that is negative, not a number or has fractions of a cent, a duplicate).
     """
     path = Path(path)
-    frame, problems = _read_csv(path, ("territory_id", "period"))
+    frame, problems = read_csv_table(path, ("territory_id", "period"))
     if frame is None:
         raise InputError(problems)
     amount = [c for c in ("quota_cents", "quota_usd") if c in frame.columns]
@@ -80,13 +83,13 @@ def read_quota_file(path: str | Path, plan: Plan) -> pd.DataFrame:
             ]
         )
     column = amount[0]
-    territories = set(plan.territories)
+    territories = None if plan is None else set(plan.territories)
     cents = np.zeros(len(frame), dtype=np.int64)
     seen: dict[tuple[str, str], int] = {}
     for position, row in enumerate(frame.itertuples(index=False)):
         where = {"row": sheet_row(position)}
         territory, period, raw = str(row.territory_id).strip(), str(row.period).strip(), getattr(row, column)
-        if territory not in territories:
+        if territories is not None and territory not in territories:
             problems.append(
                 Problem(
                     path.name,
@@ -143,10 +146,10 @@ def read_plan_dir(directory: str | Path, units: pd.Index) -> Plan:
     unit, a duplicate unit or a rep on two territories.
     """
     out = Path(directory)
-    alignment, problems = _read_csv(out / "alignment.csv", ("unit_id", "territory_id"))
+    alignment, problems = read_csv_table(out / "alignment.csv", ("unit_id", "territory_id"))
     reps = pd.DataFrame({"rep_id": [], "territory_id": []})
     if (out / "territory_reps.csv").is_file():
-        read, found = _read_csv(out / "territory_reps.csv", ("territory_id", "rep_id"))
+        read, found = read_csv_table(out / "territory_reps.csv", ("territory_id", "rep_id"))
         problems += found
         reps = read if read is not None else reps
     if alignment is None:

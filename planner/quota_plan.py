@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
+from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 
 from planner.dataset import Dataset
-from planner.errors import PlannerError
+from planner.errors import InputError, PlannerError, Problem
+from planner.export_inputs import read_csv_table
 from planner.fairness import FairnessReport, fairness_report
 from planner.forecast import forecast_territories
 from planner.phasing import Frequency, phase_quotas, seasonality_from_history
@@ -23,6 +25,7 @@ from planner.plan import Plan
 from planner.quota import QuotaAllocation, QuotaOptions, allocate_quotas
 from planner.quota_inputs import prorated_relief_frac, quota_territories
 from planner.store import PlanStore, PlanVersion, VersionInfo
+from planner.tables import sheet_row
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,52 @@ def relief_fracs(relief: pd.DataFrame | None, fiscal_year_start: str, plan: Plan
     ]
     total = pd.Series(shares, index=relief["territory_id"].astype(str).to_numpy()).groupby(level=0).sum()
     return total.clip(upper=1.0)
+
+
+def read_relief_file(path: str | Path, plan: Plan) -> pd.DataFrame:
+    """Read a relief CSV (``territory_id``, ``start``, ``end``: dates YYYY-MM-DD, inclusive).
+
+    Raises :class:`InputError` naming every bad row and column: an unknown territory, a
+    date that does not parse, an end before its start.
+    """
+    path = Path(path)
+    frame, problems = read_csv_table(path, ("territory_id", "start", "end"))
+    if frame is None:
+        raise InputError(problems)
+    territories = set(plan.territories)
+    for position, row in enumerate(frame.itertuples(index=False)):
+        where = {"row": sheet_row(position)}
+        if row.territory_id.strip() not in territories:
+            problems.append(
+                Problem(
+                    path.name,
+                    f"unknown territory '{row.territory_id}'",
+                    f"use a territory of the plan (e.g. {', '.join(sorted(territories)[:5])})",
+                    column="territory_id",
+                    **where,
+                )
+            )
+        dates = {}
+        for column in ("start", "end"):
+            try:
+                dates[column] = date.fromisoformat(getattr(row, column).strip())
+            except ValueError:
+                problems.append(
+                    Problem(
+                        path.name,
+                        f"'{getattr(row, column)}' is not a date",
+                        "write dates as YYYY-MM-DD",
+                        column=column,
+                        **where,
+                    )
+                )
+        if len(dates) == 2 and dates["end"] < dates["start"]:
+            problems.append(
+                Problem(path.name, "ends before it starts", "swap start and end", column="end", **where)
+            )
+    if problems:
+        raise InputError(problems)
+    return frame.assign(territory_id=frame["territory_id"].str.strip())
 
 
 def draft_quotas(dataset: Dataset, plan: Plan, request: QuotaRequest) -> DraftQuotas:

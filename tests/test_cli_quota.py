@@ -84,3 +84,61 @@ def test_quota_cli_explains_bad_requests(grid_dir, tmp_path):
     assert result.exit_code == 1 and "no plan version 7" in result.output
     result = runner.invoke(app, ["quota", "versions", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/x"])
     assert result.exit_code == 1 and "cannot open the plan store" in result.output
+
+
+def test_bad_last_quota_and_relief_files_name_the_row_and_column(grid_dir, tmp_path):
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    run("add-user", "ops", "Sales Ops", "--role", "admin", db=db)
+    last = tmp_path / "last.csv"
+    last.write_text("territory_id,period,quota_usd\nT1,2026-01,100.00\nT2,2026-13,-5\n")
+    relief = tmp_path / "relief.csv"
+    relief.write_text(
+        "territory_id,start,end\nT9,2027-01-01,2027-02-01\nT1,2027-05-01,2027-04-01\nT1,soon,2027-04-01\n"
+    )
+    base = ["allocate", str(grid_dir), "--target", "1000", "--fiscal-year-start", "2027-01", "--name", "x"]
+    result = run(*base, "--forecast", "growth", "--last-quotas", str(last), "--user", "ops", db=db)
+    assert result.exit_code == 1
+    assert "last.csv, row 3, column 'period'" in result.output
+    assert "last.csv, row 3, column 'quota_usd'" in result.output
+    result = run(*base, "--forecast", "growth", "--relief", str(relief), "--user", "ops", db=db)
+    assert result.exit_code == 1
+    assert "relief.csv, row 2, column 'territory_id': unknown territory 'T9'" in result.output
+    assert "relief.csv, row 3, column 'end': ends before it starts. Fix: swap start and end" in result.output
+    assert "relief.csv, row 4, column 'start': 'soon' is not a date" in result.output
+
+
+def test_last_years_exported_quotas_set_the_guardrail(grid_dir, tmp_path):
+    from planner.dataset import load_dataset
+
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    run("add-user", "ops", "Sales Ops", "--role", "admin", db=db)
+    territories = list(load_dataset(grid_dir).plan.territories)
+    last = tmp_path / "quotas.csv"  # monthly, as `planner export` writes it: 100 a month each = 1,200 a year
+    rows = [f"{t},2026-{m:02d},100.00" for t in territories for m in range(1, 13)]
+    last.write_text("territory_id,period,quota_usd\n" + "\n".join(rows) + "\n")
+    target = 1200 * len(territories)
+    args = [
+        "allocate",
+        str(grid_dir),
+        "--target",
+        str(target),
+        "--fiscal-year-start",
+        "2027-01",
+        "--name",
+        "x",
+    ]
+    result = run(
+        *args,
+        "--forecast",
+        "growth",
+        "--last-quotas",
+        str(last),
+        "--guardrail",
+        "0.25",
+        "--user",
+        "ops",
+        db=db,
+    )
+    assert result.exit_code == 0, result.output
+    annual = PlanStore(db).version(1).territories["annual_quota_cents"]
+    assert (annual <= 150_000).all() and (annual >= 90_000).all()  # within +/-25% of last year's 1,200
