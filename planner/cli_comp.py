@@ -8,7 +8,6 @@ at most 100), ``statements/<rep>.csv`` and ``statements/<rep>.html``.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -33,14 +32,10 @@ from planner.comp.statements import (
 from planner.dataset import Dataset, load_dataset
 from planner.demo import load_demo
 from planner.errors import InputError, PlannerError
+from planner.money import format_usd
 from planner.store import PlanStore
 
 MAX_DEFAULT_STATEMENTS = 100
-
-
-def _dollars(cents: int) -> str:
-    """Exact dollars with thousands separators, e.g. ``$1,234.56``."""
-    return f"${Decimal(int(cents)) / 100:,.2f}"
 
 
 def _inputs(
@@ -189,9 +184,9 @@ def comp(
         table.add_row(
             str(plan_name),
             str(reps_on_plan),
-            _dollars(row["credited_cents"]),
-            _dollars(row["earnings_cents"]),
-            _dollars(row["payout_cents"]),
+            format_usd(row["credited_cents"]),
+            format_usd(row["earnings_cents"]),
+            format_usd(row["payout_cents"]),
         )
     console.print(table)
     if result.uncredited is not None and len(result.uncredited):

@@ -18,7 +18,7 @@ from planner.cli_common import console, fail
 from planner.dataset import load_dataset
 from planner.errors import ConflictError, PlannerError
 from planner.export_inputs import read_plan_dir, read_quota_file
-from planner.money import cents_to_usd, usd_to_cents
+from planner.money import format_usd, usd_to_cents
 from planner.quota import QuotaOptions
 from planner.quota_plan import QuotaRequest, read_relief_file, save_draft, version_fairness
 from planner.store import PlanStore, Role
@@ -59,29 +59,25 @@ def _text(value: object) -> str:
     return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
 
-def _usd(cents: int) -> str:
-    return f"${cents_to_usd(cents):,.2f}"
-
-
 def _print_version(store: PlanStore, version_id: int) -> None:
     version = store.version(version_id)
     info = version.info
     console.print(
         f"v{info.version_id} [bold]{info.name}[/] - {info.status.value}, revision {info.revision}; "
-        f"target {_usd(info.target_cents)}, quotas total {_usd(version.total_quota_cents)}"
+        f"target {format_usd(info.target_cents)}, quotas total {format_usd(version.total_quota_cents)}"
     )
     table = Table("territory", "reps", "potential", "forecast", "last quota", "quota", "quota / forecast")
     for territory_id, row in version.territories.iterrows():
         reps = ", ".join(version.plan.reps_of(territory_id)) or "vacant"
-        last = "" if pd.isna(row["last_quota_cents"]) else _usd(int(row["last_quota_cents"]))
+        last = "" if pd.isna(row["last_quota_cents"]) else format_usd(int(row["last_quota_cents"]))
         ratio = row["annual_quota_cents"] / row["forecast_cents"] if row["forecast_cents"] else float("nan")
         table.add_row(
             territory_id,
             reps,
-            _usd(int(row["potential_cents"])),
-            _usd(int(row["forecast_cents"])),
+            format_usd(int(row["potential_cents"])),
+            format_usd(int(row["forecast_cents"])),
             last,
-            _usd(int(row["annual_quota_cents"])),
+            format_usd(int(row["annual_quota_cents"])),
             f"{ratio:.2f}",
         )
     console.print(table)
@@ -198,7 +194,7 @@ def versions(db: DbOption = DEFAULT_DB_URL) -> None:
             info.status.value,
             str(info.revision),
             str(info.effective_from),
-            _usd(info.target_cents),
+            format_usd(info.target_cents),
             info.approved_by or "",
         )
     console.print(table)
@@ -227,7 +223,7 @@ def propose(
         proposal = _store(db).propose(user, version_id, territory_id, usd_to_cents(quota_usd), reason=reason)
     except PlannerError as exc:
         raise _fail(exc) from exc
-    console.print(f"proposal #{proposal} submitted for {territory_id}: {_usd(usd_to_cents(quota_usd))}")
+    console.print(f"proposal #{proposal} submitted for {territory_id}: {format_usd(usd_to_cents(quota_usd))}")
 
 
 @quota_app.command()
@@ -264,8 +260,8 @@ def proposals(
             str(row["version_id"]),
             row["territory_id"],
             row["proposed_by"],
-            _usd(int(row["base_quota_cents"])),
-            _usd(int(row["proposed_quota_cents"])),
+            format_usd(int(row["base_quota_cents"])),
+            format_usd(int(row["proposed_quota_cents"])),
             row["reason"],
             row["status"],
             _text(row["decided_by"]),

@@ -92,7 +92,7 @@ class DraftQuotas:
 def history_before(dataset: Dataset, fiscal_year_start: str) -> Dataset:
     """The data set with bookings before the fiscal year only (what a planner knew then)."""
     start = pd.Period(fiscal_year_start, freq="M").start_time
-    bookings = dataset.bookings[pd.to_datetime(dataset.bookings["date"]) < start]
+    bookings = dataset.bookings[dataset.bookings["date"] < start]
     if bookings.empty:
         raise PlannerError(f"no bookings before {fiscal_year_start}: quotas need at least some history")
     return replace(dataset, bookings=bookings)
@@ -104,7 +104,7 @@ def fiscal_year_forecast_usd(dataset: Dataset, plan: Plan, fiscal_year_start: st
     The model (:func:`planner.forecast.forecast_territories`) forecasts from the month
     after the last booking to the fiscal year's end; at most 24 months ahead.
     """
-    last = pd.Period(pd.to_datetime(dataset.bookings["date"]).max(), freq="M")
+    last = pd.Period(dataset.bookings["date"].max(), freq="M")
     months = pd.period_range(fiscal_year_start, periods=12, freq="M")
     horizon = (months[-1] - last).n
     if months[0] <= last or horizon > 24:
@@ -196,16 +196,26 @@ def draft_quotas(dataset: Dataset, plan: Plan, request: QuotaRequest) -> DraftQu
         relief_frac=relief_fracs(request.relief, request.fiscal_year_start, plan),
     )
     allocation = allocate_quotas(int(request.target_cents), territories, request.options)
-    bookings = known.bookings.assign(date=pd.to_datetime(known.bookings["date"]))
-    seasonality = seasonality_from_history(bookings)
+    seasonality = seasonality_from_history(known.bookings)
     quotas = phase_quotas(allocation.quotas_cents, seasonality, request.frequency, request.fiscal_year_start)
     return DraftQuotas(territories, allocation, quotas)
 
 
 def save_draft(
-    store: PlanStore, actor: str, dataset: Dataset, plan: Plan, request: QuotaRequest, *, name: str
+    store: PlanStore,
+    actor: str,
+    dataset: Dataset,
+    plan: Plan,
+    request: QuotaRequest,
+    *,
+    name: str,
+    effective_from: date | None = None,
 ) -> tuple[VersionInfo, DraftQuotas]:
-    """Allocate and phase quotas, then save them with the plan as a new draft version."""
+    """Allocate and phase quotas, then save them with the plan as a new draft version.
+
+    The version takes effect at the start of the fiscal year, or on ``effective_from``
+    (e.g. a mid-year realignment).
+    """
     draft = draft_quotas(dataset, plan, request)
     reps = dataset.reps.reindex(plan.territory_reps.index)[["name", "manager_id"]]
     info = store.create_version(
@@ -216,7 +226,7 @@ def save_draft(
         territories=draft.territories,
         quotas=draft.quotas,
         target_cents=int(request.target_cents),
-        effective_from=request.effective_from,
+        effective_from=effective_from or request.effective_from,
     )
     return info, draft
 

@@ -409,7 +409,7 @@ def test_a_save_killed_midway_leaves_the_approved_plan_intact(opened):
         [sys.executable, "-c", KILL_MIDWAY, *args], cwd=ROOT, capture_output=True, timeout=120
     )
     assert result.returncode == -9, result.stderr.decode()
-    after = store.approved_plan(version_id)
+    after = PlanStore(**kwargs).approved_plan(version_id)  # a fresh client reads the database
     pd.testing.assert_frame_equal(after.quotas, before.quotas)
     assert after.plan.assignment.equals(before.plan.assignment)
     copy = store.version(version_id + 1)

@@ -13,12 +13,12 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from planner import money
 from planner.approved import ApprovedPlan
 from planner.comp.plan_file import CompPlan, load_comp_plan
 from planner.dataset import Dataset
@@ -33,10 +33,7 @@ CANCEL_SHARE = 0.03
 
 def usd_to_cents(values: pd.Series) -> np.ndarray:
     """Dollar amounts to whole cents exactly (via their decimal text, half up)."""
-    return np.array(
-        [int((Decimal(repr(float(v))) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)) for v in values],
-        dtype=np.int64,
-    )
+    return np.array([money.usd_to_cents(float(v)) for v in values], dtype=np.int64)
 
 
 def demo_deals(dataset: Dataset, *, seed: int = 7) -> pd.DataFrame:

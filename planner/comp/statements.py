@@ -26,6 +26,7 @@ import pyarrow.csv as pa_csv
 from planner.comp.calculate import CompResult
 from planner.comp.plan_file import Component, CompPlan
 from planner.comp.rates import RateTable
+from planner.money import cents_to_usd
 
 LEDGER_COLUMNS = (
     "month",
@@ -45,9 +46,7 @@ LEDGER_COLUMNS = (
 
 def usd(cents: int) -> str:
     """Integer cents as dollars text, e.g. ``-123456`` -> ``-1234.56`` (exact)."""
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(int(cents)), 100)
-    return f"{sign}{whole}.{part:02d}"
+    return str(cents_to_usd(cents))
 
 
 def _money(cents: int) -> str:

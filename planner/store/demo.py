@@ -25,7 +25,7 @@ from datetime import date
 from planner.dataset import Dataset
 from planner.plan import Plan
 from planner.quota_inputs import territory_bookings_usd
-from planner.quota_plan import QuotaRequest, draft_quotas, history_before, save_draft
+from planner.quota_plan import QuotaRequest, history_before, save_draft
 from planner.store.roles import Role
 from planner.store.store import PlanStore
 
@@ -95,15 +95,13 @@ def seed_demo_store(store: PlanStore, dataset: Dataset) -> None:
     )
 
     realigned = demo_realignment(dataset.plan)
-    draft = draft_quotas(dataset, realigned, fy2026)
-    third = store.create_version(
+    third, _ = save_draft(
+        store,
         ADMIN,
+        dataset,
+        realigned,
+        fy2026,
         name="FY2026 mid-year realignment",
-        plan=realigned,
-        reps=dataset.reps.reindex(realigned.territory_reps.index)[["name", "manager_id"]],
-        territories=draft.territories,
-        quotas=draft.quotas,
-        target_cents=fy2026.target_cents,
         effective_from=REALIGNMENT_DATE,
     )
     store.transition(ADMIN, third.version_id, "submit")

@@ -127,6 +127,7 @@ class PlanStore:
     def __init__(self, url: str, *, schema_name: str | None = None) -> None:
         self.url = url
         self.engine: Engine = create_engine_for(url, schema_name=schema_name)
+        self._approved: dict[int, ApprovedPlan] = {}  # approved content never changes: read it once
         migrate(self.engine)
 
     def close(self) -> None:
@@ -519,11 +520,16 @@ class PlanStore:
         return self.info(version_id)
 
     def approved_plan(self, version_id: int) -> ApprovedPlan:
-        """An approved or published version as an :class:`ApprovedPlan` (for exports and comp)."""
+        """An approved or published version as an :class:`ApprovedPlan` (for exports and comp; read-only).
+
+        Approved content never changes, so each version is read from the database once per store.
+        """
+        if version_id in self._approved:
+            return self._approved[version_id]
         version = self.version(version_id)
         if version.info.status not in (Status.APPROVED, Status.PUBLISHED):
             raise PlanError(f"v{version_id} is {version.info.status.value}, not approved; approve it first")
-        return ApprovedPlan(
+        approved = ApprovedPlan(
             version_id=version_id,
             name=version.info.name,
             effective_from=version.info.effective_from,
@@ -532,6 +538,8 @@ class PlanStore:
             approved_by=version.info.approved_by or "",
             approved_at=version.info.approved_at,
         )
+        self._approved[version_id] = approved
+        return approved
 
     def published_plans(self) -> list[ApprovedPlan]:
         """Published versions ordered by ``effective_from`` (then version id): the comp calculator's input."""
