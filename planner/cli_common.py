@@ -1,4 +1,4 @@
-"""What every ``planner`` subcommand shares: the console, the progress bar, the error exit."""
+"""What every ``planner`` subcommand shares: the console, the progress bar, the error exit, the store."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from contextlib import contextmanager
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+from planner.store import PlanStore
 
 console = Console(highlight=False)
 
@@ -30,6 +32,15 @@ def progress_bar(description: str) -> Iterator[ProgressCallback]:
             bar.update(task, completed=min(max(fraction, 0.0), 1.0), description=message[:60])
 
         yield progress
+
+
+def open_store(url: str) -> PlanStore:
+    """The plan store at ``url``; a bad URL or an unreachable server exits 1 saying which, not a traceback."""
+    try:
+        return PlanStore(url)
+    except Exception as exc:
+        console.print(f"[red]cannot open the plan store at {url}: {exc}[/]", soft_wrap=True)
+        raise typer.Exit(code=1) from exc
 
 
 def fail(exc: Exception, code: int = 1) -> typer.Exit:

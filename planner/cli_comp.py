@@ -16,7 +16,7 @@ import typer
 from rich.table import Table
 
 from planner.approved import ApprovedPlan
-from planner.cli_common import console, fail, progress_bar
+from planner.cli_common import console, fail, open_store, progress_bar
 from planner.comp.calculate import month_range
 from planner.comp.deals import check_deals, check_splits, read_table
 from planner.comp.demo import DEMO_MONTHS, demo_approved_plans, demo_comp_plans, demo_deals
@@ -33,7 +33,6 @@ from planner.dataset import Dataset, load_dataset
 from planner.demo import load_demo
 from planner.errors import InputError, PlannerError
 from planner.money import format_usd
-from planner.store import PlanStore
 
 MAX_DEFAULT_STATEMENTS = 100
 
@@ -93,7 +92,7 @@ def _inputs(
 
 def _published(db: str) -> list[ApprovedPlan]:
     """Published versions of the plan store at ``db``; an error when there is none."""
-    plans = PlanStore(db).published_plans()
+    plans = open_store(db).published_plans()
     if not plans:
         raise PlannerError(
             f"the plan store at {db} has no published version; publish one (planner quota publish)"

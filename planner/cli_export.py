@@ -13,25 +13,16 @@ import typer
 
 from planner.approved import ApprovedPlan
 from planner.change_report import change_report, write_change_report
-from planner.cli_common import console, fail, progress_bar
+from planner.cli_common import console, fail, open_store, progress_bar
 from planner.dataset import load_dataset
 from planner.errors import PlannerError
 from planner.export_inputs import approved_from_files
 from planner.exports import EXPORT_FORMATS, check_formats, export_plan
 from planner.plan import Plan
-from planner.store import PlanStore
 from planner.store.migrate import DEFAULT_DB_URL
 
 #: Pseudo-format: the change report from the data set's current plan to the exported plan.
 CHANGES = "changes"
-
-
-def _open_store(url: str) -> PlanStore:
-    try:
-        return PlanStore(url)
-    except Exception as exc:  # a bad URL or an unreachable server: say which, not a traceback
-        console.print(f"[red]cannot open the plan store at {url}: {exc}[/]", soft_wrap=True)
-        raise typer.Exit(code=1) from exc
 
 
 def _parse_date(text: str | None) -> date | None:
@@ -111,7 +102,7 @@ def export(
         dataset = load_dataset(*data)
         before: Plan | ApprovedPlan = dataset.plan
         if version is not None or compare_version is not None:
-            store = _open_store(db or DEFAULT_DB_URL)
+            store = open_store(db or DEFAULT_DB_URL)
             if compare_version is not None:
                 before = store.approved_plan(compare_version)
         if version is not None:

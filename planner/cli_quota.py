@@ -14,7 +14,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from planner.cli_common import console, fail
+from planner.cli_common import console, fail, open_store
 from planner.dataset import load_dataset
 from planner.errors import ConflictError, PlannerError
 from planner.export_inputs import read_plan_dir, read_quota_file
@@ -40,14 +40,6 @@ DbOption = Annotated[
 UserOption = Annotated[
     str, typer.Option("--user", envvar="TERRAIN_USER", help="Acting user id (roles apply).")
 ]
-
-
-def _store(db: str) -> PlanStore:
-    try:
-        return PlanStore(db)
-    except Exception as exc:  # a bad URL or an unreachable server: say which
-        console.print(f"[red]cannot open the plan store at {db}: {exc}[/]", soft_wrap=True)
-        raise typer.Exit(code=1) from exc
 
 
 def _fail(exc: PlannerError) -> typer.Exit:
@@ -92,7 +84,7 @@ def seed_demo(db: DbOption = DEFAULT_DB_URL) -> None:
     """Fill an empty store with the demo users, the published FY2026 plan and the FY2027 draft."""
     from planner.demo import load_demo
 
-    store = _store(db)
+    store = open_store(db)
     seed_demo_store(store, load_demo())
     for info in store.versions():
         console.print(f"v{info.version_id} {info.name}: {info.status.value}")
@@ -111,7 +103,7 @@ def add_user(
 ) -> None:
     """Add a user (the first user of an empty store must be an admin and needs no --user)."""
     try:
-        _store(db).add_user(user, user_id, name, role, rep_id)
+        open_store(db).add_user(user, user_id, name, role, rep_id)
     except PlannerError as exc:
         raise _fail(exc) from exc
     console.print(f"added {user_id} ({role.value})")
@@ -174,7 +166,7 @@ def allocate(
             last_quota_cents=last,
             relief=None if relief is None else read_relief_file(relief, plan),
         )
-        store = _store(db)
+        store = open_store(db)
         info, draft = save_draft(store, user, dataset, plan, request, name=name)
     except PlannerError as exc:
         raise _fail(exc) from exc
@@ -187,7 +179,7 @@ def allocate(
 def versions(db: DbOption = DEFAULT_DB_URL) -> None:
     """List plan versions, newest first."""
     table = Table("version", "name", "status", "revision", "effective from", "target", "approved by")
-    for info in _store(db).versions():
+    for info in open_store(db).versions():
         table.add_row(
             str(info.version_id),
             info.name,
@@ -204,7 +196,7 @@ def versions(db: DbOption = DEFAULT_DB_URL) -> None:
 def show(version_id: int, db: DbOption = DEFAULT_DB_URL) -> None:
     """Show a version's quotas per territory and its fairness report."""
     try:
-        _print_version(_store(db), version_id)
+        _print_version(open_store(db), version_id)
     except PlannerError as exc:
         raise _fail(exc) from exc
 
@@ -220,7 +212,9 @@ def propose(
 ) -> None:
     """Propose a new annual quota for a territory (managers: own team only)."""
     try:
-        proposal = _store(db).propose(user, version_id, territory_id, usd_to_cents(quota_usd), reason=reason)
+        proposal = open_store(db).propose(
+            user, version_id, territory_id, usd_to_cents(quota_usd), reason=reason
+        )
     except PlannerError as exc:
         raise _fail(exc) from exc
     console.print(f"proposal #{proposal} submitted for {territory_id}: {format_usd(usd_to_cents(quota_usd))}")
@@ -236,7 +230,7 @@ def decide(
 ) -> None:
     """Accept or reject a pending proposal (approvers and admins)."""
     try:
-        info = _store(db).decide(user, proposal_id, accept=accept, comment=comment)
+        info = open_store(db).decide(user, proposal_id, accept=accept, comment=comment)
     except PlannerError as exc:
         raise _fail(exc) from exc
     decision = "accepted" if accept else "rejected"
@@ -250,7 +244,7 @@ def proposals(
     db: DbOption = DEFAULT_DB_URL,
 ) -> None:
     """List proposals (of one version, one status)."""
-    frame = _store(db).proposals(version_id, status)
+    frame = open_store(db).proposals(version_id, status)
     table = Table(
         "#", "version", "territory", "by", "from", "to", "reason", "status", "decided by", "comment"
     )
@@ -274,7 +268,7 @@ def proposals(
 def log(version_id: Annotated[int | None, typer.Argument()] = None, db: DbOption = DEFAULT_DB_URL) -> None:
     """Print the audit log (who, when, what, before, after, reason)."""
     table = Table("at (UTC)", "user", "action", "version", "territory", "before", "after", "reason")
-    for _, row in _store(db).audit_log(version_id).iterrows():
+    for _, row in open_store(db).audit_log(version_id).iterrows():
         table.add_row(
             f"{row['at']:%Y-%m-%d %H:%M:%S}",
             row["user_id"],
@@ -296,7 +290,7 @@ def _transition_command(action: str):
         user: UserOption = "",
     ) -> None:
         try:
-            info = _store(db).transition(user, version_id, action, comment=comment)
+            info = open_store(db).transition(user, version_id, action, comment=comment)
         except PlannerError as exc:
             raise _fail(exc) from exc
         console.print(f"v{info.version_id} {info.name}: {info.status.value}")

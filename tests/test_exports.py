@@ -472,7 +472,7 @@ def test_data_set_without_accounts_or_reps_exports(grid_dir, tmp_path):
 
 
 def test_cli_exports_an_approved_version_from_the_store(grid_dir, tmp_path, monkeypatch):
-    import planner.cli_export as cli_export
+    import planner.cli_common as cli_common
 
     data = load_dataset(grid_dir)
     versions = {
@@ -489,7 +489,7 @@ def test_cli_exports_an_approved_version_from_the_store(grid_dir, tmp_path, monk
                 raise PlanError(f"v{version_id} is proposed, not approved; approve it first")
             return versions[version_id]
 
-    monkeypatch.setattr(cli_export, "PlanStore", Store)
+    monkeypatch.setattr(cli_common, "PlanStore", Store)
     args = ["export", str(grid_dir), "--db", "sqlite:///x.db", "--out", str(tmp_path / "out")]
     result = CliRunner().invoke(app, [*args, "--version", "2", "--compare-version", "1"], terminal_width=200)
     assert result.exit_code == 0, result.output
