@@ -119,6 +119,29 @@ def detached_units(plan: Plan, adjacency: Adjacency) -> pd.Series:
     )
 
 
+def territory_neighbors(plan: Plan, adjacency: Adjacency) -> dict[str, list[str]]:
+    """Territories that share a border (an adjacency edge), per territory, sorted by id."""
+    labels = plan.assignment.reindex(adjacency.unit_ids).to_numpy()
+    coo = adjacency.matrix.tocoo()
+    across = labels[coo.row] != labels[coo.col]
+    pairs = pd.DataFrame({"a": labels[coo.row[across]], "b": labels[coo.col[across]]}).drop_duplicates()
+    neighbors = {t: [] for t in plan.territories}
+    for a, group in pairs.groupby("a"):
+        neighbors[a] = sorted(group["b"])
+    return neighbors
+
+
+def group_deviation(deviations: pd.DataFrame, reps: pd.Series, territories: list[str]) -> pd.Series:
+    """Per-rep deviation of several territories taken together, per measure.
+
+    ``sum(r x (1 + dev)) / sum(r) - 1`` over ``territories``: what their units hold per
+    rep against the fair share. When it is beyond a tolerance, no redrawing of the borders
+    among these territories alone can bring all of them within it (their totals are fixed).
+    """
+    r = reps.reindex(territories).fillna(1.0)
+    return (deviations.loc[territories] + 1.0).mul(r, axis=0).sum() / r.sum() - 1.0
+
+
 def contiguity_violations(plan: Plan, adjacency: Adjacency) -> int:
     """Sum over territories of (connected pieces - 1); 0 means every territory is contiguous."""
     return int((contiguity_pieces(plan, adjacency) - 1).sum())

@@ -35,7 +35,7 @@ from planner.exact import solve_exact
 from planner.geometry import STORAGE_CRS, equal_area_crs
 from planner.instance import Instance, adjacency_lists, build_instance
 from planner.local_search import BorderSearch, SearchStats
-from planner.metrics import PlanReport, plan_report, unit_points_km
+from planner.metrics import PlanReport, group_deviation, plan_report, territory_neighbors, unit_points_km
 from planner.options import OptimizeOptions, ProgressCallback
 from planner.plan import Plan
 
@@ -112,12 +112,36 @@ def _result_reps(instance: Instance, reference: Plan | None) -> pd.Series:
     return pd.concat([stays, pd.Series(reassigned, dtype=object)])
 
 
+def _regional_shortfall(
+    report: PlanReport, neighbors: dict[str, list[str]], worst: str, measure: str, tolerance: float
+) -> str:
+    """A sentence when the worst territory and its neighbours together are out of tolerance.
+
+    Their units then hold too much (or too little) of the measure per rep whatever their
+    shared borders: the imbalance is regional, and only moving units across the block's
+    outer border can fix it. Empty otherwise.
+    """
+    block = [worst, *neighbors.get(worst, [])]
+    if len(block) < 2:
+        return ""
+    together = float(group_deviation(report.deviations, report.reps, block)[measure])
+    own = float(report.deviations.loc[worst, measure])
+    if abs(together) <= tolerance or np.sign(together) != np.sign(own):
+        return ""
+    return (
+        f". {worst} and its neighbours {', '.join(block[1:])} together are {together:+.1%} per rep on "
+        f"{measure}, so no redrawing of their shared borders can bring them all within "
+        f"+/-{tolerance:.1%}: units have to move across the outer border of this block"
+    )
+
+
 def _explain(
     instance: Instance,
     report: PlanReport,
     options: OptimizeOptions,
     budget_binding: bool,
     unbudgeted_disruption: float | None,
+    neighbors: dict[str, list[str]],
 ) -> tuple[str, list[str]]:
     messages = []
     missed_hard = missed_soft = False
@@ -143,6 +167,7 @@ def _explain(
                 f"or relax the {target.measure} tolerance to {row['max_abs_dev']:.1%}"
             )
         else:
+            message += _regional_shortfall(report, neighbors, worst, target.measure, target.tolerance)
             message += (
                 f". Relax the {target.measure} tolerance to {np.ceil(row['max_abs_dev'] * 1000) / 1000:.1%}"
             )
@@ -271,7 +296,9 @@ def optimize(
         if (free.report.balance["max_abs_dev"] < report.balance["max_abs_dev"] - 1e-9).any():
             budget_binding = True
             unbudgeted = float(free.report.disruption[options.disruption_measure or options.primary])
-    status, messages = _explain(instance, report, options, budget_binding, unbudgeted)
+    status, messages = _explain(
+        instance, report, options, budget_binding, unbudgeted, territory_neighbors(plan, adjacency)
+    )
     for unit_id, row in instance.multi_rep_units.iterrows():
         messages.insert(
             0,

@@ -12,8 +12,10 @@ from planner.metrics import (
     contiguity_pieces,
     contiguity_violations,
     deviations,
+    group_deviation,
     plan_report,
     polsby_popper,
+    territory_neighbors,
     territory_totals,
 )
 from planner.plan import Plan
@@ -79,3 +81,18 @@ def test_report_disruption_and_travel(units):
         "moved_tam_usd",
         "travel_max_km",
     }
+
+
+def test_territory_neighbors_and_group_deviation_by_hand():
+    line = grid_units(1, 4).set_index("unit_id")
+    line["tam_usd"] = [100.0, 100.0, 300.0, 300.0]
+    adjacency = build_adjacency(line)
+    plan = Plan(pd.Series(["A", "B", "C", "C"], index=line.index))
+    assert territory_neighbors(plan, adjacency) == {"A": ["B"], "B": ["A", "C"], "C": ["B"]}
+    reps = pd.Series({"A": 1.0, "B": 1.0, "C": 2.0})
+    dev = deviations(territory_totals(plan, line, ["tam_usd"]), reps)
+    # fair share 800 / 4 = 200 per rep: A and B hold 100 each, -50% per rep together;
+    # B and C hold 700 for 3 reps, +16.7%; all three hold exactly their share.
+    assert group_deviation(dev, reps, ["A", "B"])["tam_usd"] == pytest.approx(-0.5)
+    assert group_deviation(dev, reps, ["B", "C"])["tam_usd"] == pytest.approx(700 / 600 - 1)
+    assert group_deviation(dev, reps, ["A", "B", "C"])["tam_usd"] == pytest.approx(0.0)

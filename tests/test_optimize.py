@@ -422,3 +422,23 @@ def test_without_reps_for_every_lumpy_unit_the_plan_is_still_made_and_the_miss_e
     assert result.status == "infeasible"
     assert result.report.balance.loc["tam_usd", "max_abs_dev"] == pytest.approx(0.5 / 10.5)
     assert any("Relax the tam_usd tolerance to 4.8%" in m for m in result.messages)
+
+
+def test_a_regional_shortfall_is_explained_with_the_block_that_holds_it():
+    # A line of 6 equal-TAM units, k = 3: with TAM hard at 1% the only plan is three pairs.
+    # All bookings sit in the first two units, so the first pair is +200% and, with its
+    # neighbour, still +50% per rep: no redrawing of their shared border can fix it.
+    units, adjacency = grid(1, 6, np.ones(6))
+    units["bookings_usd"] = [3.0, 3.0, 0.0, 0.0, 0.0, 0.0]
+    options = OptimizeOptions(
+        targets=(BalanceTarget("tam_usd", 0.01, hard=True), BalanceTarget("bookings_usd", 0.05)),
+        time_limit_s=2,
+    )
+    result = optimize(units, adjacency, k=3, options=options)
+    first, middle = result.plan.assignment.iloc[0], result.plan.assignment.iloc[2]
+    assert result.report.deviations.loc[first, "bookings_usd"] == pytest.approx(2.0)
+    [message] = [m for m in result.messages if m.startswith("bookings_usd")]
+    assert f"{first} and its neighbours {middle} together are +50.0% per rep on bookings_usd" in message
+    assert "within +/-5.0%: units have to move across the outer border of this block" in message
+    # TAM is met, so its message (and any block sentence) is absent.
+    assert not [m for m in result.messages if m.startswith("tam_usd")]
