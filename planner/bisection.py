@@ -32,11 +32,10 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from scipy import sparse
 from scipy.optimize import linear_sum_assignment
-from scipy.sparse.csgraph import depth_first_order, minimum_spanning_tree
 
 from planner.instance import Instance
+from planner.tree_cuts import random_tree_cuts, region_graph
 
 TREES_LARGE = 30  # random spanning trees per split of a region with more than SMALL_REGION reps
 TREES_SMALL = 60  # ... and per split of a small region, where good cuts are rarer
@@ -79,18 +78,6 @@ def bisection_labels(
     return _rename(inst, labels, [k for k in territories if not has_locks[k]])
 
 
-def _region_graph(inst: Instance, members: np.ndarray) -> sparse.csr_array:
-    """Adjacency among ``members`` (positions in ``members``)."""
-    position = np.full(inst.n_units, -1)
-    position[members] = np.arange(len(members))
-    degree = np.diff(inst.indptr)[members]
-    rows = np.repeat(np.arange(len(members)), degree)
-    cols = position[np.concatenate([inst.indices[inst.indptr[u] : inst.indptr[u + 1]] for u in members])]
-    inside = cols >= 0
-    n = len(members)
-    return sparse.csr_array((np.ones(int(inside.sum())), (rows[inside], cols[inside])), shape=(n, n))
-
-
 def _split(inst: Instance, members: np.ndarray, territories: list[int], rng: np.random.Generator):
     """Best cut of a region into two parts with their territories, or None when none is valid."""
     r = float(inst.reps[territories].sum())
@@ -105,25 +92,14 @@ def _split(inst: Instance, members: np.ndarray, territories: list[int], rng: np.
     # Hard measures decide; soft ones only break ties between cuts of equal hard violation.
     weight = inst.weights * np.where(inst.hard, 1.0, SOFT_WEIGHT) if inst.hard.any() else inst.weights
     sizing = int(np.argmax(inst.hard)) if inst.hard.any() else 0  # the measure that sets each part's reps
-    graph = _region_graph(inst, members)
+    graph = region_graph(inst.indptr, inst.indices, members)
     n = len(members)
     best = None
     for _ in range(TREES_SMALL if r <= SMALL_REGION else TREES_LARGE):
-        graph.data = rng.random(len(graph.data)) + 1e-3
-        order, parent = depth_first_order(minimum_spanning_tree(graph), 0, directed=False)
-        if len(order) < n:
+        cuts = random_tree_cuts(graph, values, rng)
+        if cuts is None:
             return None  # the region is not connected
-        size = [1] * n
-        parents = parent.tolist()
-        for node in order[:0:-1].tolist():
-            size[parents[node]] += size[node]
-        start = np.empty(n, dtype=np.int64)
-        start[order] = np.arange(n)
-        below = order[1:]
-        first = start[below]
-        last = first + np.asarray(size)[below]
-        prefix = np.vstack([np.zeros(values.shape[1]), np.cumsum(values[order], axis=0)])
-        cut = prefix[last] - prefix[first]  # the part below each tree edge
+        cut = cuts.below  # the part below each tree edge
         side, lock_side = cut[:, :m], cut[:, m:]
         if locked:
             lock_total = total[m:]
@@ -151,9 +127,7 @@ def _split(inst: Instance, members: np.ndarray, territories: list[int], rng: np.
         score = np.where(valid, violation + TIE_BREAK * penalty + EVEN_SPLIT * uneven, np.inf)
         pick = int(np.argmin(score))
         if best is None or score[pick] < best[0]:
-            part = np.zeros(n, dtype=bool)
-            part[order[first[pick] : last[pick]]] = True
-            best = (float(score[pick]), part, int(free_in[pick]), inside[pick])
+            best = (float(score[pick]), cuts.part(pick, n), int(free_in[pick]), inside[pick])
     if best is None:
         return None
     _, part, n_free_in, locked_inside = best

@@ -37,12 +37,11 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
-from scipy.sparse.csgraph import depth_first_order, minimum_spanning_tree
 
 from planner.exact import solve_region
 from planner.instance import Instance
 from planner.options import ProgressCallback
+from planner.tree_cuts import random_tree_cuts, region_graph
 
 ALPHA = 1.0
 BETA = 50.0
@@ -723,37 +722,19 @@ class BorderSearch:
         """
         inst = self.inst
         members = np.flatnonzero((self.labels == t) | (self.labels == b))
-        position = np.full(inst.n_units, -1)
-        position[members] = np.arange(len(members))
-        rows = np.repeat(members, np.diff(inst.indptr)[members])
-        cols = inst.indices[np.concatenate([np.arange(inst.indptr[u], inst.indptr[u + 1]) for u in members])]
-        inside = position[cols] >= 0
-        i, j = position[rows[inside]], position[cols[inside]]
         n = len(members)
         lock_t = (inst.locked[members] == t).astype(float)
         lock_b = (inst.locked[members] == b).astype(float)
         values = np.column_stack([inst.share[members], lock_t, lock_b])
         total = values.sum(axis=0)
         m = inst.share.shape[1]
-        graph = sparse.csr_array((np.ones(len(i)), (i, j)), shape=(n, n))
+        graph = region_graph(inst.indptr, inst.indices, members)
         best = None
         for _ in range(trees):
-            graph.data = self.rng.random(len(graph.data)) + 1e-3
-            order, parent = depth_first_order(minimum_spanning_tree(graph), 0, directed=False)
-            if len(order) < n:
+            cuts = random_tree_cuts(graph, values, self.rng)
+            if cuts is None:
                 return None  # the merged territories are not connected: nothing to split
-            # In depth-first order a subtree is a contiguous run: sums come from a prefix sum.
-            size = [1] * n
-            parents = parent.tolist()
-            for node in order[:0:-1].tolist():
-                size[parents[node]] += size[node]
-            start = np.empty(n, dtype=np.int64)
-            start[order] = np.arange(n)
-            below = order[1:]
-            first = start[below]
-            last = first + np.asarray(size)[below]
-            prefix = np.vstack([np.zeros(values.shape[1]), np.cumsum(values[order], axis=0)])
-            cut = prefix[last] - prefix[first]  # the part below each tree edge, for every edge
+            cut = cuts.below  # the part below each tree edge, for every edge
             for side_t in (cut, total - cut):
                 valid = (side_t[:, m] == total[m]) & (side_t[:, m + 1] == 0)
                 if not valid.any():
@@ -768,8 +749,7 @@ class BorderSearch:
                 score = np.where(valid, violation + RECOM_TIE_BREAK * penalty, np.inf)
                 pick = int(np.argmin(score))
                 if best is None or score[pick] < best[0]:
-                    in_t = np.zeros(n, dtype=bool)
-                    in_t[order[first[pick] : last[pick]]] = True
+                    in_t = cuts.part(pick, n)
                     if side_t is not cut:
                         in_t = ~in_t
                     best = (float(score[pick]), in_t)
