@@ -9,17 +9,16 @@ part again, down to one territory (after GerryChain's ``recursive_tree_part``, w
 balances one measure and has no multi-rep territories or locks).
 
 How. A region with ``r`` reps and its territories is split by drawing random spanning
-trees of its units (minimum spanning trees of random edge weights, scipy); cutting a tree
-edge leaves two connected parts. Every cut of a tree is scored at once from subtree sums
-(a subtree is a contiguous run of the depth-first order). A part gets the reps its first hard
-measure calls for (rounded, at least 1). A cut is valid when each territory's locked units
-(protected units, units of multi-rep groups) fall on one side and each side has reps for
-its locked territories. The best cut has the least violation of the hard tolerances per rep
-on both sides (half the tolerance for a part that will be split again, so errors do not add
-up; soft tolerances count a thousandth as much), ties broken by a squared-deviation
-penalty; it need not be within tolerance. The
-parts' territories: locked ones follow their units, the others (one rep each) are shared
-out, then renamed to overlap the reference plan most (disruption), or their rep homes.
+trees of its units (:mod:`planner.tree_cuts`); cutting a tree edge leaves two connected
+parts, and every cut of a tree is scored at once from subtree sums. A part gets the reps
+its first hard measure calls for (rounded, at least 1). A cut is valid when each
+territory's locked units (protected units, units of multi-rep groups) fall on one side and
+each side has reps for its locked territories. The best cut has the least violation of
+the hard tolerances per rep on both sides (half the tolerance for a part that will be
+split again, so errors do not add up; soft tolerances count a thousandth as much), ties
+broken by a squared-deviation penalty; it need not be within tolerance. The parts'
+territories: locked ones follow their units, the others (one rep each) are shared out,
+then renamed to overlap the reference plan most (disruption), or their rep homes.
 
 Limits: it returns None (and the optimizer keeps its usual start) when a territory without
 locked units has several reps, when the units outside locked territories are not
