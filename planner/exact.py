@@ -60,6 +60,7 @@ def solve_region(
     workers: int = 1,
     hint: bool = True,
     violation_weight: float | None = None,
+    wall_limit_s: float | None = None,
 ) -> ExactResult:
     """Re-assign ``units`` among ``territories`` optimally; all other units keep ``labels``.
 
@@ -70,6 +71,9 @@ def solve_region(
     beyond its tolerance costs ``violation_weight`` times more than deviation within it,
     so the model always has a solution (the current labels) and minimises violation
     first. This is how the local search re-solves a few territories it cannot balance.
+
+    ``time_limit_s`` is CP-SAT's deterministic time (reproducible runs); the wall clock is
+    capped at ``wall_limit_s`` (default five times ``time_limit_s``).
     """
     inst = instance
     units = np.asarray(units)
@@ -209,7 +213,7 @@ def solve_region(
     solver = cp_model.CpSolver()
     # Deterministic time makes runs reproducible; the wall-clock cap is a safety net.
     solver.parameters.max_deterministic_time = float(time_limit_s)
-    solver.parameters.max_time_in_seconds = float(time_limit_s) * 5
+    solver.parameters.max_time_in_seconds = float(time_limit_s) * 5 if wall_limit_s is None else wall_limit_s
     solver.parameters.num_workers = int(workers)
     solver.parameters.random_seed = int(seed)
     solver.parameters.repair_hint = bool(hint)

@@ -935,6 +935,7 @@ class BorderSearch:
                 seed=seed,
                 workers=1,
                 violation_weight=VIOLATION_WEIGHT,
+                wall_limit_s=max(deadline - time.perf_counter(), 0.05),
             )
             if result.labels is None or not self._connected(result.labels, group):
                 continue
