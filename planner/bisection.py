@@ -82,8 +82,9 @@ def _split(inst: Instance, members: np.ndarray, territories: list[int], rng: np.
     r = float(inst.reps[territories].sum())
     locked = [k for k in territories if (inst.locked[members] == k).any()]
     free = [k for k in territories if k not in locked]
-    lock_columns = np.column_stack([(inst.locked[members] == k) for k in locked] or [np.zeros(len(members))])
-    lock_reps = inst.reps[locked] if locked else np.zeros(0)
+    locked_ids = np.array(locked, dtype=int)
+    lock_columns = inst.locked[members][:, None] == locked_ids[None, :]  # one column per locked territory
+    lock_reps = inst.reps[locked_ids]
     m = inst.share.shape[1]
     values = np.column_stack([inst.share[members], lock_columns.astype(float)])
     total = values.sum(axis=0)
@@ -100,13 +101,8 @@ def _split(inst: Instance, members: np.ndarray, territories: list[int], rng: np.
             return None  # the region is not connected
         cut = cuts.below  # the part below each tree edge
         side, lock_side = cut[:, :m], cut[:, m:]
-        if locked:
-            lock_total = total[m:]
-            whole = np.all((lock_side == 0) | (lock_side == lock_total), axis=1)
-            inside = lock_side == lock_total
-        else:
-            whole = np.ones(len(cut), dtype=bool)
-            inside = np.zeros((len(cut), 0), dtype=bool)
+        whole = np.all((lock_side == 0) | (lock_side == total[m:]), axis=1)  # no lock split
+        inside = lock_side == total[m:]
         reps_in = np.clip(np.rint(side[:, sizing]), 1, r - 1)
         locked_in = inside @ lock_reps
         free_in = reps_in - locked_in

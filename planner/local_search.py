@@ -34,18 +34,18 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from planner.exact import solve_region
+from planner.exact import HARD_FACTOR, solve_region
 from planner.instance import Instance
 from planner.options import ProgressCallback
 from planner.tree_cuts import random_tree_cuts, region_graph
 
 ALPHA = 1.0
 BETA = 50.0
-HARD_FACTOR = 10.0
 EPS = 1e-12
 REGION_UNITS = 120  # units re-solved at once by CP-SAT; the rest of each territory stays put
 REGION_NEIGHBOURS = 3  # most complementary neighbours considered for each region
@@ -156,6 +156,12 @@ class BorderSearch:
     def violation(self) -> float:
         """Total tolerance violation V over territories that may change (locked ones excluded)."""
         return float(self.territory_violation().sum())
+
+    def hard_violation(self) -> float:
+        """Total violation of the hard tolerances only, in tolerance units (unweighted)."""
+        hard = self.inst.hard
+        excess = np.abs(self.deviations()[:, hard]) / self.tol[hard] - 1.0
+        return float(np.maximum(excess, 0.0).sum())
 
     def territory_violation(self) -> np.ndarray:
         """Tolerance violation per territory; 0 for locked territories (the user fixed them)."""
@@ -408,6 +414,16 @@ class BorderSearch:
         s_out = np.array([inst.share[p].sum(axis=0) if p else np.zeros(len(self.tol)) for p in push])
         return pull, push, s_in[:, None, :] - s_out[None, :, :]
 
+    def _exchange(self, pulled: list[int], pushed: list[int], t: int, b: int) -> None:
+        """Move the units of ``pulled`` from b into t, then those of ``pushed`` from t to b.
+
+        ``_exchange(pushed, pulled, t, b)`` undoes it.
+        """
+        for u in pulled:
+            self._apply(u, b, t)
+        for u in pushed:
+            self._apply(u, t, b)
+
     def _border_pairs(self, t: int, b: int) -> list[tuple[int, int]]:
         """Adjacent (unit in t, unit in b) pairs."""
         return [
@@ -466,6 +482,15 @@ class BorderSearch:
         The first chain that lowers total violation is kept; the others are undone.
         Returns the number of units moved.
         """
+        return self._along_routes(deadline, length, lambda route: self._pass_along(route, depth))
+
+    def _along_routes(self, deadline: float, length: int, attempt: Callable[[list[int]], int]) -> int:
+        """For each territory out of tolerance (worst first), try ``attempt`` on its routes.
+
+        ``attempt(route)`` passes excess along a route and returns the units it moved (0
+        when it undid itself); the first route that moves something is kept. Returns the
+        units moved in all.
+        """
         moved = 0
         violation = self.territory_violation()
         adjacent = self._territory_graph()
@@ -474,7 +499,7 @@ class BorderSearch:
             if violation[t] <= EPS or time.perf_counter() > deadline:
                 break
             for route in self._routes(t, length, adjacent):
-                passed = self._pass_along(route, depth)
+                passed = attempt(route)
                 if passed:
                     moved += passed
                     violation = self.territory_violation()
@@ -502,18 +527,12 @@ class BorderSearch:
             done = False
             for flat in improving[np.argsort(score.ravel()[improving], kind="stable")][:PATH_TRIES]:
                 i, j = divmod(int(flat), score.shape[1])
-                for u in pull[i]:
-                    self._apply(u, b, a)
-                for u in push[j]:
-                    self._apply(u, a, b)
+                self._exchange(pull[i], push[j], a, b)
                 if self._connected(self.labels, (a, b)):
                     applied += [(pull[i], b, a), (push[j], a, b)]
                     done = True
                     break
-                for u in push[j]:
-                    self._apply(u, b, a)
-                for u in pull[i]:
-                    self._apply(u, a, b)
+                self._exchange(push[j], pull[i], a, b)  # undo
             if not done:
                 break
         if applied and self.violation() < before - EPS and self.within_budget():
@@ -569,18 +588,12 @@ class BorderSearch:
                     options.append((float(d_bal[i, j]), len(pull[i]) + len(push[j]), pull[i], push[j], b))
             options.sort(key=lambda o: (o[0], o[1]))
             for *_, pulled, pushed, b in options[:PATH_TRIES]:
-                for u in pulled:
-                    self._apply(u, b, t)
-                for u in pushed:
-                    self._apply(u, t, b)
+                self._exchange(pulled, pushed, t, b)
                 if self._connected(self.labels, (t, b)) and self.within_budget():
                     moved += len(pulled) + len(pushed)
                     violation = self.territory_violation()
                     break
-                for u in pushed:
-                    self._apply(u, b, t)
-                for u in pulled:
-                    self._apply(u, t, b)
+                self._exchange(pushed, pulled, t, b)  # undo
         return moved
 
     def _swap_deltas(self, uu: np.ndarray, ww: np.ndarray, a: int, b: int, lam_c: float, lam_d: float):
@@ -815,31 +828,26 @@ class BorderSearch:
         first chain that lowers total violation is kept. Returns the number of units
         that changed territory.
         """
-        changed = 0
-        violation = self.territory_violation()
-        adjacent = self._territory_graph()
-        for t in np.argsort(-violation, kind="stable"):
-            t = int(t)
-            if violation[t] <= EPS or time.perf_counter() > deadline:
+        return self._along_routes(
+            deadline, length, lambda route: self._recombine_along(route, trees, deadline)
+        )
+
+    def _recombine_along(self, route: list[int], trees: int, deadline: float) -> int:
+        """Re-split each hop of ``route``; keep it when total violation falls (else undo, return 0)."""
+        if time.perf_counter() > deadline:
+            return 0
+        previous, before = self.labels.copy(), self.violation()
+        for a, b in itertools.pairwise(route):
+            split = self._best_split(a, b, trees, sender_only=b != route[-1])
+            if split is None:
                 break
-            for route in self._routes(t, length, adjacent):
-                if time.perf_counter() > deadline:
-                    break
-                previous, before = self.labels.copy(), self.violation()
-                for a, b in itertools.pairwise(route):
-                    split = self._best_split(a, b, trees, sender_only=b != route[-1])
-                    if split is None:
-                        break
-                    labels = self.labels.copy()
-                    labels[split[0]] = split[1]
-                    self.reset(labels)
-                if self.violation() < before - EPS and self.within_budget():
-                    changed += int((previous != self.labels).sum())
-                    violation = self.territory_violation()
-                    adjacent = self._territory_graph()
-                    break
-                self.reset(previous)
-        return changed
+            labels = self.labels.copy()
+            labels[split[0]] = split[1]
+            self.reset(labels)
+        if self.violation() < before - EPS and self.within_budget():
+            return int((previous != self.labels).sum())
+        self.reset(previous)
+        return 0
 
     # --- CP-SAT region re-solves --------------------------------------------------------
     def _region_groups(self, t: int) -> list[tuple[int, ...]]:
@@ -848,10 +856,7 @@ class BorderSearch:
         Complementary = deviating the other way, measure by measure (in tolerance units),
         so that units passed between them can fix both.
         """
-        inst, labels = self.inst, self.labels
-        members = np.flatnonzero(labels == t)
-        adjacent = {int(labels[v]) for u in members for v in self.neighbors[u]} - {t}
-        adjacent = [b for b in adjacent if not inst.frozen_territory[b]]
+        adjacent = [b for b in self._territory_graph().get(t, ()) if not self.inst.frozen_territory[b]]
         if not adjacent:
             return []
         z = self.deviations() * self.w / self.tol

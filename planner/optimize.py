@@ -348,13 +348,6 @@ def _sparse_hard_measures(instance: Instance) -> bool:
     return bool(hard.size and ((hard <= 0).mean(axis=0) >= SPARSE_SHARE).all())
 
 
-def _hard_violation(search: BorderSearch) -> float:
-    """Total violation of the hard tolerances, in tolerance units (soft ones ignored)."""
-    hard = search.inst.hard
-    excess = np.abs(search.deviations()[:, hard]) / search.tol[hard] - 1.0
-    return float(np.maximum(excess, 0.0).sum())
-
-
 def _race_starts(
     instance: Instance,
     search: BorderSearch,
@@ -376,7 +369,7 @@ def _race_starts(
     runs = [search.run(time_limit_s=probe, progress=lambda f, m: notify(0.1 + 0.2 * f, m))]
     chosen = runs[0]
     for attempt in range(BISECTION_TRIES):
-        if _hard_violation(search) <= 0:
+        if search.hard_violation() <= 0:
             break
         notify(0.3 + 0.1 * attempt, "trying another start: recursive bisection on every measure")
         rival_deadline = min(time.perf_counter() + probe, deadline)
@@ -389,7 +382,7 @@ def _race_starts(
                     time_limit_s=left, progress=lambda f, m, a=attempt: notify(0.3 + 0.1 * (a + f), m)
                 )
                 runs.append(rival_run)
-                if _hard_violation(rival) < _hard_violation(search):
+                if rival.hard_violation() < search.hard_violation():
                     search, chosen = rival, rival_run
     left = deadline - time.perf_counter()
     if left > 0 and not chosen.converged:

@@ -30,6 +30,18 @@ def grid(rows: int, cols: int, tam=None):
     return units, build_adjacency(units)
 
 
+def grid_with_bookings(rows: int, cols: int, tam, bookings):
+    units, adjacency = grid(rows, cols, tam)
+    units["bookings_usd"] = np.asarray(bookings, dtype=float)
+    return units, adjacency
+
+
+def both_hard(tolerance: float, **options) -> OptimizeOptions:
+    """TAM and bookings, both hard at ``tolerance``."""
+    targets = tuple(BalanceTarget(m, tolerance, hard=True) for m in ("tam_usd", "bookings_usd"))
+    return OptimizeOptions(targets=targets, **options)
+
+
 def assert_contiguous(plan: Plan, adjacency) -> None:
     graph = adjacency.to_networkx()
     for territory in plan.territories:
@@ -243,12 +255,8 @@ def test_unit_no_one_rep_territory_can_hold_shares_a_multi_rep_territory_with_it
     # room (0.5x/0.5x), which r1c0 + r0c2 fill exactly: a plan balanced to 0% exists.
     tam = [50, 100, 40, 10, 20, 20, 20, 20, 20]
     bookings = [100, 50, 40, 10, 20, 20, 20, 20, 20]
-    units, adjacency = grid(3, 3, tam)
-    units["bookings_usd"] = np.asarray(bookings, dtype=float)
-    options = OptimizeOptions(
-        targets=(BalanceTarget("tam_usd", 0.05, hard=True), BalanceTarget("bookings_usd", 0.05, hard=True)),
-        time_limit_s=10,
-    )
+    units, adjacency = grid_with_bookings(3, 3, tam, bookings)
+    options = both_hard(0.05, time_limit_s=10)
     result = optimize(units, adjacency, k=3, options=options)
     assert result.status == "balanced"
     assignment = result.plan.assignment
@@ -274,12 +282,8 @@ def test_lumpy_unit_is_left_alone_when_a_one_rep_territory_can_hold_it():
     # 0.95x TAM and 1.0x bookings, within one rep's band, so r0c0 needs no extra rep.
     tam = [50, 60, 40, 10, 20, 20, 35, 20, 45]
     bookings = [100, 60, 40, 0, 20, 20, 0, 20, 40]
-    units, adjacency = grid(3, 3, tam)
-    units["bookings_usd"] = np.asarray(bookings, dtype=float)
-    options = OptimizeOptions(
-        targets=(BalanceTarget("tam_usd", 0.05, hard=True), BalanceTarget("bookings_usd", 0.05, hard=True)),
-        time_limit_s=2,
-    )
+    units, adjacency = grid_with_bookings(3, 3, tam, bookings)
+    options = both_hard(0.05, time_limit_s=2)
     result = optimize(units, adjacency, k=3, options=options)
     assert result.multi_rep_units.empty
     assert result.report.reps.tolist() == [1, 1, 1]
@@ -330,14 +334,8 @@ def test_recombine_redraws_a_whole_border_to_balance_two_measures_and_keeps_lock
     # 2 x 4 grid, TAM 1 per cell, bookings 1 in the top row only. Start: top row vs bottom
     # row (TAM balanced, bookings 4 vs 0). The only balanced contiguous split is left half vs
     # right half; r0c0 is locked to territory 0, so territory 0 must be the left half.
-    units = grid_units(2, 4).set_index("unit_id")
-    units["tam_usd"] = 1.0
-    units["bookings_usd"] = [1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]
-    adjacency = build_adjacency(units)
-    options = OptimizeOptions(
-        targets=(BalanceTarget("tam_usd", 0.05, hard=True), BalanceTarget("bookings_usd", 0.05, hard=True)),
-        locked_units={"r0c0": "T0"},
-    )
+    units, adjacency = grid_with_bookings(2, 4, np.ones(8), [1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0])
+    options = both_hard(0.05, locked_units={"r0c0": "T0"})
     reference = Plan(pd.Series(["T0"] * 4 + ["T1"] * 4, index=units.index))
     instance = build_instance(units, adjacency, unit_points_km(units), options, reference=reference)
     search = BorderSearch(
@@ -370,14 +368,12 @@ def test_recombination_chains_pass_excess_through_a_balanced_territory():
 def test_recombination_keeps_territories_connected_locks_in_place_and_violation_down(rows, cols, seed):
     # Three column stripes on a random grid with two random hard measures, one unit locked.
     rng = np.random.default_rng(seed)
-    units = grid_units(rows, cols).set_index("unit_id")
-    units["tam_usd"] = rng.integers(1, 100, rows * cols).astype(float)
-    units["bookings_usd"] = rng.integers(0, 100, rows * cols).astype(float)
-    adjacency = build_adjacency(units)
+    tam = rng.integers(1, 100, rows * cols)
+    units, adjacency = grid_with_bookings(rows, cols, tam, rng.integers(0, 100, rows * cols))
     stripes = [f"T{c * 3 // cols}" for _ in range(rows) for c in range(cols)]
     locked = str(units.index[rng.integers(rows * cols)])
-    options = OptimizeOptions(
-        targets=(BalanceTarget("tam_usd", 0.05, hard=True), BalanceTarget("bookings_usd", 0.05, hard=True)),
+    options = both_hard(
+        0.05,
         locked_units={locked: stripes[units.index.get_loc(locked)]},
         allow_multi_rep=False,
     )
@@ -410,12 +406,8 @@ def test_without_reps_for_every_lumpy_unit_the_plan_is_still_made_and_the_miss_e
     # territory would need more than 2 reps: the optimizer sizes for big units only (none here)
     # and reports the tolerance it missed.
     values = np.arange(1.0, 7.0)
-    units, adjacency = grid(2, 3, values)
-    units["bookings_usd"] = values
-    options = OptimizeOptions(
-        targets=(BalanceTarget("tam_usd", 0.01, hard=True), BalanceTarget("bookings_usd", 0.01, hard=True)),
-        time_limit_s=2,
-    )
+    units, adjacency = grid_with_bookings(2, 3, values, values)
+    options = both_hard(0.01, time_limit_s=2)
     result = optimize(units, adjacency, k=2, options=options)
     assert result.multi_rep_units.empty
     assert result.report.reps.tolist() == [1, 1]
