@@ -112,6 +112,42 @@ def test_overview_map_renders_offline_in_chromium(app_url):
     assert requested_hosts <= {"127.0.0.1", ""}, f"the page fetched from {requested_hosts}"
 
 
+def wait_until_map_settles(page, frame, timeout_s: float = 30.0) -> None:
+    """Wait until the map iframe and its canvas stop changing (Streamlit rerun and redraw done)."""
+    checksum = (
+        "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        " let s = c.width * 7 + c.height;"
+        " for (let i = 0; i < d.length; i += 4 * 97)"
+        "  s = (s * 31 + d[i] + d[i + 1] + d[i + 2] + d[i + 3]) % 1000000007;"
+        " return s; }"
+    )
+    deadline, last = time.monotonic() + timeout_s, None
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        try:
+            now = frame.locator(".leaflet-overlay-pane canvas").first.evaluate(checksum, timeout=5_000)
+        except Exception:  # the iframe is being replaced by a rerun: look again
+            last = None
+            continue
+        if now == last and page.locator("[data-testid='stStatusWidget']").count() == 0:
+            return
+        last = now
+
+
+def wait_for_new_text(locator, old: str, timeout_s: float = 60.0) -> str:
+    """The locator's text once it differs from ``old`` (or ``old`` after ``timeout_s``)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            text = locator.inner_text(timeout=5_000)
+        except Exception:  # re-rendered by a rerun: look again
+            text = old
+        if text != old:
+            return text
+        time.sleep(0.5)
+    return old
+
+
 def test_workspace_map_renders_offline_with_draw_toolbar(app_url):
     from playwright.sync_api import sync_playwright
 
@@ -153,27 +189,29 @@ def test_workspace_map_renders_offline_with_draw_toolbar(app_url):
         box = page.locator("iframe[title*='streamlit_folium']").first.bounding_box()
         page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.45)
         page.get_by_text(re.compile(r"^1 unit\(s\) selected")).wait_for(timeout=60_000)
-        time.sleep(3)  # the map redraws the selection
         # Draw a rectangle over the Plains: the units whose centroid is inside become the selection.
         # On a loaded machine the map may still be redrawing the first selection when the drag
-        # starts (the drag then lands on the old map): draw again once if so.
+        # starts (the drag then lands on the old map): wait until the map stops changing, and
+        # draw again if the drag still selected too little.
         x0, y0 = box["x"] + box["width"] * 0.30, box["y"] + box["height"] * 0.35
-        # The first wait accepts any new count; a second drawing must replace the small one.
-        for pattern in (r"^([02-9]|\d\d+) unit\(s\) selected", r"^\d\d+ unit\(s\) selected"):
+        selection = page.get_by_text(re.compile(r"^\d+ unit\(s\) selected")).first
+        selected_text = selection.inner_text()
+        for _ in range(4):
+            wait_until_map_settles(page, frame)
             frame.locator(".leaflet-draw-draw-rectangle").click()
             frame.locator(".leaflet-draw-actions a").first.wait_for(timeout=10_000)  # the tool is active
+            time.sleep(1)  # a drag started at once is sometimes taken as a click on a unit
             page.mouse.move(x0, y0)
             page.mouse.down()
-            page.mouse.move(x0 + 60, y0 + 40, steps=8)
-            page.mouse.move(x0 + 120, y0 + 80, steps=8)
+            time.sleep(0.3)
+            page.mouse.move(x0 + 60, y0 + 40, steps=15)
+            page.mouse.move(x0 + 120, y0 + 80, steps=15)
+            time.sleep(0.3)
             page.mouse.up()
-            selection = page.get_by_text(re.compile(pattern))
-            selection.wait_for(timeout=60_000)
-            selected_text = selection.inner_text()
+            selected_text = wait_for_new_text(selection, selected_text)
             if int(selected_text.split()[0]) > 20:
                 break
-            time.sleep(5)  # let the map settle before drawing again
-        time.sleep(3)  # the selection is redrawn on the map
+        wait_until_map_settles(page, frame)  # the selection is redrawn on the map
         page.screenshot(path=str(ARTIFACTS / "workspace.png"), full_page=True)
         browser.close()
     assert int(selected_text.split()[0]) > 20, selected_text
