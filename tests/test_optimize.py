@@ -434,3 +434,52 @@ def test_a_regional_shortfall_is_explained_with_the_block_that_holds_it():
     assert "within +/-5.0%: units have to move across the outer border of this block" in message
     # TAM is met, so its message (and any block sentence) is absent.
     assert not [m for m in result.messages if m.startswith("tam_usd")]
+
+
+def stripes_search(tam, rows: int, cols: int, locks: dict[str, str]) -> BorderSearch:
+    """A BorderSearch on a grid in three column stripes, TAM alone hard at 5%."""
+    units, adjacency = grid(rows, cols, tam)
+    options = OptimizeOptions(targets=(BalanceTarget("tam_usd", 0.05, hard=True),), locked_units=locks)
+    stripes = [f"T{c * 3 // cols}" for _ in range(rows) for c in range(cols)]
+    reference = Plan(pd.Series(stripes, index=units.index))
+    instance = build_instance(units, adjacency, unit_points_km(units), options, reference=reference)
+    return BorderSearch(
+        instance,
+        instance.start,
+        adjacency_lists(instance),
+        compactness_weight=0.0,
+        disruption_weight=0.0,
+        max_disruption=None,
+        rng=np.random.default_rng(0),
+    )
+
+
+@pytest.mark.parametrize(
+    ("tam", "stuck"),
+    [
+        # A lumpy unit (60 of 78 per rep, r1c4) and three locks: single moves stall with the
+        # worst territory out of tolerance, so recombination steps in.
+        ([2, 8, 4, 27, 12, 22, 11, 13, 5, 20, 60, 7, 6, 9, 6, 5, 11, 7], True),
+        # Stripes of 60, 60 and 90 of small even cells: single moves balance them, so
+        # recombination is never needed.
+        ([10, 10, 10, 10, 10, 20] * 3, False),
+    ],
+)
+def test_one_hard_measure_recombines_only_once_the_worst_territory_stops_improving(tam, stuck, monkeypatch):
+    search = stripes_search(tam, 3, 6, {"r0c0": "T0", "r1c3": "T1", "r2c5": "T2"})
+    assert not search.recombination  # one hard measure: not a main step from the start
+    calls = []
+    recombine = BorderSearch.recombine
+    monkeypatch.setattr(
+        BorderSearch,
+        "recombine",
+        lambda self, *a, **kw: calls.append(self.worst_hard_excess()) or recombine(self, *a, **kw),
+    )
+    before = search.violation()
+    search.run(time_limit_s=2)
+    assert bool(calls) == stuck
+    assert stuck or search.violation() == 0
+    assert all(excess > 0 for excess in calls)  # only ever called while a hard tolerance is missed
+    assert search.violation() <= before
+    plan = Plan(pd.Series(np.array(search.inst.territory_ids)[search.labels], index=search.inst.unit_ids))
+    assert contiguity_violations(plan, build_adjacency(grid(3, 6, tam)[0])) == 0
