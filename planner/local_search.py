@@ -42,6 +42,7 @@ import numpy as np
 from planner.exact import HARD_FACTOR, solve_region
 from planner.instance import Instance
 from planner.options import ProgressCallback
+from planner.relocation import block_deviation, choose_donor, dissolvable, relocation_labels
 from planner.tree_cuts import random_tree_cuts, region_graph
 
 ALPHA = 1.0
@@ -61,6 +62,8 @@ RECOM_PARTNERS = 3  # most complementary neighbours recombined with each territo
 RECOM_TIE_BREAK = 1e-6  # weight of the balance penalty that breaks ties between splits of equal violation
 RECOM_CHAIN_TREES = 8  # random spanning trees tried per hop of a recombination chain
 STALL_GAIN = 0.01  # a round of the main loop that closes less of the worst hard excess has stalled
+RELOCATIONS = 16  # territories relocated at most per run (see planner.relocation)
+RELOCATIONS_AT_ONCE = 4  # relocated at one stall, in blocks that do not overlap
 REGION_SHARE = 0.7  # share of the time left for region re-solves when balance is still missed
 
 
@@ -433,6 +436,14 @@ class BorderSearch:
         for u in pushed:
             self._apply(u, t, b)
 
+    def _exchange_keeps_connected(self, pulled: list[int], pushed: list[int], t: int, b: int) -> bool:
+        """Whether :meth:`_exchange` would leave t and b connected (checked on the labels alone)."""
+        labels = self.labels
+        labels[pulled], labels[pushed] = t, b
+        connected = self._connected(labels, (t, b))
+        labels[pulled], labels[pushed] = b, t
+        return connected
+
     def _border_pairs(self, t: int, b: int) -> list[tuple[int, int]]:
         """Adjacent (unit in t, unit in b) pairs."""
         return [
@@ -536,12 +547,11 @@ class BorderSearch:
             done = False
             for flat in improving[np.argsort(score.ravel()[improving], kind="stable")][:PATH_TRIES]:
                 i, j = divmod(int(flat), score.shape[1])
-                self._exchange(pull[i], push[j], a, b)
-                if self._connected(self.labels, (a, b)):
+                if self._exchange_keeps_connected(pull[i], push[j], a, b):
+                    self._exchange(pull[i], push[j], a, b)
                     applied += [(pull[i], b, a), (push[j], a, b)]
                     done = True
                     break
-                self._exchange(push[j], pull[i], a, b)  # undo
             if not done:
                 break
         if applied and self.violation() < before - EPS and self.within_budget():
@@ -597,8 +607,10 @@ class BorderSearch:
                     options.append((float(d_bal[i, j]), len(pull[i]) + len(push[j]), pull[i], push[j], b))
             options.sort(key=lambda o: (o[0], o[1]))
             for *_, pulled, pushed, b in options[:PATH_TRIES]:
+                if not self._exchange_keeps_connected(pulled, pushed, t, b):
+                    continue
                 self._exchange(pulled, pushed, t, b)
-                if self._connected(self.labels, (t, b)) and self.within_budget():
+                if self.within_budget():
                     moved += len(pulled) + len(pushed)
                     violation = self.territory_violation()
                     break
@@ -911,6 +923,56 @@ class BorderSearch:
                 return False
         return True
 
+    def relocate(self, count: int) -> int:
+        """Move territories to blocks that as a whole are out of tolerance; returns how many moved.
+
+        For each territory out of a hard tolerance (worst first) whose block (it and its
+        neighbours) together holds too much (or too little) per rep on that measure, a
+        dissolvable territory where the map has the most room is spread over its
+        neighbours and its label is carved out of the full territory (see
+        :mod:`planner.relocation`). Blocks and donors of one call do not overlap.
+        """
+        inst = self.inst
+        hard = np.flatnonzero(inst.hard)
+        excess = self._hard_excess()
+        adjacent = self._territory_graph()
+        touched: set[int] = set()
+        moved = 0
+        for t in np.argsort(-excess.max(axis=1) if excess.size else [], kind="stable"):
+            t = int(t)
+            if moved >= count or excess[t].max() <= 0:
+                break
+            j = hard[int(np.argmax(excess[t]))]
+            block = [t, *sorted(adjacent.get(t, ()))]
+            together = block_deviation(inst, self.load, block)[j]
+            if (
+                touched & set(block)
+                or abs(together) <= inst.tolerances[j]
+                or together * self.deviations()[t, j] <= 0
+            ):
+                continue
+            if together > 0:
+                full, donor = t, choose_donor(inst, self.load, adjacent, exclude=touched | set(block))
+            else:
+                room = [b for b in block if dissolvable(inst)[b]]
+                donor = min(room, key=lambda b: (self.load[b, j], b)) if room else None
+                outside = np.setdiff1d(np.arange(inst.n_territories), [*block, *touched])
+                full = int(outside[np.argmax(self.load[outside, j])]) if len(outside) else None
+            if donor is None or full is None:
+                continue
+            labels = relocation_labels(inst, self.labels, full, donor, self.neighbors, self.rng)
+            if labels is None:
+                continue
+            previous = self.labels
+            self.reset(labels)
+            if not self.within_budget():
+                self.reset(previous)
+                continue
+            moved += 1
+            touched |= set(block) | {full, donor} | adjacent.get(donor, set())
+            adjacent = self._territory_graph()
+        return moved
+
     def resolve_regions(self, deadline: float) -> int:
         """Re-solve the worst territories with their neighbours by CP-SAT until balanced or out of time.
 
@@ -1006,6 +1068,7 @@ class BorderSearch:
         # against 2 of 6 without). With one dense measure it steps in once the worst territory
         # stalls (counties50 TAM: 3.6% -> 1.9-2.3% max; voronoi40k unchanged, it never stalls).
         recombining = self.recombination
+        relocations = _Relocations()
         moves = self.recombine(deadline) if recombining else 0
         moves += self.descend(1.0, 1.0, deadline, progress, start)
         for scale in (0.1, 0.0):
@@ -1020,17 +1083,22 @@ class BorderSearch:
             while self.swap_round(0.0, only_violating=True) and time.perf_counter() < deadline:
                 swapped += 1
             pathed = self.path_moves(deadline) + self.exchange_chains(deadline)
-            if not recombined and not chained and not swapped and not pathed:
-                if recombining:
+            stuck = not recombined and not chained and not swapped and not pathed
+            if not stuck:
+                moves += recombined + chained + 2 * swapped + pathed
+                moves += self.descend(0.0, 0.0, deadline, progress, start)
+            if stuck or self.worst_hard_excess() > (1.0 - STALL_GAIN) * worst_before:
+                # The worst territory is stuck. When its block as a whole holds too much
+                # (or too little), a territory is relocated there; otherwise lumpy units
+                # (metro counties) often fit only when a whole border is redrawn, so
+                # recombination steps in.
+                if relocations.step(self, deadline):
+                    continue
+                if not recombining:
+                    recombining = True
+                elif stuck:
                     break
-                recombining = True
-                continue
-            moves += recombined + chained + 2 * swapped + pathed
-            moves += self.descend(0.0, 0.0, deadline, progress, start)
-            if self.worst_hard_excess() > (1.0 - STALL_GAIN) * worst_before:
-                # The worst territory is stuck: lumpy units (metro counties) often fit only
-                # when a whole border is redrawn, so recombination steps in.
-                recombining = True
+        relocations.keep_best(self)
         if self.violation() > EPS:
             now = time.perf_counter()
             moves += self.resolve_regions(now + REGION_SHARE * (deadline - now))
@@ -1044,3 +1112,49 @@ class BorderSearch:
         return SearchStats(
             rounds=self.rounds, moves=moves, seconds=time.perf_counter() - start, converged=converged
         )
+
+
+class _Relocations:
+    """Relocation attempts within one :meth:`BorderSearch.run`, each undone unless it pays off.
+
+    A relocation first makes the plan worse (the donor's neighbours and the new territory
+    are out of tolerance); it is judged at the next stall: kept when the hard violation
+    is below what it was before, undone otherwise, which also ends relocating.
+    """
+
+    def __init__(self) -> None:
+        self.checkpoint: tuple[np.ndarray, float] | None = None
+        self.done = 0
+        self.stopped = False
+        self.started = 0.0  # when the last relocation was made (perf_counter)
+        self.settling = 0.0  # seconds the last relocation took until it was judged
+
+    def step(self, search: BorderSearch, deadline: float) -> bool:
+        """At a stall: judge the last relocation, then try another. False when nothing changed.
+
+        No new relocation starts when less time is left than the last one took to settle.
+        """
+        if self.stopped:
+            return False
+        if self.checkpoint is not None and search.hard_violation() >= self.checkpoint[1] - EPS:
+            search.reset(self.checkpoint[0])
+            self.stopped = True
+            return False
+        now = time.perf_counter()
+        if self.checkpoint is not None:
+            self.settling = now - self.started
+        if self.done >= RELOCATIONS or deadline - now < self.settling:
+            return False
+        self.started = now
+        self.checkpoint = (search.labels.copy(), search.hard_violation())
+        moved = search.relocate(min(RELOCATIONS_AT_ONCE, RELOCATIONS - self.done))
+        if not moved:
+            self.checkpoint, self.stopped = None, True
+            return False
+        self.done += moved
+        return True
+
+    def keep_best(self, search: BorderSearch) -> None:
+        """Undo the last relocation if the search ended worse than before it."""
+        if self.checkpoint is not None and search.hard_violation() > self.checkpoint[1] + EPS:
+            search.reset(self.checkpoint[0])
