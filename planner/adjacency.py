@@ -48,11 +48,16 @@ class Adjacency:
         Symmetric 0/1 matrix, ``n x n``, no self-loops; includes the island links.
     island_links : tuple of IslandLink
         Edges added to connect units that touch no other unit.
+    border_km : numpy.ndarray or None
+        Length (km) of the border each pair of neighbours shares, aligned with
+        ``matrix.indices`` (CSR order); 0 for units touching at a corner and for island
+        links. Used for the cut-length compactness of the optimizer.
     """
 
     unit_ids: pd.Index
     matrix: sparse.csr_array
     island_links: tuple[IslandLink, ...]
+    border_km: np.ndarray | None = None
 
     @property
     def n_edges(self) -> int:
@@ -112,7 +117,29 @@ def build_adjacency(
     links: list[IslandLink] = []
     if link_islands and n > 1:
         matrix, links = _link_components(matrix, projected, units.index)
-    return Adjacency(unit_ids=units.index.copy(), matrix=matrix, island_links=tuple(links))
+    return Adjacency(
+        unit_ids=units.index.copy(),
+        matrix=matrix,
+        island_links=tuple(links),
+        border_km=_shared_border_km(matrix, projected, tolerance_m),
+    )
+
+
+def _shared_border_km(matrix: sparse.csr_array, projected: np.ndarray, tolerance_m: float) -> np.ndarray:
+    """Shared border length (km) of every neighbour pair, in CSR order (see :class:`Adjacency`).
+
+    The length of one unit's boundary within ``tolerance_m`` of the other, computed once
+    per pair and mirrored.
+    """
+    n = matrix.shape[0]
+    rows = np.repeat(np.arange(n), np.diff(matrix.indptr))
+    cols = matrix.indices
+    upper = np.flatnonzero(rows < cols)
+    near = shapely.buffer(projected[rows[upper]], tolerance_m, quad_segs=2)
+    length = shapely.length(shapely.intersection(shapely.boundary(projected[cols[upper]]), near)) / 1000.0
+    lookup = sparse.csr_array((length, (rows[upper], cols[upper])), shape=(n, n))
+    lookup = lookup + lookup.T
+    return np.asarray(lookup[rows, cols]).ravel()
 
 
 def _link_components(

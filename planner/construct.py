@@ -16,8 +16,12 @@ from planner.instance import Instance
 
 
 def composite_load(instance: Instance) -> np.ndarray:
-    """Weighted mean over measures of each unit's share (one rep's fair share = 1)."""
-    weights = instance.weights if instance.weights.sum() > 0 else np.ones(len(instance.weights))
+    """Weighted mean of each unit's share over the hard measures, or all when none is hard.
+
+    One rep's fair share = 1. Soft measures do not shape the start: the hard ones come first.
+    """
+    weights = instance.weights * instance.hard if instance.hard.any() else instance.weights
+    weights = weights if weights.sum() > 0 else np.ones(len(weights))
     return instance.share @ (weights / weights.sum())
 
 

@@ -216,7 +216,8 @@ def solve_region(
     solver.parameters.max_time_in_seconds = float(time_limit_s) * 5 if wall_limit_s is None else wall_limit_s
     solver.parameters.num_workers = int(workers)
     solver.parameters.random_seed = int(seed)
-    solver.parameters.repair_hint = bool(hint)
+    # No repair_hint: on OR-Tools 9.x it can abort the whole process ("Check failed:
+    # heuristics.fixed_search != nullptr"), seen in this test suite with short limits.
     # Presolve may otherwise remove the hinted solution and start from scratch.
     solver.parameters.keep_all_feasible_solutions_in_presolve = bool(hint)
     status = solver.solve(model)

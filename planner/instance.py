@@ -37,6 +37,9 @@ class Instance:
         Tolerance (fraction) and weight per measure; ``hard`` marks hard tolerances.
     indptr, indices : ndarray
         Adjacency in CSR form (with island links).
+    border_km : ndarray
+        Shared border length (km) of each adjacency entry (aligned with ``indices``);
+        zeros when the adjacency has none (then cut length plays no part).
     xy_km : ndarray (n, 2)
         Unit centroids, km, equal-area CRS.
     compact_weight : ndarray (n,)
@@ -84,6 +87,7 @@ class Instance:
     homes_xy: np.ndarray
     frozen_territory: np.ndarray
     multi_rep_units: pd.DataFrame
+    border_km: np.ndarray
 
     @property
     def n_units(self) -> int:
@@ -94,6 +98,18 @@ class Instance:
     def n_territories(self) -> int:
         """Number of territories K."""
         return len(self.territory_ids)
+
+
+SPARSE_SHARE = 0.25  # a measure that is zero in at least this share of units is sparse
+
+
+def sparse_measures(instance: Instance) -> np.ndarray:
+    """Mask of the measures that are zero in at least ``SPARSE_SHARE`` of the units.
+
+    Border moves cannot carry such a measure across a region (most moves leave it
+    unchanged): 57% of the demo counties have no bookings.
+    """
+    return (instance.share <= 0).mean(axis=0) >= SPARSE_SHARE
 
 
 def _reps_needed(share: np.ndarray, tolerances: np.ndarray, sizing: np.ndarray) -> np.ndarray:
@@ -403,6 +419,11 @@ def build_instance(
         homes_xy=homes if homes is not None else np.full((len(territory_ids), 2), np.nan),
         frozen_territory=frozen,
         multi_rep_units=multi,
+        border_km=(
+            np.asarray(adjacency.border_km, dtype=float)
+            if adjacency.border_km is not None
+            else np.zeros(len(matrix.indices))
+        ),
     )
     _check_locks_balance(instance)
     return instance

@@ -35,13 +35,12 @@ from planner.dataset import Dataset
 from planner.errors import InfeasibleError
 from planner.exact import solve_exact
 from planner.geometry import STORAGE_CRS, equal_area_crs
-from planner.instance import Instance, adjacency_lists, build_instance
+from planner.instance import Instance, adjacency_lists, build_instance, sparse_measures
 from planner.local_search import BorderSearch, SearchStats
 from planner.metrics import PlanReport, group_deviation, plan_report, territory_neighbors, unit_points_km
 from planner.options import OptimizeOptions, ProgressCallback
 from planner.plan import Plan
 
-SPARSE_SHARE = 0.25  # hard measures all zero in this share of units get a second, bisection start
 PROBE_SHARE = 0.25  # share of the search time each start gets before the best one continues
 BISECTION_TRIES = 2  # bisection starts tried while a hard tolerance is missed (docs/optimizer.md)
 
@@ -333,7 +332,7 @@ def optimize(
 
 
 def _sparse_hard_measures(instance: Instance) -> bool:
-    """True when every hard measure is zero in at least ``SPARSE_SHARE`` of the units.
+    """True when every hard measure is sparse (see :func:`planner.instance.sparse_measures`).
 
     There, border moves leave the measure unchanged over wide areas, so the local search
     cannot carry it across a region: a recursive bisection start, which balances every
@@ -344,8 +343,7 @@ def _sparse_hard_measures(instance: Instance) -> bool:
     (bookings and TAM hard: mean violation 600 against 682 over four seeds with the race),
     so the race is not run.
     """
-    hard = instance.share[:, instance.hard]
-    return bool(hard.size and ((hard <= 0).mean(axis=0) >= SPARSE_SHARE).all())
+    return bool(instance.hard.any() and sparse_measures(instance)[instance.hard].all())
 
 
 def _race_starts(

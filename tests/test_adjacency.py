@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import networkx as nx
 import pandas as pd
+import pytest
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -76,3 +77,20 @@ def test_demo_counties_adjacency_is_connected_with_known_islands():
     islands = {link.unit_id for link in adjacency.island_links}
     assert {"25019", "53055"} <= islands  # Nantucket MA, San Juan WA
     assert 5.0 < adjacency.n_edges / len(units) * 2 < 7.0  # mean degree of US counties is about 6
+
+
+def test_shared_border_lengths_are_the_common_edges_and_zero_at_corners():
+    # 0.1 degree squares near 40 N: a shared vertical edge is 0.1 degree of latitude
+    # (about 11.1 km); a shared horizontal edge is 0.1 degree of longitude at 40 N
+    # (about 8.5 km); diagonal (queen) neighbours only touch at a corner.
+    adjacency = build_adjacency(grid_units(2, 2).set_index("unit_id"))
+    ids = adjacency.unit_ids
+    matrix = adjacency.matrix
+    lengths = {}
+    for i in range(len(ids)):
+        for entry in range(matrix.indptr[i], matrix.indptr[i + 1]):
+            lengths[ids[i], ids[matrix.indices[entry]]] = adjacency.border_km[entry]
+    assert lengths["r0c0", "r0c1"] == pytest.approx(11.1, abs=0.2)
+    assert lengths["r0c0", "r1c0"] == pytest.approx(8.5, abs=0.2)
+    assert lengths["r0c0", "r1c1"] == pytest.approx(0.0, abs=0.1)
+    assert all(lengths[a, b] == lengths[b, a] for a, b in lengths)
