@@ -47,7 +47,7 @@ from planner.relocation import block_deviation, choose_donor, dissolvable, reloc
 from planner.tree_cuts import random_tree_cuts, region_graph
 
 ALPHA = 1.0
-LEXICOGRAPHIC = 1e6  # weight of hard tolerance violation against soft
+LEXICOGRAPHIC = 1e3  # weight of hard tolerance violation against soft
 CUT_SHARE = 0.5  # share of compactness measured by cut border length (the rest: dispersion)
 BETA = 50.0
 EPS = 1e-12
