@@ -183,3 +183,15 @@ def test_no_relocation_when_every_territory_has_a_rep_home(homes):
         inst = search.inst
         search.inst = replace(inst, homes_xy=np.zeros((inst.n_territories, 2)))
     assert search.relocate(1) == (0 if homes else 1)
+
+
+def test_a_relocation_that_lowers_total_violation_but_leaves_a_worse_worst_territory_is_undone():
+    search, _ = full_block_search()
+    relocations = _Relocations()
+    assert relocations.step(search, time.perf_counter() + 60)
+    relocated = search.labels.copy()
+    before = relocations.checkpoint[0]
+    # Pretend the plan before had more total violation but a better worst territory.
+    relocations.checkpoint = (before, search.hard_violation() + 10.0, search.worst_hard_excess() - 1.0)
+    assert not relocations.step(search, time.perf_counter() + 60)
+    assert np.array_equal(search.labels, before) and not np.array_equal(relocated, before)
