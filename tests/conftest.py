@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -128,3 +129,19 @@ def components(at) -> list:
 
     walk(at._tree)
     return found
+
+
+def border_search(instance, labels, *, compactness_weight: float = 0.0, rng=None):
+    """A :class:`BorderSearch` from ``labels``, without disruption, seeded (0) unless ``rng`` is given."""
+    from planner.instance import adjacency_lists
+    from planner.local_search import BorderSearch
+
+    return BorderSearch(
+        instance,
+        np.asarray(labels),
+        adjacency_lists(instance),
+        compactness_weight=compactness_weight,
+        disruption_weight=0.0,
+        max_disruption=None,
+        rng=np.random.default_rng(0) if rng is None else rng,
+    )

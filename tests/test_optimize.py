@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 
 from planner.adjacency import build_adjacency
 from planner.errors import InfeasibleError, PlannerError
-from planner.instance import adjacency_lists, build_instance
+from planner.instance import build_instance
 from planner.local_search import BorderSearch
 from planner.metrics import contiguity_violations, deviations, dispersion_km, territory_totals, unit_points_km
 from planner.optimize import optimize
 from planner.options import BalanceTarget, OptimizeOptions
 from planner.plan import Plan
-from tests.conftest import grid_units
+from tests.conftest import border_search, grid_units
 
 TAM_1PCT = OptimizeOptions(targets=(BalanceTarget("tam_usd", 0.01, hard=True),), time_limit_s=10)
 
@@ -297,15 +297,7 @@ def line_search(bookings, labels):
     options = OptimizeOptions(targets=(BalanceTarget("bookings_usd", 0.05, hard=True),))
     labels = np.asarray(labels)
     instance = build_instance(units, adjacency, unit_points_km(units), options, n_reps=int(labels.max()) + 1)
-    return BorderSearch(
-        instance,
-        labels,
-        adjacency_lists(instance),
-        compactness_weight=0.0,
-        disruption_weight=0.0,
-        max_disruption=None,
-        rng=np.random.default_rng(0),
-    )
+    return border_search(instance, labels)
 
 
 def test_path_moves_reach_units_behind_a_border_that_holds_none_of_the_measure():
@@ -338,15 +330,7 @@ def test_recombine_redraws_a_whole_border_to_balance_two_measures_and_keeps_lock
     options = both_hard(0.05, locked_units={"r0c0": "T0"})
     reference = Plan(pd.Series(["T0"] * 4 + ["T1"] * 4, index=units.index))
     instance = build_instance(units, adjacency, unit_points_km(units), options, reference=reference)
-    search = BorderSearch(
-        instance,
-        instance.start,
-        adjacency_lists(instance),
-        compactness_weight=0.0,
-        disruption_weight=0.0,
-        max_disruption=None,
-        rng=np.random.default_rng(0),
-    )
+    search = border_search(instance, instance.start)
     assert search.violation() > 0
     assert search.recombine(time.perf_counter() + 5) == 4
     assert search.violation() == 0
@@ -382,15 +366,7 @@ def test_recombination_keeps_territories_connected_locks_in_place_and_violation_
         instance = build_instance(units, adjacency, unit_points_km(units), options, reference=reference)
     except InfeasibleError:
         return  # a cell bigger than one rep's share: explained, not searched
-    search = BorderSearch(
-        instance,
-        instance.start,
-        adjacency_lists(instance),
-        compactness_weight=0.0,
-        disruption_weight=0.0,
-        max_disruption=None,
-        rng=rng,
-    )
+    search = border_search(instance, instance.start, rng=rng)
     before = search.violation()
     search.recombine(time.perf_counter() + 5)
     search.recombine_chains(time.perf_counter() + 5)
@@ -443,15 +419,7 @@ def stripes_search(tam, rows: int, cols: int, locks: dict[str, str]) -> BorderSe
     stripes = [f"T{c * 3 // cols}" for _ in range(rows) for c in range(cols)]
     reference = Plan(pd.Series(stripes, index=units.index))
     instance = build_instance(units, adjacency, unit_points_km(units), options, reference=reference)
-    return BorderSearch(
-        instance,
-        instance.start,
-        adjacency_lists(instance),
-        compactness_weight=0.0,
-        disruption_weight=0.0,
-        max_disruption=None,
-        rng=np.random.default_rng(0),
-    )
+    return border_search(instance, instance.start)
 
 
 @pytest.mark.parametrize(
@@ -496,15 +464,7 @@ def two_measure_line(tam, accounts, labels, **options) -> BorderSearch:
     instance = build_instance(
         units, adjacency, unit_points_km(units), OptimizeOptions(targets=targets, **options), n_reps=2
     )
-    return BorderSearch(
-        instance,
-        np.asarray(labels),
-        adjacency_lists(instance),
-        compactness_weight=1.0,
-        disruption_weight=0.0,
-        max_disruption=None,
-        rng=np.random.default_rng(0),
-    )
+    return border_search(instance, np.asarray(labels), compactness_weight=1.0)
 
 
 def test_no_gain_on_a_soft_tolerance_pays_for_a_loss_on_a_hard_one():
@@ -535,15 +495,7 @@ def test_cut_length_counts_each_shared_border_between_territories_once():
     units, adjacency = grid(2, 2, [1, 1, 1, 1])
     options = OptimizeOptions(targets=(BalanceTarget("tam_usd", 0.05, hard=True),))
     instance = build_instance(units, adjacency, unit_points_km(units), options, n_reps=2)
-    search = BorderSearch(
-        instance,
-        np.array([0, 0, 1, 1]),
-        adjacency_lists(instance),
-        compactness_weight=1.0,
-        disruption_weight=0.0,
-        max_disruption=None,
-        rng=np.random.default_rng(0),
-    )
+    search = border_search(instance, np.array([0, 0, 1, 1]), compactness_weight=1.0)
     assert search.cut_km() == pytest.approx(2 * 8.5, abs=0.4)
     with_top, with_bottom = (search._border_with(np.array([1]), np.array([t]))[0] for t in (0, 1))
     assert with_top == pytest.approx(11.1, abs=0.2) and with_bottom == pytest.approx(8.5, abs=0.2)

@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 from planner.adjacency import build_adjacency
 from planner.errors import InfeasibleError
 from planner.instance import adjacency_lists, build_instance
-from planner.local_search import BorderSearch, _Relocations
+from planner.local_search import _Relocations
 from planner.metrics import contiguity_violations, unit_points_km
 from planner.options import BalanceTarget, OptimizeOptions
 from planner.plan import Plan
 from planner.relocation import carve, dissolvable, dissolve, relocation_labels
-from tests.conftest import grid_units
+from tests.conftest import border_search, grid_units
 
 TAM_HARD = (BalanceTarget("tam_usd", 0.05, hard=True),)
 
@@ -83,15 +83,7 @@ def full_block_search():
     instance, adjacency = instance_on_grid(8, 8, [1] * 64, 4)
     cols = np.tile(np.arange(8), 8)
     labels = np.select([cols < 4, cols < 5, cols < 7], [0, 1, 2], 3)
-    search = BorderSearch(
-        instance,
-        labels,
-        adjacency_lists(instance),
-        compactness_weight=0.0,
-        disruption_weight=0.0,
-        max_disruption=None,
-        rng=np.random.default_rng(0),
-    )
+    search = border_search(instance, labels)
     return search, adjacency
 
 
