@@ -259,9 +259,8 @@ class BorderSearch:
         new_a = self._inertia(self.mass[a] - w, self.first[a] - wx, self.second[a] - wq)
         new_b = self._inertia(self.mass[b] + w, self.first[b] + wx, self.second[b] + wq)
         inertia = self._inertia()
-        d_c = (1.0 - CUT_SHARE) * (new_a + new_b - inertia[a] - inertia[b]) / self.c_scale
-        if CUT_SHARE:
-            d_c = d_c + CUT_SHARE * (self._border_with(u, a) - self._border_with(u, b)) / self.p_scale
+        d_cut = (self._border_with(u, a) - self._border_with(u, b)) / self.p_scale
+        d_c = (1.0 - CUT_SHARE) * (new_a + new_b - inertia[a] - inertia[b]) / self.c_scale + CUT_SHARE * d_cut
         ref = inst.reference[u]
         has = ref >= 0
         d_d = inst.disrupt_weight[u] * has * ((b != ref).astype(float) - (a != ref).astype(float))
@@ -674,14 +673,13 @@ class BorderSearch:
         inertia = self._inertia()
         new_a = self._inertia(self.mass[a] + dm, self.first[a] + dfirst, self.second[a] + dsecond)
         new_b = self._inertia(self.mass[b] - dm, self.first[b] - dfirst, self.second[b] - dsecond)
+        # u leaves a for b, then w leaves b for a; their shared border stays cut.
+        a_arr, b_arr = np.full(len(uu), a), np.full(len(uu), b)
+        cut = self._border_with(uu, a_arr) - self._border_with(uu, b_arr)
+        cut += self._border_with(ww, b_arr) - self._border_with(ww, a_arr)
+        cut += 2.0 * np.asarray(self.border_lookup[uu, ww]).ravel()
         compact = (1.0 - CUT_SHARE) * (new_a + new_b - inertia[a] - inertia[b]) / self.c_scale
-        if CUT_SHARE:
-            # u leaves a for b, then w leaves b for a; their shared border stays cut.
-            a_arr, b_arr = np.full(len(uu), a), np.full(len(uu), b)
-            cut = self._border_with(uu, a_arr) - self._border_with(uu, b_arr)
-            cut += self._border_with(ww, b_arr) - self._border_with(ww, a_arr)
-            cut += 2.0 * np.asarray(self.border_lookup[uu, ww]).ravel()
-            compact = compact + CUT_SHARE * cut / self.p_scale
+        compact = compact + CUT_SHARE * cut / self.p_scale
         ref = inst.reference
         disrupt = np.zeros(len(uu))
         for units, old, new in ((uu, a, b), (ww, b, a)):
@@ -975,6 +973,7 @@ class BorderSearch:
         hard = np.flatnonzero(inst.hard)
         excess = self._hard_excess()
         adjacent = self._territory_graph()
+        candidates = dissolvable(inst)
         touched: set[int] = set()
         moved = 0
         for t in np.argsort(-excess.max(axis=1) if excess.size else [], kind="stable"):
@@ -991,9 +990,9 @@ class BorderSearch:
             ):
                 continue
             if together > 0:
-                full, donor = t, choose_donor(inst, self.load, adjacent, exclude=touched | set(block))
+                full, donor = t, choose_donor(inst, self.load, adjacent, touched | set(block), candidates)
             else:
-                room = [b for b in block if dissolvable(inst)[b]]
+                room = [b for b in block if candidates[b]]
                 donor = min(room, key=lambda b: (self.load[b, j], b)) if room else None
                 outside = np.setdiff1d(np.arange(inst.n_territories), [*block, *touched])
                 full = int(outside[np.argmax(self.load[outside, j])]) if len(outside) else None

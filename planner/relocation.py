@@ -27,13 +27,6 @@ from planner.tree_cuts import random_tree_cuts, region_graph
 CARVE_TREES = 16  # random spanning trees tried when carving the new territory
 
 
-def territory_loads(instance: Instance, labels: np.ndarray) -> np.ndarray:
-    """Per-rep load of every territory and measure (1.0 = one rep's fair share), K x m."""
-    load = np.zeros((instance.n_territories, instance.share.shape[1]))
-    np.add.at(load, labels, instance.share)
-    return load / instance.reps[:, None]
-
-
 def block_deviation(instance: Instance, load: np.ndarray, block: list[int]) -> np.ndarray:
     """Per-rep deviation of a group of territories taken together, per measure."""
     reps = instance.reps[block]
@@ -52,15 +45,17 @@ def choose_donor(
     load: np.ndarray,
     adjacent: dict[int, set[int]],
     exclude: set[int],
+    candidates: np.ndarray,
 ) -> int | None:
-    """The dissolvable territory whose neighbours can best absorb it, or None.
+    """The candidate territory (mask, see :func:`dissolvable`) whose neighbours can best absorb it.
 
     Scored by the deviation of its neighbours once they hold its units (hard measures,
     in tolerance units, worst measure): the donor sits where the map has the most room.
+    None when no candidate qualifies.
     """
     hard = instance.hard
     best, best_score = None, np.inf
-    for d in np.flatnonzero(dissolvable(instance)):
+    for d in np.flatnonzero(candidates):
         d = int(d)
         around = sorted(adjacent.get(d, set()) - {d})
         if d in exclude or not around or exclude & set(around):
@@ -81,7 +76,7 @@ def dissolve(instance: Instance, labels: np.ndarray, donor: int, neighbors: list
     stays connected.
     """
     labels = labels.copy()
-    load = territory_loads(instance, labels)[:, 0] * instance.reps
+    load = np.bincount(labels, weights=instance.share[:, 0], minlength=instance.n_territories)
     left = set(np.flatnonzero(labels == donor).tolist())
     while left:
         ring = {}
