@@ -9,7 +9,7 @@ the reference labels for disruption. Requests that cannot be met raise
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -62,6 +62,9 @@ class Instance:
         Rep home per territory in km, NaN where there is none.
     frozen_territory : ndarray (K,) bool
         Locked territories: no unit leaves or joins.
+    fixed_reps : ndarray (K,) bool
+        Territories whose rep count the user fixed (``reps_per_territory``): the search
+        never changes it.
     multi_rep_units : DataFrame
         Units that need a multi-rep territory (too big for one rep, or no one-rep
         territory can hold them on every hard measure, and their partners):
@@ -88,6 +91,7 @@ class Instance:
     frozen_territory: np.ndarray
     multi_rep_units: pd.DataFrame
     border_km: np.ndarray
+    fixed_reps: np.ndarray
 
     @property
     def n_units(self) -> int:
@@ -154,24 +158,23 @@ def _fits_one_rep(u: int, s: np.ndarray, lower: np.ndarray, upper: np.ndarray, n
     return False
 
 
-def _lumpy_partners(
+def _unfit_units(
     share: np.ndarray,
     tolerances: np.ndarray,
     sizing: np.ndarray,
     need: np.ndarray,
     adjacency: Adjacency,
     skip: np.ndarray,
-) -> dict[int, int]:
-    """Units no one-rep territory can hold, each with the neighbour to share a territory with.
+) -> np.ndarray:
+    """Mask of the units no one-rep territory can hold, though each fits one rep's upper band.
 
     A unit within one rep's upper band on every sizing measure, where no connected set of
-    units containing it lands within the band on all of them (e.g. a county with 1.0x one
-    rep's bookings and 0.56x the TAM, whose neighbours all have bookings, so adding any
-    of them overshoots), cannot be in a balanced one-rep territory: its territory needs
-    several reps and its neighbours. The partner is the neighbour that leaves the most
-    even room per measure once the pair has the reps it needs, so that the rest of the
-    territory can be filled evenly on every measure. ``skip`` marks units left alone
-    (locked ones).
+    units containing it lands within the band on all of them, cannot be in a balanced
+    one-rep territory: its territory needs several reps and its neighbours. Examples:
+    a county with 1.0x one rep's bookings and 0.56x the TAM, whose neighbours all have
+    bookings, so adding any of them overshoots; Philadelphia County at k = 200 (0.81x
+    one rep's TAM, each neighbour 0.3x or more, TAM +/-2%). Only units of at least
+    ``LUMPY_MIN_SHARE`` of one rep are checked; ``skip`` marks units left alone (locked ones).
     """
     upper, lower = 1.0 + tolerances[sizing], 1.0 - tolerances[sizing]
     s = share[:, sizing]
@@ -182,12 +185,32 @@ def _lumpy_partners(
         & (s < lower - 1e-12).any(axis=1)
         & (s.max(axis=1) >= LUMPY_MIN_SHARE)
     )
-    indptr, indices = adjacency.matrix.indptr, adjacency.matrix.indices
-    neighbors = [indices[indptr[u] : indptr[u + 1]].tolist() for u in range(len(need))]
-    partners = {}
+    neighbors = _neighbor_lists(adjacency.matrix.indptr, adjacency.matrix.indices)
+    unfit = np.zeros(len(need), dtype=bool)
     for u in candidates:
+        unfit[u] = not _fits_one_rep(int(u), s, lower, upper, neighbors)
+    return unfit
+
+
+def _lumpy_partners(
+    share: np.ndarray,
+    tolerances: np.ndarray,
+    sizing: np.ndarray,
+    unfit: np.ndarray,
+    adjacency: Adjacency,
+    skip: np.ndarray,
+) -> dict[int, int]:
+    """Each unit no one-rep territory can hold (``unfit``) with the neighbour to share a territory with.
+
+    The partner is the neighbour that leaves the most even room per measure once the pair
+    has the reps it needs, so that the rest of the territory can be filled evenly on
+    every measure. ``skip`` marks units left alone (locked ones).
+    """
+    neighbors = _neighbor_lists(adjacency.matrix.indptr, adjacency.matrix.indices)
+    partners = {}
+    for u in np.flatnonzero(unfit):
         choices = np.array([v for v in neighbors[u] if not skip[v]], dtype=int)
-        if not len(choices) or _fits_one_rep(int(u), s, lower, upper, neighbors):
+        if not len(choices):
             continue
         pair = share[choices] + share[u]
         room = np.maximum(_reps_needed(pair, tolerances, sizing), 2)[:, None] - pair[:, sizing]
@@ -335,13 +358,15 @@ def build_instance(
         )
 
     skip = units.index.isin(list(options.locked_units))
-    # With one sizing measure a unit's territory is sized by the unit alone, as before; the
-    # neighbourhood check is for two or more hard measures whose mix differs between units.
-    partners = (
-        _lumpy_partners(share, tolerances, sizing, need, adjacency, skip)
-        if options.allow_multi_rep and sizing.sum() >= 2
-        else {}
-    )
+    # With two or more hard measures, whose mix differs between units, each unit no one-rep
+    # territory can hold starts in a multi-rep territory with a partner. With one,
+    # territories are sized by the big units alone (anchoring such groups made counties
+    # k = 200 worse, 26.8% against 23.6%); the search merges stuck territories of lumpy
+    # units instead (see BorderSearch.merge_lumpy).
+    partners = {}
+    if options.allow_multi_rep and sizing.sum() >= 2:
+        unfit = _unfit_units(share, tolerances, sizing, need, adjacency, skip)
+        partners = _lumpy_partners(share, tolerances, sizing, unfit, adjacency, skip)
     sizing_args = (
         share,
         tolerances,
@@ -424,6 +449,7 @@ def build_instance(
             if adjacency.border_km is not None
             else np.zeros(len(matrix.indices))
         ),
+        fixed_reps=np.isin(territory_ids, list(options.reps_per_territory or {})),
     )
     _check_locks_balance(instance)
     return instance
@@ -657,5 +683,37 @@ def _check_locks_balance(instance: Instance) -> None:
 
 def adjacency_lists(instance: Instance) -> list[list[int]]:
     """Neighbours of each unit as Python lists (fast to walk in pure-Python loops)."""
-    indptr, indices = instance.indptr.tolist(), instance.indices.tolist()
+    return _neighbor_lists(instance.indptr, instance.indices)
+
+
+def _neighbor_lists(indptr: np.ndarray, indices: np.ndarray) -> list[list[int]]:
+    indptr, indices = indptr.tolist(), indices.tolist()
     return [indices[indptr[u] : indptr[u + 1]] for u in range(len(indptr) - 1)]
+
+
+def without_territories(
+    instance: Instance, labels: np.ndarray, drop: np.ndarray
+) -> tuple[Instance, np.ndarray]:
+    """The instance and labels without the territories marked in ``drop``, which hold no unit.
+
+    The search retires a territory when it gives its rep to another (see
+    :mod:`planner.relocation`); the result lists only the territories that remain.
+    Unit arrays pointing at a dropped territory (start, reference) become -1.
+    """
+    if (drop[labels]).any():
+        raise ValueError("a territory to drop still holds units")
+    keep = np.flatnonzero(~drop)
+    remap = np.full(instance.n_territories + 1, -1)  # the last entry maps -1 to -1
+    remap[keep] = np.arange(len(keep))
+    smaller = replace(
+        instance,
+        start=remap[instance.start],
+        reference=remap[instance.reference],
+        locked=remap[instance.locked],
+        territory_ids=[instance.territory_ids[t] for t in keep],
+        reps=instance.reps[keep],
+        homes_xy=instance.homes_xy[keep],
+        frozen_territory=instance.frozen_territory[keep],
+        fixed_reps=instance.fixed_reps[keep],
+    )
+    return smaller, remap[labels]

@@ -35,7 +35,7 @@ from planner.dataset import Dataset
 from planner.errors import InfeasibleError
 from planner.exact import solve_exact
 from planner.geometry import STORAGE_CRS, equal_area_crs
-from planner.instance import Instance, adjacency_lists, build_instance, sparse_measures
+from planner.instance import Instance, adjacency_lists, build_instance, sparse_measures, without_territories
 from planner.local_search import BorderSearch, SearchStats
 from planner.metrics import PlanReport, group_deviation, plan_report, territory_neighbors, unit_points_km
 from planner.options import OptimizeOptions, ProgressCallback
@@ -98,17 +98,20 @@ def _homes_km(reps: pd.DataFrame | None, units: gpd.GeoDataFrame) -> pd.DataFram
 def _result_reps(instance: Instance, reference: Plan | None) -> pd.Series:
     """Which rep covers which result territory.
 
-    Reference reps stay; reps of dissolved territories go to the territories that needed
-    extra reps.
+    Reference reps stay where their territory keeps enough reps; reps of dissolved
+    territories, and the last reps (by rep id) of territories that lost reps, go to the
+    territories that gained reps.
     """
     if reference is None:
         return pd.Series(dtype=object)
-    kept = set(instance.territory_ids)
-    current = reference.territory_reps
-    stays = current[current.isin(kept)]
-    freed = list(current.index[~current.isin(kept)])
+    count = dict(zip(instance.territory_ids, instance.reps, strict=True))
+    current = reference.territory_reps.sort_index()
+    rank = current.groupby(current).cumcount()
+    keeps = current.map(lambda t: count.get(t, 0)).to_numpy() > rank.to_numpy()
+    stays = current[keeps]
+    freed = list(current.index[~keeps])
     have = stays.value_counts().reindex(instance.territory_ids, fill_value=0)
-    extra = {t: int(r) - int(have[t]) for t, r in zip(instance.territory_ids, instance.reps, strict=True)}
+    extra = {t: int(r) - int(have[t]) for t, r in count.items()}
     reassigned = {}
     for territory, missing in extra.items():
         while missing > 0 and freed:
@@ -239,6 +242,7 @@ def optimize(
     has_reference = bool((instance.reference >= 0).any())
     if options.method == "exact":
         labels, stats, final_labels = _solve_exact(instance, options, notify)
+        rep_changes = ""
     else:
         notify(0.05, "building a first contiguous plan")
         labels = initial_labels(
@@ -270,6 +274,19 @@ def optimize(
             search = searcher(labels)
             stats = search.run(time_limit_s=search_time, progress=lambda f, m: notify(0.1 + 0.85 * f, m))
         final_labels = search.labels
+        # Rep counts as the search left them; territories that gave their rep away are dropped.
+        resized = search.inst
+        resized, final_labels = without_territories(resized, final_labels, resized.reps <= 0)
+        rep_changes = _rep_changes(instance, resized)
+        instance = replace(
+            resized,
+            multi_rep_units=instance.multi_rep_units.assign(
+                reps_needed=lambda m: [
+                    int(resized.reps[resized.territory_ids.index(t)]) if t in resized.territory_ids else r
+                    for t, r in zip(m["territory_id"], m["reps_needed"], strict=True)
+                ]
+            ),
+        )
     notify(0.95, "measuring the plan")
     ids = np.array(instance.territory_ids, dtype=object)
     assignment = pd.Series(ids[final_labels], index=units.index)
@@ -319,6 +336,8 @@ def optimize(
             0,
             f"unit {unit_id} {row['reason']}, so its territory has {int(row['reps_needed'])} reps",
         )
+    if rep_changes:
+        messages.append(rep_changes)
     notify(1.0, f"done: {status}")
     return OptimizationResult(
         plan=plan,
@@ -329,6 +348,25 @@ def optimize(
         stats=stats,
         seconds=time.perf_counter() - started,
     )
+
+
+def _rep_changes(before: Instance, after: Instance) -> str:
+    """A sentence on the reps the search moved between territories; empty when none moved."""
+    count = dict(zip(after.territory_ids, after.reps, strict=True))
+    changed = [
+        f"{t} {r:.0f} -> {count[t]:.0f}"
+        for t, r in zip(before.territory_ids, before.reps, strict=True)
+        if t in count and count[t] != r
+    ]
+    gone = [t for t in before.territory_ids if t not in count]
+    if not changed and not gone:
+        return ""
+    sentence = "the optimizer moved reps to where the units are"
+    if changed:
+        sentence += f": reps per territory {', '.join(changed)}"
+    if gone:
+        sentence += f"; {', '.join(gone)} gave their reps away and their units to their neighbours"
+    return sentence
 
 
 def _sparse_hard_measures(instance: Instance) -> bool:

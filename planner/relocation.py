@@ -12,12 +12,20 @@ full territory along a random spanning tree (see :mod:`planner.tree_cuts`). The 
 then spreads the donor's units over its neighbourhood and fills the new territory from
 the block. This is the merge-split move of districting heuristics.
 
-Only territories without a rep home, locked units or a fixed rep count are dissolved:
-moving a territory that belongs to a rep's home base across the map is a hiring decision,
-not a border change.
+When the full territory already has several reps (a metro of lumpy counties: New York
+City's territory at k = 200 holds 9.05 reps of TAM in counties of 0.3-1.9 reps each), no
+tree cut of it lands on one rep's share; instead the donor's rep goes to it
+(:func:`retire`): the donor's units are spread over its neighbours, the full territory
+gets one more rep and the donor is retired (no units, no reps; the result drops it).
+
+Only territories without a rep home, locked units or a fixed rep count are dissolved,
+and only territories without a home or a fixed rep count gain reps: moving a rep's home
+base across the map is a hiring decision, not a border change.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -33,11 +41,16 @@ def block_deviation(instance: Instance, load: np.ndarray, block: list[int]) -> n
     return (load[block] * reps[:, None]).sum(axis=0) / reps.sum() - 1.0
 
 
-def dissolvable(instance: Instance) -> np.ndarray:
-    """Territories that may be dissolved: one rep, no home, no locked unit, not frozen."""
-    locked = np.bincount(instance.locked[instance.locked >= 0], minlength=instance.n_territories) > 0
+def resizable(instance: Instance) -> np.ndarray:
+    """Territories whose rep count may change: no rep home, count not fixed, not frozen, not retired."""
     homeless = ~np.isfinite(instance.homes_xy).all(axis=1)
-    return (instance.reps == 1) & homeless & ~locked & ~instance.frozen_territory
+    return homeless & ~instance.fixed_reps & ~instance.frozen_territory & (instance.reps > 0)
+
+
+def dissolvable(instance: Instance) -> np.ndarray:
+    """Territories that may be dissolved: resizable (see :func:`resizable`), one rep, no locked unit."""
+    locked = np.bincount(instance.locked[instance.locked >= 0], minlength=instance.n_territories) > 0
+    return resizable(instance) & (instance.reps == 1) & ~locked
 
 
 def choose_donor(
@@ -93,6 +106,43 @@ def dissolve(instance: Instance, labels: np.ndarray, donor: int, neighbors: list
     return labels
 
 
+def _best_cut(
+    instance: Instance,
+    labels: np.ndarray,
+    full: int,
+    rng: np.random.Generator,
+    score: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> np.ndarray | None:
+    """Units of ``full`` to cut off along the best of ``CARVE_TREES`` random spanning trees.
+
+    ``score(kept, cut)`` gets the hard-measure shares of the part that stays and the part
+    cut off, one row per tree edge, and returns a score per edge (lower is better,
+    ``inf`` = not allowed). The part that stays keeps the locked units of ``full``.
+    Returns None when ``full`` has a single unit or no cut is allowed.
+    """
+    members = np.flatnonzero(labels == full)
+    if len(members) < 2:
+        return None
+    hard = instance.hard
+    values = np.column_stack([instance.share[members][:, hard], instance.locked[members] == full])
+    total = values.sum(axis=0)
+    graph = region_graph(instance.indptr, instance.indices, members)
+    best, best_score = None, np.inf
+    for _ in range(CARVE_TREES):
+        cuts = random_tree_cuts(graph, values, rng)
+        if cuts is None:
+            return None
+        for kept_below in (True, False):
+            kept = cuts.below if kept_below else total - cuts.below
+            keeps_locks = kept[:, -1] == total[-1]
+            scores = np.where(keeps_locks, score(kept[:, :-1], total[:-1] - kept[:, :-1]), np.inf)
+            pick = int(np.argmin(scores))
+            if scores[pick] < best_score:
+                below = cuts.part(pick, len(members))
+                best, best_score = below if not kept_below else ~below, scores[pick]
+    return None if best is None else members[best]
+
+
 def carve(
     instance: Instance, labels: np.ndarray, full: int, new: int, rng: np.random.Generator
 ) -> np.ndarray | None:
@@ -102,35 +152,45 @@ def carve(
     closest to its reps' share on the hard measures (its locked units stay in it).
     Returns None when ``full`` has a single unit or no cut keeps its locks.
     """
-    members = np.flatnonzero(labels == full)
-    if len(members) < 2:
-        return None
-    hard = instance.hard
-    values = np.column_stack([instance.share[members][:, hard], instance.locked[members] == full])
-    total = values.sum(axis=0)
-    graph = region_graph(instance.indptr, instance.indices, members)
-    target = instance.reps[full]
-    best, best_score = None, np.inf
-    for _ in range(CARVE_TREES):
-        cuts = random_tree_cuts(graph, values, rng)
-        if cuts is None:
-            return None
-        for kept_below in (True, False):
-            kept = cuts.below if kept_below else total - cuts.below
-            valid = kept[:, -1] == total[-1]
-            if not valid.any():
-                continue
-            score = np.where(
-                valid, (np.abs(kept[:, :-1] / target - 1.0) / instance.tolerances[hard]).max(axis=1), np.inf
-            )
-            pick = int(np.argmin(score))
-            if score[pick] < best_score:
-                below = cuts.part(pick, len(members))
-                best, best_score = below if not kept_below else ~below, score[pick]
-    if best is None:
+    tolerances, target = instance.tolerances[instance.hard], instance.reps[full]
+    cut = _best_cut(
+        instance,
+        labels,
+        full,
+        rng,
+        lambda kept, _: (np.abs(kept / target - 1.0) / tolerances).max(axis=1),
+    )
+    if cut is None:
         return None
     labels = labels.copy()
-    labels[members[best]] = new
+    labels[cut] = new
+    return labels
+
+
+def split_off(
+    instance: Instance, labels: np.ndarray, full: int, new: int, rng: np.random.Generator
+) -> np.ndarray | None:
+    """Labels with a one-rep territory ``new`` cut off the multi-rep territory ``full``.
+
+    The inverse of :func:`merge`: the cut must leave both parts within every hard
+    tolerance (``full`` at one rep fewer, the piece at one rep); among such cuts the one
+    furthest within tolerance wins. Changes ``instance.reps`` in place when it succeeds;
+    returns None (nothing changed) when no cut of ``CARVE_TREES`` trees fits.
+    """
+    tolerances, rest = instance.tolerances[instance.hard], instance.reps[full] - 1.0
+
+    def worst(kept: np.ndarray, piece: np.ndarray) -> np.ndarray:
+        score = np.maximum(np.abs(kept / rest - 1.0), np.abs(piece - 1.0)) / tolerances
+        score = score.max(axis=1)
+        return np.where(score <= 1.0, score, np.inf)
+
+    cut = _best_cut(instance, labels, full, rng, worst)
+    if cut is None:
+        return None
+    labels = labels.copy()
+    labels[cut] = new
+    instance.reps[full] = rest
+    instance.reps[new] = 1.0
     return labels
 
 
@@ -145,3 +205,29 @@ def relocation_labels(
     """Dissolve ``donor`` into its neighbours and carve its replacement out of ``full``."""
     dissolved = dissolve(instance, labels, donor, neighbors)
     return carve(instance, dissolved, full, donor, rng)
+
+
+def retire(
+    instance: Instance, labels: np.ndarray, donor: int, heir: int, neighbors: list[list[int]]
+) -> np.ndarray:
+    """Give the donor's rep to ``heir`` and spread the donor's units over its neighbours.
+
+    Changes ``instance.reps`` in place (the heir gains the rep, the donor is left with
+    none) and returns the new labels; the donor holds no unit afterwards. The heir gains
+    its rep first, so when it borders the donor it takes the donor's units first.
+    """
+    instance.reps[heir] += instance.reps[donor]
+    instance.reps[donor] = 0
+    return dissolve(instance, labels, donor, neighbors)
+
+
+def merge(instance: Instance, labels: np.ndarray, donor: int, heir: int) -> np.ndarray:
+    """Give the donor's units and reps to the adjacent territory ``heir``.
+
+    Changes ``instance.reps`` in place and returns the new labels; the donor is retired
+    (no units, no reps). Both territories were connected and they touch, so the merged
+    one is connected.
+    """
+    instance.reps[heir] += instance.reps[donor]
+    instance.reps[donor] = 0
+    return np.where(labels == donor, heir, labels)
