@@ -126,6 +126,16 @@ def _reps_needed(share: np.ndarray, tolerances: np.ndarray, sizing: np.ndarray) 
     return np.maximum(need, 1).astype(int)
 
 
+def unit_reps_needed(instance: Instance) -> np.ndarray:
+    """Reps each unit needs on its own: the fewest reps any territory holding it can have.
+
+    Sized on the hard measures (the primary when none is hard), like the multi-rep
+    territories of :func:`build_instance`.
+    """
+    sizing = instance.hard if instance.hard.any() else np.arange(len(instance.measures)) == 0
+    return _reps_needed(instance.share, instance.tolerances, sizing)
+
+
 LUMPY_MIN_SHARE = 0.2  # units holding less of one rep's share than this are not checked
 LUMPY_MAX_SETS = 1000  # connected sets tried per unit before assuming a one-rep territory exists
 

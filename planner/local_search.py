@@ -41,7 +41,7 @@ import numpy as np
 from scipy import sparse
 
 from planner.exact import HARD_FACTOR, solve_region
-from planner.instance import Instance, sparse_measures
+from planner.instance import Instance, sparse_measures, unit_reps_needed
 from planner.options import ProgressCallback
 from planner.relocation import (
     block_deviation,
@@ -51,7 +51,6 @@ from planner.relocation import (
     relocation_labels,
     resizable,
     retire,
-    split_off,
 )
 from planner.tree_cuts import random_tree_cuts, region_graph
 
@@ -116,6 +115,7 @@ class BorderSearch:
         max_disruption: float | None,
         rng: np.random.Generator,
         recombination: bool | None = None,
+        merging: bool = True,
     ) -> None:
         # The search owns its rep counts: relocation and rep shifts change them.
         self.inst = replace(instance, reps=instance.reps.copy())
@@ -148,6 +148,10 @@ class BorderSearch:
         self.border = instance.border_km
         self.border_lookup = sparse.csr_array((self.border, instance.indices, instance.indptr), shape=(n, n))
         self.degree = np.diff(instance.indptr)
+        self.unit_reps = unit_reps_needed(instance)
+        # Units whose one-rep territories may merge with a neighbour (see merge_lumpy);
+        # none when merging is off (the user disallowed multi-rep territories).
+        self.lumpy_unit = (instance.share[:, instance.hard] >= MERGE_MIN_SHARE).any(axis=1) & merging
         self.rounds = 0
         self.reset(self.labels)
         self.c_scale = float(self._inertia().sum()) or 1.0
@@ -1039,6 +1043,12 @@ class BorderSearch:
             adjacent = self._territory_graph()
         return moved
 
+    def _rep_floor(self) -> np.ndarray:
+        """Fewest reps each territory may have: what its biggest unit needs on its own."""
+        floor = np.zeros(self.inst.n_territories)
+        np.maximum.at(floor, self.labels, self.unit_reps)
+        return floor
+
     def _rep_gain(self, change: float) -> np.ndarray:
         """Fall in each territory's violation if its rep count changed by ``change`` (units stay)."""
         reps = self.inst.reps
@@ -1054,7 +1064,9 @@ class BorderSearch:
         neighbours (Nassau County between Queens and Suffolk) can only join it. Each step
         moves one rep between two resizable territories (see
         :func:`planner.relocation.resizable`) when that lowers total violation without
-        raising the worst hard excess; no unit moves. Returns the number of reps moved.
+        raising the worst hard excess; no unit moves. A territory never drops below the
+        reps its biggest unit needs on its own (King County, 1.33 reps of TAM at k = 200,
+        keeps two). Returns the number of reps moved.
         """
         inst = self.inst
         can = resizable(inst)
@@ -1062,7 +1074,9 @@ class BorderSearch:
         while can.sum() >= 2:
             reps = inst.reps
             gain = np.where(can, self._rep_gain(1.0), -np.inf)
-            loss = np.where(can & (reps >= 2), self._rep_gain(-1.0), -np.inf)
+            loss = np.where(
+                can & (reps - 1 >= np.maximum(self._rep_floor(), 1)), self._rep_gain(-1.0), -np.inf
+            )
             up = int(np.argmax(gain))
             loss[up] = -np.inf
             down = int(np.argmax(loss))
@@ -1080,36 +1094,40 @@ class BorderSearch:
         return moved
 
     def merge_lumpy(self) -> int:
-        """Merge stuck one-rep territories of lumpy units into a neighbour; returns how many merged.
+        """Merge one-rep territories of lumpy units into a neighbour; returns how many merged.
 
         A territory built around units of a sizeable share of one rep often has no
         one-rep shape within tolerance: Philadelphia County at k = 200 is 0.81 reps of TAM
         and every neighbour holds 0.3 or more; Essex, Hudson and Richmond counties each
         fit alone, but not next to one another. Such a territory (out of a hard
-        tolerance, dissolvable, holding a unit of at least ``LUMPY_MIN_SHARE`` of one
-        rep on a hard measure) joins the adjacent resizable territory with which the
-        merged territory is furthest within tolerance; the heir takes its rep. A merge
-        is made only when the merged territory's worst hard excess is below the donor's
-        and total violation falls; the search then balances the bigger territory, which
-        has more room. A merged territory holds at most ``MERGE_MAX_SHARE`` of all reps
-        (unless the heir already did): pooling is for metros, not for the map. The merged
-        territory may also give one rep away to the resizable
-        territory that gains most from it (King County's 2-rep territory at -28% takes in
-        Snohomish County's and hands a rep to Los Angeles). Worst first; merges of one
-        call share no territory (merging them all at once did better than four per
-        stall: counties k = 200, 8 seeds, worst territory 5.6-22% against 7-29%).
+        tolerance, dissolvable, holding a unit of at least ``MERGE_MIN_SHARE`` of one rep
+        on a hard measure) joins the adjacent resizable territory with which the merged
+        territory is furthest within tolerance, and the heir takes its rep. The merged
+        territory may also hand one rep on to the resizable territory that gains most
+        from it (King County's 2-rep territory at -28% takes in Snohomish County's and
+        hands a rep to Los Angeles), but never drops below what its biggest unit needs.
+
+        A merge is made only when the merged territory's worst hard excess is below the
+        donor's and total violation falls; the search then balances the bigger
+        territory, which has more room. A merged territory holds at most
+        ``MERGE_MAX_SHARE`` of all reps (unless the heir already did): pooling is for
+        metros, not for the map. Worst first; merges of one call share no territory
+        (all at once did better than four per call: counties k = 200, 8 seeds, worst
+        territory 5.6-22% against 7-29%).
         """
         inst = self.inst
         hard = inst.hard
-        excess = self._hard_excess().max(axis=1) if hard.any() else np.zeros(inst.n_territories)
+        if not self.lumpy_unit.any():
+            return 0
+        excess = self._hard_excess().max(axis=1)
         violation = self.territory_violation()
         donors = dissolvable(inst)
         heirs = resizable(inst)
-        lumpy_unit = (inst.share[:, hard] >= MERGE_MIN_SHARE).any(axis=1)
-        lumpy = np.bincount(self.labels, weights=lumpy_unit, minlength=inst.n_territories) > 0
+        lumpy = np.bincount(self.labels, weights=self.lumpy_unit, minlength=inst.n_territories) > 0
         adjacent = self._territory_graph()
         gain = np.where(heirs, self._rep_gain(1.0), -np.inf)
         cap = MERGE_MAX_SHARE * inst.reps.sum()
+        floor = self._rep_floor()
         before = self.snapshot()
         labels, touched = self.labels, set()
         for t in np.argsort(-excess, kind="stable"):
@@ -1128,7 +1146,7 @@ class BorderSearch:
                 receiver = int(np.argmax(open_gain))
                 for release in (0, 1) if open_gain[receiver] > EPS else (0,):
                     reps = inst.reps[a] + inst.reps[t] - release
-                    if reps > max(cap, inst.reps[a]):
+                    if reps > max(cap, inst.reps[a]) or reps < max(floor[a], floor[t]):
                         continue
                     dev = totals / reps - 1.0
                     merged_excess = float(np.max(np.abs(dev[hard]) / self.tol[hard] - 1.0, initial=0.0))
@@ -1155,34 +1173,6 @@ class BorderSearch:
             self.restore(before)
             return 0
         return int((inst.reps[list(touched)] <= 0).sum())
-
-    def split_multi(self, deadline: float) -> int:
-        """Cut one-rep territories off multi-rep ones wherever both parts fit; returns how many.
-
-        Undoes merges (:meth:`merge_lumpy`) and trims multi-rep territories once the
-        search has balanced them: a one-rep territory is what users expect wherever one
-        fits. Each cut reuses a retired territory's label (see
-        :func:`planner.relocation.split_off`) and is kept only if total violation does not
-        rise (a chased soft measure may not get worse) and the disruption budget holds.
-        """
-        inst = self.inst
-        if not inst.hard.any():
-            return 0
-        free = np.flatnonzero(inst.reps <= 0).tolist()
-        splits = 0
-        for t in np.flatnonzero(resizable(inst) & (inst.reps >= 2)):
-            while free and inst.reps[t] >= 2 and time.perf_counter() < deadline:
-                before, violation = self.snapshot(), self.violation()
-                labels = split_off(inst, self.labels, int(t), free[-1], self.rng)
-                if labels is None:
-                    break
-                self.reset(labels)
-                if self.violation() > violation + EPS or not self.within_budget():
-                    self.restore(before)
-                    break
-                free.pop()
-                splits += 1
-        return splits
 
     def resolve_regions(self, deadline: float) -> int:
         """Re-solve the worst territories with their neighbours by CP-SAT until balanced or out of time.
@@ -1302,6 +1292,12 @@ class BorderSearch:
         best = _BestWorst()
         while self.violation() > EPS and time.perf_counter() < balance_deadline:
             best.offer(self)
+            # Rep counts first: a territory a whole rep off (a metro sized on its big units,
+            # a lumpy county with no one-rep shape) cannot be fixed by its borders. Done
+            # every round, not only at stalls: on some seeds the first stall came too late
+            # (counties k = 200, 10 seeds: worst territory 3-12%, one at 23%, against
+            # 6-19% and one at 29%).
+            moves += self.shift_reps() + self.merge_lumpy()
             worst_before = self.worst_hard_excess()
             recombined = (
                 self.recombine(balance_deadline) + self.recombine_chains(balance_deadline)
@@ -1321,9 +1317,8 @@ class BorderSearch:
                 # The worst territory is stuck. When its block as a whole holds too much
                 # (or too little), a territory is relocated there; otherwise lumpy units
                 # (metro counties) often fit only when a whole border is redrawn, so
-                # recombination steps in. Before either, reps move between territories
-                # that have too many and too few.
-                if self.shift_reps() or self.merge_lumpy() or relocations.step(self, balance_deadline):
+                # recombination steps in.
+                if relocations.step(self, balance_deadline):
                     continue
                 if not recombining:
                     recombining = True
@@ -1337,7 +1332,6 @@ class BorderSearch:
             moves += self.resolve_regions(now + REGION_SHARE * (balance_deadline - now))
         moves += self.perturb_and_descend(balance_deadline, progress, start)
         self.wv = full_violation_weights
-        moves += self.split_multi(deadline)
         moves += self.descend(1.0, 1.0, deadline, progress, start)
         for _ in range(50):  # reshape balanced territories by swaps (single moves would unbalance them)
             if time.perf_counter() >= deadline or not self.swap_round(1.0, only_violating=False):

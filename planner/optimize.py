@@ -266,6 +266,7 @@ def optimize(
                 max_disruption=options.max_disruption,
                 rng=rng,
                 recombination=True if sparse else None,
+                merging=options.allow_multi_rep,
             )
 
         if sparse:

@@ -69,7 +69,10 @@ class OptimizeOptions:
         their weighted centroids.
     allow_multi_rep : bool
         Let the optimizer give several reps to territories whose units are too big for
-        one rep; if False, such a unit makes the request infeasible.
+        one rep, and merge territories whose lumpy units have no one-rep shape within
+        tolerance (a metro county of 0.8 reps whose neighbours hold 0.3 or more); if
+        False, a unit too big for one rep makes the request infeasible and no
+        territories merge.
     reps_per_territory : mapping or None
         Fix the number of reps per territory id; others get one (or what is needed).
     method : {"heuristic", "exact"}

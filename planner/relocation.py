@@ -17,6 +17,8 @@ City's territory at k = 200 holds 9.05 reps of TAM in counties of 0.3-1.9 reps e
 tree cut of it lands on one rep's share; instead the donor's rep goes to it
 (:func:`retire`): the donor's units are spread over its neighbours, the full territory
 gets one more rep and the donor is retired (no units, no reps; the result drops it).
+A one-rep territory stuck around lumpy units is instead merged with a neighbour, which
+takes its units and its rep (:func:`merge`, used by ``BorderSearch.merge_lumpy``).
 
 Only territories without a rep home, locked units or a fixed rep count are dissolved,
 and only territories without a home or a fixed rep count gain reps: moving a rep's home
@@ -24,8 +26,6 @@ base across the map is a hiring decision, not a border change.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import numpy as np
 
@@ -106,43 +106,6 @@ def dissolve(instance: Instance, labels: np.ndarray, donor: int, neighbors: list
     return labels
 
 
-def _best_cut(
-    instance: Instance,
-    labels: np.ndarray,
-    full: int,
-    rng: np.random.Generator,
-    score: Callable[[np.ndarray, np.ndarray], np.ndarray],
-) -> np.ndarray | None:
-    """Units of ``full`` to cut off along the best of ``CARVE_TREES`` random spanning trees.
-
-    ``score(kept, cut)`` gets the hard-measure shares of the part that stays and the part
-    cut off, one row per tree edge, and returns a score per edge (lower is better,
-    ``inf`` = not allowed). The part that stays keeps the locked units of ``full``.
-    Returns None when ``full`` has a single unit or no cut is allowed.
-    """
-    members = np.flatnonzero(labels == full)
-    if len(members) < 2:
-        return None
-    hard = instance.hard
-    values = np.column_stack([instance.share[members][:, hard], instance.locked[members] == full])
-    total = values.sum(axis=0)
-    graph = region_graph(instance.indptr, instance.indices, members)
-    best, best_score = None, np.inf
-    for _ in range(CARVE_TREES):
-        cuts = random_tree_cuts(graph, values, rng)
-        if cuts is None:
-            return None
-        for kept_below in (True, False):
-            kept = cuts.below if kept_below else total - cuts.below
-            keeps_locks = kept[:, -1] == total[-1]
-            scores = np.where(keeps_locks, score(kept[:, :-1], total[:-1] - kept[:, :-1]), np.inf)
-            pick = int(np.argmin(scores))
-            if scores[pick] < best_score:
-                below = cuts.part(pick, len(members))
-                best, best_score = below if not kept_below else ~below, scores[pick]
-    return None if best is None else members[best]
-
-
 def carve(
     instance: Instance, labels: np.ndarray, full: int, new: int, rng: np.random.Generator
 ) -> np.ndarray | None:
@@ -152,45 +115,35 @@ def carve(
     closest to its reps' share on the hard measures (its locked units stay in it).
     Returns None when ``full`` has a single unit or no cut keeps its locks.
     """
-    tolerances, target = instance.tolerances[instance.hard], instance.reps[full]
-    cut = _best_cut(
-        instance,
-        labels,
-        full,
-        rng,
-        lambda kept, _: (np.abs(kept / target - 1.0) / tolerances).max(axis=1),
-    )
-    if cut is None:
+    members = np.flatnonzero(labels == full)
+    if len(members) < 2:
+        return None
+    hard = instance.hard
+    values = np.column_stack([instance.share[members][:, hard], instance.locked[members] == full])
+    total = values.sum(axis=0)
+    graph = region_graph(instance.indptr, instance.indices, members)
+    target = instance.reps[full]
+    best, best_score = None, np.inf
+    for _ in range(CARVE_TREES):
+        cuts = random_tree_cuts(graph, values, rng)
+        if cuts is None:
+            return None
+        for kept_below in (True, False):
+            kept = cuts.below if kept_below else total - cuts.below
+            valid = kept[:, -1] == total[-1]
+            if not valid.any():
+                continue
+            score = np.where(
+                valid, (np.abs(kept[:, :-1] / target - 1.0) / instance.tolerances[hard]).max(axis=1), np.inf
+            )
+            pick = int(np.argmin(score))
+            if score[pick] < best_score:
+                below = cuts.part(pick, len(members))
+                best, best_score = below if not kept_below else ~below, score[pick]
+    if best is None:
         return None
     labels = labels.copy()
-    labels[cut] = new
-    return labels
-
-
-def split_off(
-    instance: Instance, labels: np.ndarray, full: int, new: int, rng: np.random.Generator
-) -> np.ndarray | None:
-    """Labels with a one-rep territory ``new`` cut off the multi-rep territory ``full``.
-
-    The inverse of :func:`merge`: the cut must leave both parts within every hard
-    tolerance (``full`` at one rep fewer, the piece at one rep); among such cuts the one
-    furthest within tolerance wins. Changes ``instance.reps`` in place when it succeeds;
-    returns None (nothing changed) when no cut of ``CARVE_TREES`` trees fits.
-    """
-    tolerances, rest = instance.tolerances[instance.hard], instance.reps[full] - 1.0
-
-    def worst(kept: np.ndarray, piece: np.ndarray) -> np.ndarray:
-        score = np.maximum(np.abs(kept / rest - 1.0), np.abs(piece - 1.0)) / tolerances
-        score = score.max(axis=1)
-        return np.where(score <= 1.0, score, np.inf)
-
-    cut = _best_cut(instance, labels, full, rng, worst)
-    if cut is None:
-        return None
-    labels = labels.copy()
-    labels[cut] = new
-    instance.reps[full] = rest
-    instance.reps[new] = 1.0
+    labels[members[best]] = new
     return labels
 
 

@@ -1,8 +1,6 @@
-"""Rep counts that change during the search: shifts, merges, retired donors and split-offs."""
+"""Rep counts that change during the search: shifts, merges and retired donors."""
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -16,7 +14,7 @@ from planner.metrics import contiguity_violations, unit_points_km
 from planner.optimize import optimize
 from planner.options import BalanceTarget, OptimizeOptions
 from planner.plan import Plan
-from planner.relocation import dissolvable, merge, resizable, retire, split_off
+from planner.relocation import dissolvable, merge, resizable, retire
 from tests.conftest import border_search, grid_units
 
 TAM_HARD = (BalanceTarget("tam_usd", 0.05, hard=True),)
@@ -66,38 +64,6 @@ def test_merge_hands_units_and_reps_to_the_heir():
     labels = merge(instance, np.array([0, 1, 2, 3]), 2, 1)
     assert labels.tolist() == [0, 1, 1, 3]
     assert instance.reps.tolist() == [1, 2, 0, 1]
-
-
-def with_retired_label(instance):
-    """The one-territory ``instance`` with a second, retired territory "B" (no units, no reps)."""
-    return replace(
-        instance,
-        territory_ids=[*instance.territory_ids, "B"],
-        reps=np.append(instance.reps, 0.0),
-        homes_xy=np.full((2, 2), np.nan),
-        frozen_territory=np.zeros(2, dtype=bool),
-        fixed_reps=np.zeros(2, dtype=bool),
-    )
-
-
-def test_split_off_cuts_a_one_rep_territory_that_fits_and_leaves_the_rest_within_tolerance():
-    # Six equal cells in one 3-rep territory, k = 3 (two cells per rep): the only cuts with
-    # both parts within 5% give the new territory the two cells at an end of the line.
-    instance, _, _ = grid_instance(1, 6, [1] * 6, 3, ["A"] * 6, reps=rep_table({"A": 3}))
-    instance = with_retired_label(instance)
-    labels = split_off(instance, np.zeros(6, dtype=int), 0, 1, np.random.default_rng(0))
-    assert labels is not None
-    assert sorted(np.flatnonzero(labels == 1).tolist()) in ([0, 1], [4, 5])
-    assert instance.reps.tolist() == [2.0, 1.0]
-
-
-def test_split_off_refuses_when_no_cut_fits_and_changes_nothing():
-    # Cells 1.5, 0.7, 0.4, 0.4 (k = 3: one rep = 1.0) in one 3-rep territory: a one-rep
-    # piece off an end of the line is 0.4, 0.8, 1.5 or 1.5, never within 5%.
-    instance, _, _ = grid_instance(1, 4, [1.5, 0.7, 0.4, 0.4], 3, ["A"] * 4, reps=rep_table({"A": 3}))
-    instance = with_retired_label(instance)
-    assert split_off(instance, np.zeros(4, dtype=int), 0, 1, np.random.default_rng(0)) is None
-    assert instance.reps.tolist() == [3.0, 0.0]
 
 
 def test_without_territories_drops_retired_ones_and_renumbers_the_rest():
@@ -250,3 +216,12 @@ def test_reps_a_territory_loses_go_to_the_territory_that_gained_them_in_the_plan
         "R5": "A",
     }
     assert any("reps per territory A 3 -> 4, B 3 -> 2" in m for m in result.messages)
+
+
+def test_no_territories_merge_when_multi_rep_territories_are_not_allowed():
+    _, adjacency, units, _ = lumpy_line()
+    options = OptimizeOptions(targets=TAM_HARD, time_limit_s=2, seed=0, allow_multi_rep=False)
+    result = optimize(units, adjacency, k=20, options=options)
+    assert len(result.plan.territories) == 20
+    assert (result.report.reps == 1).all()
+    assert result.status == "infeasible"
