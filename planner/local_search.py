@@ -75,7 +75,7 @@ RECOM_CHAIN_TREES = 8  # random spanning trees tried per hop of a recombination 
 STALL_GAIN = 0.01  # a round of the main loop that closes less of the worst hard excess has stalled
 RELOCATIONS = 16  # territories relocated at most per run (see planner.relocation)
 RELOCATIONS_AT_ONCE = 4  # relocated at one stall, in blocks that do not overlap
-MERGE_MIN_SHARE = 0.35  # a territory merges only when it holds a unit of at least this share of one rep
+MERGE_MIN_SHARE = 0.5  # a territory merges only when it holds a unit of at least this share of one rep
 MERGE_MAX_SHARE = 0.1  # a merged territory holds at most this share of all reps (or the heir's count)
 POLISH_SHARE = 0.15  # share of the time kept for the compactness polish at the end
 REGION_SHARE = 0.7  # share of the time left for region re-solves when balance is still missed
@@ -1093,15 +1093,16 @@ class BorderSearch:
             moved += 1
         return moved
 
-    def merge_lumpy(self) -> int:
+    def merge_lumpy(self, stuck: np.ndarray) -> int:
         """Merge one-rep territories of lumpy units into a neighbour; returns how many merged.
 
         A territory built around units of a sizeable share of one rep often has no
         one-rep shape within tolerance: Philadelphia County at k = 200 is 0.81 reps of TAM
         and every neighbour holds 0.3 or more; Essex, Hudson and Richmond counties each
         fit alone, but not next to one another. Such a territory (out of a hard
-        tolerance, dissolvable, holding a unit of at least ``MERGE_MIN_SHARE`` of one rep
-        on a hard measure) joins the adjacent resizable territory with which the merged
+        tolerance and ``stuck``, i.e. the last round of the search left it no better;
+        dissolvable; holding a unit of at least ``MERGE_MIN_SHARE`` of one rep on a hard
+        measure) joins the adjacent resizable territory with which the merged
         territory is furthest within tolerance, and the heir takes its rep. The merged
         territory may also hand one rep on to the resizable territory that gains most
         from it (King County's 2-rep territory at -28% takes in Snohomish County's and
@@ -1114,6 +1115,10 @@ class BorderSearch:
         metros, not for the map. Worst first; merges of one call share no territory
         (all at once did better than four per call: counties k = 200, 8 seeds, worst
         territory 5.6-22% against 7-29%).
+
+        ``MERGE_MIN_SHARE`` trades balance for one-rep territories (counties k = 200, 10
+        seeds, 20 s, worst territory / multi-rep territories): 0.35: mean 9.8%, 26-46;
+        0.5: mean 8.0%, 27-36; 0.65: mean 14.8%, 20-28. Without merges: 19-29%, 13.
         """
         inst = self.inst
         hard = inst.hard
@@ -1134,7 +1139,7 @@ class BorderSearch:
             t = int(t)
             if excess[t] <= 0:
                 break
-            if not (donors[t] and lumpy[t]) or t in touched:
+            if not (donors[t] and lumpy[t] and stuck[t]) or t in touched:
                 continue
             best, best_change = None, -EPS
             for a in sorted(adjacent.get(t, ()) - touched):
@@ -1290,14 +1295,18 @@ class BorderSearch:
                 break
             moves += self.descend(scale, scale, balance_deadline, progress, start)
         best = _BestWorst()
+        last_excess = None
         while self.violation() > EPS and time.perf_counter() < balance_deadline:
             best.offer(self)
             # Rep counts first: a territory a whole rep off (a metro sized on its big units,
-            # a lumpy county with no one-rep shape) cannot be fixed by its borders. Done
-            # every round, not only at stalls: on some seeds the first stall came too late
-            # (counties k = 200, 10 seeds: worst territory 3-12%, one at 23%, against
-            # 6-19% and one at 29%).
-            moves += self.shift_reps() + self.merge_lumpy()
+            # a lumpy county with no one-rep shape) cannot be fixed by its borders. Checked
+            # every round, not only at stalls (on some seeds the first stall came too late);
+            # a territory merges only once a round left it no better (see merge_lumpy).
+            excess = self._hard_excess().max(axis=1, initial=0.0)
+            if last_excess is not None:
+                moves += self.merge_lumpy(stuck=excess > (1.0 - STALL_GAIN) * last_excess)
+            moves += self.shift_reps()
+            last_excess = self._hard_excess().max(axis=1, initial=0.0)
             worst_before = self.worst_hard_excess()
             recombined = (
                 self.recombine(balance_deadline) + self.recombine_chains(balance_deadline)

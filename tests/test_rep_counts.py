@@ -113,7 +113,8 @@ def lumpy_line():
 def test_a_stuck_territory_of_a_lumpy_unit_merges_with_the_neighbour_that_balances_it():
     instance, _, _, labels = lumpy_line()
     search = border_search(instance, labels)
-    assert search.merge_lumpy() == 1
+    assert search.merge_lumpy(stuck=np.zeros(20, dtype=bool)) == 0  # not stuck yet: no merge
+    assert search.merge_lumpy(stuck=np.ones(20, dtype=bool)) == 1
     assert search.labels[:3].tolist() == [1, 1, 1]
     assert search.inst.reps[:2].tolist() == [0, 2]
     assert search.violation() == 0
@@ -124,7 +125,7 @@ def test_no_merge_beyond_the_share_of_reps_a_merged_territory_may_hold():
     # half of all reps, more than MERGE_MAX_SHARE.
     instance, _, _ = grid_instance(1, 5, [0.8, 0.5, 0.7, 1.0, 1.0], 4)
     search = border_search(instance, np.array([0, 1, 1, 2, 3]))
-    assert search.merge_lumpy() == 0
+    assert search.merge_lumpy(stuck=np.ones(4, dtype=bool)) == 0
 
 
 def test_a_full_multi_rep_territory_gains_the_rep_of_a_retired_donor():
@@ -188,7 +189,7 @@ def test_shift_and_merge_leave_the_search_able_to_restore_its_snapshot():
     instance, _, _, labels = lumpy_line()
     search = border_search(instance, labels)
     snapshot = search.snapshot()
-    search.merge_lumpy()
+    search.merge_lumpy(stuck=np.ones(20, dtype=bool))
     search.restore(snapshot)
     assert np.array_equal(search.labels, labels)
     assert search.inst.reps.tolist() == [1.0] * 20
