@@ -59,6 +59,7 @@ def row(instance: str, method: str, result: dict) -> dict:
         "instance": instance,
         "method": method,
         "outcome": result["outcome"],
+        "territories": result.get("territories"),
         "seconds": result.get("seconds"),
         "peak MiB": None if "peak_mib" not in result else round(result["peak_mib"]),
         "TAM max dev": pct(result.get("tam_usd_max_abs_dev")),

@@ -395,7 +395,8 @@ def _race_starts(
 ) -> tuple[BorderSearch, SearchStats]:
     """Search from the usual start and from a recursive bisection start; finish the better.
 
-    Each start gets ``PROBE_SHARE`` of the search time; while the best so far misses a
+    Each start gets ``PROBE_SHARE`` of the search time, all of it for balance (the
+    compactness polish is left to the final run); while the best so far misses a
     hard tolerance, up to ``BISECTION_TRIES`` bisection starts (new random trees each) are
     tried. The one with the least violation of the hard tolerances (ties: the earlier
     start) gets the rest. Measured on the demo counties with bookings hard
@@ -403,7 +404,7 @@ def _race_starts(
     """
     deadline = time.perf_counter() + search_time
     probe = PROBE_SHARE * search_time
-    runs = [search.run(time_limit_s=probe, progress=lambda f, m: notify(0.1 + 0.2 * f, m))]
+    runs = [search.run(time_limit_s=probe, progress=lambda f, m: notify(0.1 + 0.2 * f, m), polish=False)]
     chosen = runs[0]
     for attempt in range(BISECTION_TRIES):
         if search.hard_violation() <= 0:
@@ -416,13 +417,15 @@ def _race_starts(
             if rival.within_budget():
                 left = max(rival_deadline - time.perf_counter(), 0.1)
                 rival_run = rival.run(
-                    time_limit_s=left, progress=lambda f, m, a=attempt: notify(0.3 + 0.1 * (a + f), m)
+                    time_limit_s=left,
+                    progress=lambda f, m, a=attempt: notify(0.3 + 0.1 * (a + f), m),
+                    polish=False,
                 )
                 runs.append(rival_run)
                 if rival.hard_violation() < search.hard_violation():
                     search, chosen = rival, rival_run
     left = deadline - time.perf_counter()
-    if left > 0 and not chosen.converged:
+    if left > 0:  # the probes did not polish: the chosen start is balanced further and polished
         chosen = search.run(time_limit_s=left, progress=lambda f, m: notify(0.5 + 0.45 * f, m))
         runs.append(chosen)
     stats = SearchStats(

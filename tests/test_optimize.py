@@ -501,3 +501,19 @@ def test_cut_length_counts_each_shared_border_between_territories_once():
     assert with_top == pytest.approx(11.1, abs=0.2) and with_bottom == pytest.approx(8.5, abs=0.2)
     search._apply(1, 0, 1)
     assert search.cut_km() == pytest.approx(11.1 + 8.5, abs=0.4)
+
+
+def test_a_probe_run_spends_no_time_on_the_compactness_polish():
+    # 4 x 4 equal cells, k = 2, TAM hard 5%: a balanced comb (8 cells each). Any single
+    # move unbalances it, so only the polish's swaps can straighten the border. A probe of
+    # the race of starts (polish=False) leaves it as it is; a full run shortens the border.
+    units, adjacency = grid(4, 4)
+    options = OptimizeOptions(targets=(BalanceTarget("tam_usd", 0.05, hard=True),))
+    instance = build_instance(units, adjacency, unit_points_km(units), options, n_reps=2)
+    comb = np.array([0, 0, 0, 1, 0, 1, 1, 1, 0, 0, 0, 1, 0, 1, 1, 1])
+    probe = border_search(instance, comb, compactness_weight=1.0)
+    probe.run(time_limit_s=2, polish=False)
+    assert np.array_equal(probe.labels, comb)
+    full = border_search(instance, comb, compactness_weight=1.0)
+    full.run(time_limit_s=2)
+    assert full.violation() == 0 and full.cut_km() < probe.cut_km()
