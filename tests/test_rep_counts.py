@@ -98,6 +98,18 @@ def test_no_shift_when_it_would_not_lower_violation():
     assert search.shift_reps() == 0
 
 
+def test_a_territory_keeps_the_reps_its_biggest_unit_needs():
+    # k = 6: A is one unit of 1.3 reps' share with 2 reps (-35%), B holds 4.7 with 4 reps
+    # (+17.5%). Moving a rep from A to B would lower both excesses (A +30%, B -6%), but a
+    # 1.3-rep unit needs two reps whatever the borders: no shift.
+    reference = ["A", "B", "B", "B", "B", "B"]
+    tam = [1.3, 0.95, 0.95, 0.95, 0.95, 0.9]
+    instance, _, _ = grid_instance(1, 6, tam, 6, reference, reps=rep_table({"A": 2, "B": 4}))
+    search = border_search(instance, np.array([0, 1, 1, 1, 1, 1]))
+    assert search.shift_reps() == 0
+    assert search.inst.reps.tolist() == [2, 4]
+
+
 def lumpy_line():
     """1 x 21 line, k = 20: cells 0.8, 0.5, 0.7 then eighteen 1.0s; one rep = 1.0.
 
