@@ -28,6 +28,13 @@ adjacent territories are merged, random spanning trees of the merged units are d
 balances both parts best on every measure at once is cut. Each part is connected by
 construction, every cut of a tree is scored in one pass from subtree sums, and a cut is
 valid only when each part keeps its own locked units.
+
+Where no rep home or user fixes them, rep counts move too (the search works on its own
+copy of them): a rep shifts between multi-rep territories, a one-rep territory stuck
+around a lumpy unit merges with a neighbour, and a relocated territory's rep can go to a
+full multi-rep territory (see :meth:`BorderSearch.shift_reps`,
+:meth:`BorderSearch.merge_lumpy` and :mod:`planner.relocation`). A territory that gave
+its rep away holds no units; the optimizer drops it from the result.
 """
 
 from __future__ import annotations

@@ -10,7 +10,9 @@ Pipeline (scales to tens of thousands of units):
    repairs contiguity.
 3. :class:`~planner.local_search.BorderSearch` moves border units between adjacent
    territories, never disconnecting one, until balance, compactness and disruption stop
-   improving (see its module docstring for the objective).
+   improving (see its module docstring for the objective); where no rep home fixes them,
+   it also moves reps between territories and merges lumpy ones, and territories left
+   without reps are dropped here.
 4. :func:`~planner.metrics.plan_report` measures the result; the status says whether every
    tolerance was met, and if not, which constraint to relax and by how much.
 
