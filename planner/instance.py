@@ -168,23 +168,24 @@ def _fits_one_rep(u: int, s: np.ndarray, lower: np.ndarray, upper: np.ndarray, n
     return False
 
 
-def _unfit_units(
+def _lumpy_partners(
     share: np.ndarray,
     tolerances: np.ndarray,
     sizing: np.ndarray,
     need: np.ndarray,
     adjacency: Adjacency,
     skip: np.ndarray,
-) -> np.ndarray:
-    """Mask of the units no one-rep territory can hold, though each fits one rep's upper band.
+) -> dict[int, int]:
+    """Units no one-rep territory can hold, each with the neighbour to share a territory with.
 
     A unit within one rep's upper band on every sizing measure, where no connected set of
-    units containing it lands within the band on all of them, cannot be in a balanced
-    one-rep territory: its territory needs several reps and its neighbours. Examples:
-    a county with 1.0x one rep's bookings and 0.56x the TAM, whose neighbours all have
-    bookings, so adding any of them overshoots; Philadelphia County at k = 200 (0.81x
-    one rep's TAM, each neighbour 0.3x or more, TAM +/-2%). Only units of at least
-    ``LUMPY_MIN_SHARE`` of one rep are checked; ``skip`` marks units left alone (locked ones).
+    units containing it lands within the band on all of them (e.g. a county with 1.0x one
+    rep's bookings and 0.56x the TAM, whose neighbours all have bookings, so adding any
+    of them overshoots), cannot be in a balanced one-rep territory: its territory needs
+    several reps and its neighbours. The partner is the neighbour that leaves the most
+    even room per measure once the pair has the reps it needs, so that the rest of the
+    territory can be filled evenly on every measure. ``skip`` marks units left alone
+    (locked ones).
     """
     upper, lower = 1.0 + tolerances[sizing], 1.0 - tolerances[sizing]
     s = share[:, sizing]
@@ -195,32 +196,12 @@ def _unfit_units(
         & (s < lower - 1e-12).any(axis=1)
         & (s.max(axis=1) >= LUMPY_MIN_SHARE)
     )
-    neighbors = _neighbor_lists(adjacency.matrix.indptr, adjacency.matrix.indices)
-    unfit = np.zeros(len(need), dtype=bool)
-    for u in candidates:
-        unfit[u] = not _fits_one_rep(int(u), s, lower, upper, neighbors)
-    return unfit
-
-
-def _lumpy_partners(
-    share: np.ndarray,
-    tolerances: np.ndarray,
-    sizing: np.ndarray,
-    unfit: np.ndarray,
-    adjacency: Adjacency,
-    skip: np.ndarray,
-) -> dict[int, int]:
-    """Each unit no one-rep territory can hold (``unfit``) with the neighbour to share a territory with.
-
-    The partner is the neighbour that leaves the most even room per measure once the pair
-    has the reps it needs, so that the rest of the territory can be filled evenly on
-    every measure. ``skip`` marks units left alone (locked ones).
-    """
-    neighbors = _neighbor_lists(adjacency.matrix.indptr, adjacency.matrix.indices)
+    indptr, indices = adjacency.matrix.indptr, adjacency.matrix.indices
+    neighbors = [indices[indptr[u] : indptr[u + 1]].tolist() for u in range(len(need))]
     partners = {}
-    for u in np.flatnonzero(unfit):
+    for u in candidates:
         choices = np.array([v for v in neighbors[u] if not skip[v]], dtype=int)
-        if not len(choices):
+        if not len(choices) or _fits_one_rep(int(u), s, lower, upper, neighbors):
             continue
         pair = share[choices] + share[u]
         room = np.maximum(_reps_needed(pair, tolerances, sizing), 2)[:, None] - pair[:, sizing]
@@ -373,10 +354,11 @@ def build_instance(
     # territories are sized by the big units alone (anchoring such groups made counties
     # k = 200 worse, 26.8% against 23.6%); the search merges stuck territories of lumpy
     # units instead (see BorderSearch.merge_lumpy).
-    partners = {}
-    if options.allow_multi_rep and sizing.sum() >= 2:
-        unfit = _unfit_units(share, tolerances, sizing, need, adjacency, skip)
-        partners = _lumpy_partners(share, tolerances, sizing, unfit, adjacency, skip)
+    partners = (
+        _lumpy_partners(share, tolerances, sizing, need, adjacency, skip)
+        if options.allow_multi_rep and sizing.sum() >= 2
+        else {}
+    )
     sizing_args = (
         share,
         tolerances,
@@ -693,11 +675,7 @@ def _check_locks_balance(instance: Instance) -> None:
 
 def adjacency_lists(instance: Instance) -> list[list[int]]:
     """Neighbours of each unit as Python lists (fast to walk in pure-Python loops)."""
-    return _neighbor_lists(instance.indptr, instance.indices)
-
-
-def _neighbor_lists(indptr: np.ndarray, indices: np.ndarray) -> list[list[int]]:
-    indptr, indices = indptr.tolist(), indices.tolist()
+    indptr, indices = instance.indptr.tolist(), instance.indices.tolist()
     return [indices[indptr[u] : indptr[u + 1]] for u in range(len(indptr) - 1)]
 
 

@@ -1077,13 +1077,12 @@ class BorderSearch:
         """
         inst = self.inst
         can = resizable(inst)
+        floor = np.maximum(self._rep_floor(), 1)  # no unit moves here, so it holds throughout
         moved = 0
         while can.sum() >= 2:
             reps = inst.reps
             gain = np.where(can, self._rep_gain(1.0), -np.inf)
-            loss = np.where(
-                can & (reps - 1 >= np.maximum(self._rep_floor(), 1)), self._rep_gain(-1.0), -np.inf
-            )
+            loss = np.where(can & (reps - 1 >= floor), self._rep_gain(-1.0), -np.inf)
             up = int(np.argmax(gain))
             loss[up] = -np.inf
             down = int(np.argmax(loss))

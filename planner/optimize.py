@@ -281,14 +281,11 @@ def optimize(
         resized = search.inst
         resized, final_labels = without_territories(resized, final_labels, resized.reps <= 0)
         rep_changes = _rep_changes(instance, resized)
+        multi = instance.multi_rep_units
+        final_reps = multi["territory_id"].map(dict(zip(resized.territory_ids, resized.reps, strict=True)))
         instance = replace(
             resized,
-            multi_rep_units=instance.multi_rep_units.assign(
-                reps_needed=lambda m: [
-                    int(resized.reps[resized.territory_ids.index(t)]) if t in resized.territory_ids else r
-                    for t, r in zip(m["territory_id"], m["reps_needed"], strict=True)
-                ]
-            ),
+            multi_rep_units=multi.assign(reps_needed=final_reps.fillna(multi["reps_needed"]).astype(int)),
         )
     notify(0.95, "measuring the plan")
     ids = np.array(instance.territory_ids, dtype=object)
