@@ -343,7 +343,14 @@ opt_cols[0].slider(
     key=state.DISRUPTION_BUDGET,
     persist_state=PERSIST,
 )
-opt_cols[1].slider("Time limit (s)", min_value=2, max_value=120, key=state.TIME_LIMIT, persist_state=PERSIST)
+opt_cols[1].slider(
+    "Time limit (s)",
+    min_value=2,
+    max_value=120,
+    key=state.TIME_LIMIT,
+    persist_state=PERSIST,
+    help="Seconds of search work (about wall seconds here). The same settings give the same plan.",
+)
 opt_cols[2].slider(
     "Compactness weight",
     min_value=0.0,

@@ -2,8 +2,9 @@
 
 Usage: ``python -m benchmarks.optimizer_case INSTANCE METHOD``.
 
-Prints one JSON line: wall time, peak memory, and the plan's metrics computed by
-:func:`planner.metrics.plan_report` (the same functions for every method).
+Prints one JSON line: wall time, peak memory, a fingerprint of the plan (to compare
+re-runs), and the plan's metrics computed by :func:`planner.metrics.plan_report` (the same
+functions for every method).
 Instances: ``counties50``, ``counties50hard``, ``counties50bookings`` (demo counties, k = 50,
 from the demo's current plan; TAM hard and bookings soft, both hard, bookings alone hard with
 TAM only reported),
@@ -14,6 +15,7 @@ in ``counties50bookings``, TAM elsewhere), ``spopt`` (``Skater`` with a TAM floo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import resource
@@ -132,6 +134,7 @@ def main(instance: str, method: str) -> None:
                 "seconds": seconds,
                 "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "territories": int(plan.assignment.nunique()),
+                "plan_sha": hashlib.sha256(plan.assignment.to_csv().encode()).hexdigest()[:12],
                 **{key: float(value) for key, value in summary.items()},
             }
         )

@@ -28,13 +28,12 @@ lumpy units few cuts land within tight tolerances, which the local search then r
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from planner.instance import Instance
 from planner.tree_cuts import random_tree_cuts, region_graph
+from planner.work_clock import WorkClock
 
 TREES_LARGE = 30  # random spanning trees per split of a region with more than SMALL_REGION reps
 TREES_SMALL = 60  # ... and per split of a small region, where good cuts are rarer
@@ -46,14 +45,19 @@ EVEN_SPLIT = 1e-2  # weight of a preference for halves of equal reps (shallower 
 
 
 def bisection_labels(
-    instance: Instance, rng: np.random.Generator, *, deadline: float | None = None
+    instance: Instance,
+    rng: np.random.Generator,
+    *,
+    clock: WorkClock | None = None,
+    deadline: float = float("inf"),
 ) -> np.ndarray | None:
     """Territory index per unit from recursive bisection, or None when it does not apply.
 
     Units of locked territories keep their start territory. Returns None when it cannot
-    build a plan (see the module docstring) or when ``deadline`` (perf_counter seconds)
-    passes.
+    build a plan (see the module docstring) or when ``clock`` passes ``deadline`` (seconds
+    of :class:`planner.work_clock.WorkClock`).
     """
+    clock = clock or WorkClock()
     inst = instance
     frozen = inst.frozen_territory
     territories = [k for k in range(inst.n_territories) if not frozen[k]]
@@ -68,16 +72,18 @@ def bisection_labels(
         if len(region_territories) == 1:
             labels[members] = region_territories[0]
             continue
-        if deadline is not None and time.perf_counter() > deadline:
+        if clock.now() > deadline:
             return None
-        parts = _split(inst, members, region_territories, rng)
+        parts = _split(inst, members, region_territories, rng, clock)
         if parts is None:
             return None
         stack.extend(parts)
     return _rename(inst, labels, [k for k in territories if not has_locks[k]])
 
 
-def _split(inst: Instance, members: np.ndarray, territories: list[int], rng: np.random.Generator):
+def _split(
+    inst: Instance, members: np.ndarray, territories: list[int], rng: np.random.Generator, clock: WorkClock
+):
     """Best cut of a region into two parts with their territories, or None when none is valid."""
     r = float(inst.reps[territories].sum())
     locked = [k for k in territories if (inst.locked[members] == k).any()]
@@ -95,7 +101,10 @@ def _split(inst: Instance, members: np.ndarray, territories: list[int], rng: np.
     graph = region_graph(inst.indptr, inst.indices, members)
     n = len(members)
     best = None
+    clock.charge("pass", inst.n_units)
+    clock.charge("tree", n)
     for _ in range(TREES_SMALL if r <= SMALL_REGION else TREES_LARGE):
+        clock.charge("tree", n)
         cuts = random_tree_cuts(graph, values, rng)
         if cuts is None:
             return None  # the region is not connected

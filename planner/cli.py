@@ -117,7 +117,9 @@ def optimize(
     method: Annotated[
         str, typer.Option(help="heuristic (any size) or exact (CP-SAT, small instances).")
     ] = "heuristic",
-    time_limit: Annotated[float, typer.Option(help="Seconds for the search.")] = 60.0,
+    time_limit: Annotated[
+        float, typer.Option(help="Seconds of search work (about wall seconds; same seed, same plan).")
+    ] = 60.0,
     seed: Annotated[int, typer.Option(help="Random seed (same seed and inputs, same plan).")] = 0,
 ) -> None:
     """Optimize territories from the current plan: balanced, contiguous, compact, minimal moves.

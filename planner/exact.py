@@ -38,13 +38,18 @@ HARD_FACTOR = 10.0  # with violation_weight: violating a hard tolerance costs th
 
 @dataclass(frozen=True)
 class ExactResult:
-    """Outcome of a CP-SAT solve: labels for the solved units (or None), status, objective, bound."""
+    """Outcome of a CP-SAT solve: labels (or None), status, objective, bound, wall and deterministic seconds.
+
+    ``labels`` covers the whole instance; ``seconds`` is wall-clock time and
+    ``deterministic_seconds`` CP-SAT's deterministic time (what the search clock counts).
+    """
 
     labels: np.ndarray | None
     status: str
     objective: float
     bound: float
     seconds: float
+    deterministic_seconds: float
 
 
 def solve_region(
@@ -60,7 +65,6 @@ def solve_region(
     workers: int = 1,
     hint: bool = True,
     violation_weight: float | None = None,
-    wall_limit_s: float | None = None,
 ) -> ExactResult:
     """Re-assign ``units`` among ``territories`` optimally; all other units keep ``labels``.
 
@@ -72,8 +76,8 @@ def solve_region(
     so the model always has a solution (the current labels) and minimises violation
     first. This is how the local search re-solves a few territories it cannot balance.
 
-    ``time_limit_s`` is CP-SAT's deterministic time (reproducible runs); the wall clock is
-    capped at ``wall_limit_s`` (default five times ``time_limit_s``).
+    ``time_limit_s`` is CP-SAT's deterministic time (reproducible runs; ``ExactResult``
+    reports the deterministic time used); the wall clock is capped at five times it.
     """
     inst = instance
     units = np.asarray(units)
@@ -213,7 +217,7 @@ def solve_region(
     solver = cp_model.CpSolver()
     # Deterministic time makes runs reproducible; the wall-clock cap is a safety net.
     solver.parameters.max_deterministic_time = float(time_limit_s)
-    solver.parameters.max_time_in_seconds = float(time_limit_s) * 5 if wall_limit_s is None else wall_limit_s
+    solver.parameters.max_time_in_seconds = float(time_limit_s) * 5
     solver.parameters.num_workers = int(workers)
     solver.parameters.random_seed = int(seed)
     # No repair_hint: on OR-Tools 9.x it can abort the whole process ("Check failed:
@@ -223,12 +227,21 @@ def solve_region(
     status = solver.solve(model)
     name = solver.status_name(status)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return ExactResult(None, name, float("nan"), float("nan"), solver.wall_time)
+        return ExactResult(
+            None, name, float("nan"), float("nan"), solver.wall_time, solver.deterministic_time
+        )
     new = labels.copy()
     for (u, k), var in x.items():
         if solver.value(var):
             new[u] = k
-    return ExactResult(new, name, solver.objective_value, solver.best_objective_bound, solver.wall_time)
+    return ExactResult(
+        new,
+        name,
+        solver.objective_value,
+        solver.best_objective_bound,
+        solver.wall_time,
+        solver.deterministic_time,
+    )
 
 
 def _hint_current(model, labels, units, territories, x, flow_vars, anchor_vars, root_vars, inst) -> None:

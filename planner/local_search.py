@@ -60,6 +60,7 @@ from planner.relocation import (
     retire,
 )
 from planner.tree_cuts import random_tree_cuts, region_graph
+from planner.work_clock import WorkClock
 
 ALPHA = 1.0
 LEXICOGRAPHIC = 1e3  # hard against soft violation: a soft gain must be 1000x a hard loss to pay
@@ -123,7 +124,10 @@ class BorderSearch:
         rng: np.random.Generator,
         recombination: bool | None = None,
         merging: bool = True,
+        clock: WorkClock | None = None,
     ) -> None:
+        # The deterministic clock every time limit is read on (see planner.work_clock).
+        self.clock = clock or WorkClock()
         # The search owns its rep counts: relocation and rep shifts change them.
         self.inst = replace(instance, reps=instance.reps.copy())
         # Recombination: by default with two or more hard measures (see :meth:`run`).
@@ -168,6 +172,7 @@ class BorderSearch:
         """Take ``labels`` as the current plan and recompute every tally from scratch."""
         inst = self.inst
         K = inst.n_territories
+        self.clock.charge("reset", inst.n_units)
         self.labels = labels.copy()
         self.load = np.zeros((K, len(self.tol)))
         np.add.at(self.load, self.labels, inst.share)
@@ -248,6 +253,7 @@ class BorderSearch:
 
     def _apply(self, u: int, a: int, b: int) -> None:
         inst = self.inst
+        self.clock.charge("apply")
         self.labels[u] = b
         self.load[a] -= inst.share[u] / inst.reps[a]
         self.load[b] += inst.share[u] / inst.reps[b]
@@ -270,6 +276,8 @@ class BorderSearch:
     def _deltas(self, u: np.ndarray, a: np.ndarray, b: np.ndarray, lam_c: float, lam_d: float):
         """Objective change and violation change of moving units u from a to b (vectorised)."""
         inst = self.inst
+        self.clock.charge("call")
+        self.clock.charge("scored", len(u))
         K = inst.n_territories
         s = inst.share[u]
         dev = self.load - 1.0
@@ -310,17 +318,15 @@ class BorderSearch:
         targets = set(inside[1:])
         seen = {u, inside[0]}
         stack = [inside[0]]
-        while stack:
+        while stack and targets:
             x = stack.pop()
             for y in neighbors[x]:
                 if y in seen or labels[y] != a:
                     continue
-                if y in targets:
-                    targets.discard(y)
-                    if not targets:
-                        return True
+                targets.discard(y)
                 seen.add(y)
                 stack.append(y)
+        self.clock.charge("visit", len(seen))
         return not targets
 
     # --- search --------------------------------------------------------------------------
@@ -328,6 +334,7 @@ class BorderSearch:
         """Score all border moves, apply the improving ones best-first; return moves applied."""
         inst = self.inst
         labels = self.labels
+        self.clock.charge("pass", len(self.rows))
         a_all = labels[self.rows]
         b_all = labels[inst.indices]
         ok = (a_all != b_all) & self.movable[self.rows]
@@ -346,6 +353,7 @@ class BorderSearch:
             return 0
         u, a, b, delta = u[good], a[good], b[good], delta[good]
         order = np.lexsort((self.rng.random(len(delta)), delta))
+        self.clock.charge("visit", len(order))
         touched = np.zeros(inst.n_territories, dtype=bool)
         moved_units: set[int] = set()
         applied = 0
@@ -380,14 +388,14 @@ class BorderSearch:
     ) -> int:
         """Apply improving rounds until none helps or the deadline passes; return moves applied."""
         total = 0
-        while time.perf_counter() < deadline:
+        while self.clock.now() < deadline:
             applied = self._round(self.lambda_c * scale_c, self.lambda_d * scale_d)
             self.rounds += 1
             total += applied
             if progress is not None and self.rounds % 5 == 0:
                 worst = np.abs(self.deviations()).max(axis=0)
                 text = ", ".join(f"{m} {d:.1%}" for m, d in zip(self.inst.measures, worst, strict=True))
-                spent = (time.perf_counter() - start) / max(deadline - start, 1e-9)
+                spent = (self.clock.now() - start) / max(deadline - start, 1e-9)
                 progress(min(spent, 0.99), f"round {self.rounds}: max deviation {text}")
             if not applied:
                 break
@@ -399,6 +407,8 @@ class BorderSearch:
         labels, neighbors = self.labels, self.neighbors
         inst = self.inst
         members = np.flatnonzero(labels == territory)
+        self.clock.charge("pass", inst.n_units)
+        self.clock.charge("visit", len(members))
         pairs = set()
         for u in members:
             for v in neighbors[u]:
@@ -430,7 +440,7 @@ class BorderSearch:
         dev = self.deviations()
         violation = self.territory_violation()
         for t in np.argsort(-violation, kind="stable"):
-            if violation[t] <= EPS or time.perf_counter() > deadline:
+            if violation[t] <= EPS or self.clock.now() > deadline:
                 break
             push = float((dev[t] * self.w / self.tol).sum()) > 0
             before_v = self.violation()
@@ -477,6 +487,7 @@ class BorderSearch:
                         paths[v] = [*paths[u], v]
                         grown.append(v)
             frontier = grown
+        self.clock.charge("visit", len(paths))
         return paths
 
     def _exchanges(self, t: int, b: int, pairs: list[tuple[int, int]], depth: int):
@@ -488,6 +499,8 @@ class BorderSearch:
         inst = self.inst
         pull = [[], *self._paths_from([(v, u) for u, v in pairs], b, depth).values()]
         push = [[], *self._paths_from(pairs, t, depth).values()]
+        self.clock.charge("call")
+        self.clock.charge("scored", len(pull) * len(push))
         s_in = np.array([inst.share[p].sum(axis=0) if p else np.zeros(len(self.tol)) for p in pull])
         s_out = np.array([inst.share[p].sum(axis=0) if p else np.zeros(len(self.tol)) for p in push])
         return pull, push, s_in[:, None, :] - s_out[None, :, :]
@@ -512,6 +525,8 @@ class BorderSearch:
 
     def _border_pairs(self, t: int, b: int) -> list[tuple[int, int]]:
         """Adjacent (unit in t, unit in b) pairs."""
+        self.clock.charge("pass", self.inst.n_units)
+        self.clock.charge("visit", int(self.count[t]))
         return [
             (int(u), int(v))
             for u in np.flatnonzero(self.labels == t)
@@ -522,6 +537,7 @@ class BorderSearch:
     def _territory_graph(self) -> dict[int, set[int]]:
         """Adjacent territories of each territory."""
         labels = self.labels
+        self.clock.charge("pass", len(self.rows))
         a_all, b_all = labels[self.rows], labels[self.inst.indices]
         cross = a_all != b_all
         pairs = np.unique(a_all[cross].astype(np.int64) * self.inst.n_territories + b_all[cross])
@@ -547,6 +563,7 @@ class BorderSearch:
                         parent[b] = a
                         grown.append(b)
             frontier = grown
+        self.clock.charge("visit", len(parent))
         ends = sorted(
             (k for k in parent if k != t and float(z[t] @ z[k]) < 0), key=lambda k: (float(z[t] @ z[k]), k)
         )
@@ -582,7 +599,7 @@ class BorderSearch:
         adjacent = self._territory_graph()
         for t in np.argsort(-violation, kind="stable"):
             t = int(t)
-            if violation[t] <= EPS or time.perf_counter() > deadline:
+            if violation[t] <= EPS or self.clock.now() > deadline:
                 break
             for route in self._routes(t, length, adjacent):
                 passed = attempt(route)
@@ -644,9 +661,11 @@ class BorderSearch:
         violation = self.territory_violation()
         for t in np.argsort(-violation, kind="stable"):
             t = int(t)
-            if violation[t] <= EPS or time.perf_counter() > deadline:
+            if violation[t] <= EPS or self.clock.now() > deadline:
                 break
             border: dict[int, list[tuple[int, int]]] = {}
+            self.clock.charge("pass", inst.n_units)
+            self.clock.charge("visit", int(self.count[t]))
             for u in np.flatnonzero(self.labels == t):
                 for v in self.neighbors[u]:
                     b = int(self.labels[v])
@@ -686,6 +705,8 @@ class BorderSearch:
     def _swap_deltas(self, uu: np.ndarray, ww: np.ndarray, a: int, b: int, lam_c: float, lam_d: float):
         """Exact objective change and violation change of swapping units uu (in a) with ww (in b)."""
         inst = self.inst
+        self.clock.charge("call")
+        self.clock.charge("scored", len(uu))
         dev = self.deviations()
         net = inst.share[uu] - inst.share[ww]
         dev_a, dev_b = dev[a] - net / inst.reps[a], dev[b] + net / inst.reps[b]
@@ -741,6 +762,8 @@ class BorderSearch:
             if inst.frozen_territory[a]:
                 continue
             members = np.flatnonzero(labels == a)
+            self.clock.charge("pass", inst.n_units)
+            self.clock.charge("visit", len(members))
             by_neighbour: dict[int, set[int]] = {}
             for u in members:
                 if not self.movable[u]:
@@ -784,6 +807,8 @@ class BorderSearch:
         for t in violating:
             for _ in range(strength):
                 members = np.flatnonzero(self.labels == t)
+                self.clock.charge("pass", self.inst.n_units)
+                self.clock.charge("visit", 2 * len(members))
                 border = [
                     (int(u), int(self.labels[v]))
                     for u in members
@@ -838,8 +863,11 @@ class BorderSearch:
         total = values.sum(axis=0)
         m = inst.share.shape[1]
         graph = region_graph(inst.indptr, inst.indices, members)
+        self.clock.charge("pass", inst.n_units)
+        self.clock.charge("tree", n)
         best = None
         for _ in range(trees):
+            self.clock.charge("tree", n)
             cuts = random_tree_cuts(graph, values, self.rng)
             if cuts is None:
                 return None  # the merged territories are not connected: nothing to split
@@ -880,12 +908,12 @@ class BorderSearch:
         violation = self.territory_violation()
         for t in np.argsort(-violation):
             t = int(t)
-            if violation[t] <= EPS or time.perf_counter() > deadline:
+            if violation[t] <= EPS or self.clock.now() > deadline:
                 break
             z = self.deviations() * self.w / self.tol
             partners = [b for b in adjacent.get(t, ()) if not self.inst.frozen_territory[b]]
             for b in sorted(partners, key=lambda b: (float(z[t] @ z[b]), b))[:RECOM_PARTNERS]:
-                if time.perf_counter() > deadline:
+                if self.clock.now() > deadline:
                     break
                 pair = np.array([t, b])
                 before = float(self.territory_violation()[pair].sum())
@@ -927,7 +955,7 @@ class BorderSearch:
 
     def _recombine_along(self, route: list[int], trees: int, deadline: float) -> int:
         """Re-split each hop of ``route``; keep it when total violation falls (else undo, return 0)."""
-        if time.perf_counter() > deadline:
+        if self.clock.now() > deadline:
             return 0
         previous, before = self.labels.copy(), self.violation()
         for a, b in itertools.pairwise(route):
@@ -962,6 +990,8 @@ class BorderSearch:
         """Up to ``REGION_UNITS`` units of ``group``, nearest (in hops) to the borders between them."""
         labels, neighbors = self.labels, self.neighbors
         inside = np.isin(labels, group)
+        self.clock.charge("pass", self.inst.n_units)
+        self.clock.charge("visit", int(inside.sum()))
         border = [
             int(u)
             for u in np.flatnonzero(inside)
@@ -983,6 +1013,8 @@ class BorderSearch:
         """True when every territory of ``group`` is connected under ``labels``."""
         for k in group:
             members = np.flatnonzero(labels == k)
+            self.clock.charge("pass", self.inst.n_units)
+            self.clock.charge("visit", len(members))
             if not len(members):
                 return False
             seen, stack = {int(members[0])}, [int(members[0])]
@@ -1035,6 +1067,7 @@ class BorderSearch:
             if donor is None or full is None:
                 continue
             previous = self.snapshot()
+            self.clock.charge("relocate", inst.n_units)
             if grows[full]:
                 labels = retire(inst, self.labels, donor, full, self.neighbors)
             else:
@@ -1198,7 +1231,7 @@ class BorderSearch:
         tried: set[tuple[int, ...]] = set()
         changed = 0
         seed = 0
-        while self.violation() > EPS and time.perf_counter() < deadline - 0.1:
+        while self.violation() > EPS and self.clock.now() < deadline - 0.1:
             violation = self.territory_violation()
             group = None
             for t in np.argsort(-violation, kind="stable"):
@@ -1219,12 +1252,13 @@ class BorderSearch:
                 np.array(group),
                 compactness_weight=0.0,
                 disruption_weight=0.0,
-                time_limit_s=min(REGION_SECONDS, max(deadline - time.perf_counter(), 0.05)),
+                time_limit_s=min(REGION_SECONDS, max(deadline - self.clock.now(), 0.05)),
                 seed=seed,
                 workers=1,
                 violation_weight=VIOLATION_WEIGHT,
-                wall_limit_s=max(deadline - time.perf_counter(), 0.05),
             )
+            self.clock.charge("model", len(units) * len(group))
+            self.clock.charge("cpsat", result.deterministic_seconds)
             if result.labels is None or not self._connected(result.labels, group):
                 continue
             before, old = self.violation(), self.labels
@@ -1245,11 +1279,11 @@ class BorderSearch:
         moves = 0
         best_labels, best_v = self.labels.copy(), self.violation()
         strength = 2
-        while best_v > EPS and time.perf_counter() < deadline:
+        while best_v > EPS and self.clock.now() < deadline:
             moves += self._kick(strength)
             moves += self.descend(0.0, 0.0, deadline, progress, start)
             moves += self.eject_chains(deadline)
-            while self.swap_round(0.0, only_violating=True) and time.perf_counter() < deadline:
+            while self.swap_round(0.0, only_violating=True) and self.clock.now() < deadline:
                 moves += 2
             moves += self.path_moves(deadline) + self.exchange_chains(deadline)
             v = self.violation()
@@ -1280,7 +1314,8 @@ class BorderSearch:
         With ``polish=False`` the whole time goes to balance (a probe of a race of starts,
         continued by a run that polishes).
         """
-        start = time.perf_counter()
+        wall_start = time.perf_counter()
+        start = self.clock.now()
         deadline = start + time_limit_s
         self.rounds = 0
         # With two or more hard measures single moves rarely help both at once: recombination
@@ -1306,7 +1341,7 @@ class BorderSearch:
             moves += self.descend(scale, scale, balance_deadline, progress, start)
         best = _BestWorst()
         last_excess = None
-        while self.violation() > EPS and time.perf_counter() < balance_deadline:
+        while self.violation() > EPS and self.clock.now() < balance_deadline:
             best.offer(self)
             # Rep counts first: a territory a whole rep off (a metro sized on its big units,
             # a lumpy county with no one-rep shape) cannot be fixed by its borders. Checked
@@ -1325,7 +1360,7 @@ class BorderSearch:
             )
             chained = self.eject_chains(balance_deadline)
             swapped = 0
-            while self.swap_round(0.0, only_violating=True) and time.perf_counter() < balance_deadline:
+            while self.swap_round(0.0, only_violating=True) and self.clock.now() < balance_deadline:
                 swapped += 1
             pathed = self.path_moves(balance_deadline) + self.exchange_chains(balance_deadline)
             stuck = not recombined and not chained and not swapped and not pathed
@@ -1347,19 +1382,19 @@ class BorderSearch:
         best.offer(self)
         best.restore(self)
         if self.violation() > EPS:
-            now = time.perf_counter()
+            now = self.clock.now()
             moves += self.resolve_regions(now + REGION_SHARE * (balance_deadline - now))
         moves += self.perturb_and_descend(balance_deadline, progress, start)
         self.wv = full_violation_weights
         if polish:
             moves += self.descend(1.0, 1.0, deadline, progress, start)
             for _ in range(50):  # reshape balanced territories by swaps (single moves would unbalance them)
-                if time.perf_counter() >= deadline or not self.swap_round(1.0, only_violating=False):
+                if self.clock.now() >= deadline or not self.swap_round(1.0, only_violating=False):
                     break
                 moves += self.descend(1.0, 1.0, deadline, progress, start)
-        converged = time.perf_counter() < deadline
+        converged = self.clock.now() < deadline
         return SearchStats(
-            rounds=self.rounds, moves=moves, seconds=time.perf_counter() - start, converged=converged
+            rounds=self.rounds, moves=moves, seconds=time.perf_counter() - wall_start, converged=converged
         )
 
 
@@ -1400,7 +1435,7 @@ class _Relocations:
         self.checkpoint: tuple[tuple[np.ndarray, np.ndarray], float, float] | None = None
         self.done = 0
         self.stopped = False
-        self.started = 0.0  # when the last relocation was made (perf_counter)
+        self.started = 0.0  # when the last relocation was made (search clock seconds)
         self.settling = 0.0  # seconds the last relocation took until it was judged
 
     def _worse(self, search: BorderSearch) -> bool:
@@ -1421,7 +1456,7 @@ class _Relocations:
             search.restore(self.checkpoint[0])
             self.stopped = True
             return False
-        now = time.perf_counter()
+        now = search.clock.now()
         if self.checkpoint is not None:
             self.settling = now - self.started
         if self.done >= RELOCATIONS or deadline - now < self.settling:

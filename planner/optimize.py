@@ -42,6 +42,7 @@ from planner.local_search import BorderSearch, SearchStats
 from planner.metrics import PlanReport, group_deviation, plan_report, territory_neighbors, unit_points_km
 from planner.options import OptimizeOptions, ProgressCallback
 from planner.plan import Plan
+from planner.work_clock import WorkClock
 
 PROBE_SHARE = 0.25  # share of the search time each start gets before the best one continues
 BISECTION_TRIES = 2  # bisection starts tried while a hard tolerance is missed (docs/optimizer.md)
@@ -240,6 +241,8 @@ def optimize(
         units, adjacency, points, options, n_reps=k, reference=reference, homes_km=homes
     )
     rng = np.random.default_rng(options.seed)
+    clock = WorkClock()  # time limits are read on it: same seed, same plan (planner.work_clock)
+    clock.cap_wall(options.time_limit_s)
     neighbors = adjacency_lists(instance)
     has_reference = bool((instance.reference >= 0).any())
     if options.method == "exact":
@@ -254,7 +257,8 @@ def optimize(
             disruption_penalty=2.0 * options.disruption_weight if has_reference else 0.0,
             max_disruption=options.max_disruption,
         )
-        search_time = max(options.time_limit_s - (time.perf_counter() - started), 0.1)
+        clock.charge("construct", instance.n_units * instance.n_territories)
+        search_time = max(options.time_limit_s - clock.now(), 0.1)
 
         sparse = _sparse_hard_measures(instance)
 
@@ -269,10 +273,13 @@ def optimize(
                 rng=rng,
                 recombination=True if sparse else None,
                 merging=options.allow_multi_rep,
+                clock=clock,
             )
 
         if sparse:
-            search, stats = _race_starts(instance, searcher(labels), searcher, search_time, rng, notify)
+            search, stats = _race_starts(
+                instance, searcher(labels), searcher, search_time, rng, notify, clock
+            )
         else:
             search = searcher(labels)
             stats = search.run(time_limit_s=search_time, progress=lambda f, m: notify(0.1 + 0.85 * f, m))
@@ -338,6 +345,12 @@ def optimize(
         )
     if rep_changes:
         messages.append(rep_changes)
+    if clock.capped:
+        messages.append(
+            f"the search was stopped by the wall clock after {clock.wall_seconds():.0f} s, before its "
+            f"{options.time_limit_s:.0f} s of work were done (a slow or busy machine), so the same seed "
+            "may give a different plan; re-run it on a less busy machine to reproduce it"
+        )
     notify(1.0, f"done: {status}")
     return OptimizationResult(
         plan=plan,
@@ -391,6 +404,7 @@ def _race_starts(
     search_time: float,
     rng: np.random.Generator,
     notify: ProgressCallback,
+    clock: WorkClock,
 ) -> tuple[BorderSearch, SearchStats]:
     """Search from the usual start and from a recursive bisection start; finish the better.
 
@@ -401,7 +415,7 @@ def _race_starts(
     start) gets the rest. Measured on the demo counties with bookings hard
     (``benchmarks``, ``docs/optimizer.md``).
     """
-    deadline = time.perf_counter() + search_time
+    deadline = clock.now() + search_time
     probe = PROBE_SHARE * search_time
     runs = [search.run(time_limit_s=probe, progress=lambda f, m: notify(0.1 + 0.2 * f, m), polish=False)]
     chosen = runs[0]
@@ -409,12 +423,12 @@ def _race_starts(
         if search.hard_violation() <= 0:
             break
         notify(0.3 + 0.1 * attempt, "trying another start: recursive bisection on every measure")
-        rival_deadline = min(time.perf_counter() + probe, deadline)
-        alternative = bisection_labels(instance, rng, deadline=rival_deadline)
+        rival_deadline = min(clock.now() + probe, deadline)
+        alternative = bisection_labels(instance, rng, clock=clock, deadline=rival_deadline)
         if alternative is not None:
             rival = searcher(alternative)
             if rival.within_budget():
-                left = max(rival_deadline - time.perf_counter(), 0.1)
+                left = max(rival_deadline - clock.now(), 0.1)
                 rival_run = rival.run(
                     time_limit_s=left,
                     progress=lambda f, m, a=attempt: notify(0.3 + 0.1 * (a + f), m),
@@ -423,7 +437,7 @@ def _race_starts(
                 runs.append(rival_run)
                 if rival.hard_violation() < search.hard_violation():
                     search, chosen = rival, rival_run
-    left = deadline - time.perf_counter()
+    left = deadline - clock.now()
     if left > 0:  # the probes did not polish: the chosen start is balanced further and polished
         chosen = search.run(time_limit_s=left, progress=lambda f, m: notify(0.5 + 0.45 * f, m))
         runs.append(chosen)

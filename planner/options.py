@@ -79,9 +79,14 @@ class OptimizeOptions:
         ``"heuristic"`` (flow allocation + local search; any size) or ``"exact"`` (CP-SAT
         model of :mod:`planner.exact`, optimal for small instances of up to a few hundred units).
     time_limit_s : float
-        Wall-clock budget for the search, seconds.
+        Budget for the search, in seconds of work as counted by
+        :class:`planner.work_clock.WorkClock` (about wall-clock seconds on the reference
+        machine; longer on a slower or busy one, which is what keeps plans reproducible).
+        The wall clock stops a run after three times the limit plus 5 s, and the result
+        then says it may not be reproducible.
     seed : int
-        Random seed; the same seed and inputs give the same plan.
+        Random seed; the same seed and inputs give the same plan, also when the time
+        limit stops the search and whatever the machine's load.
     """
 
     targets: tuple[BalanceTarget, ...] = (BalanceTarget("tam_usd", 0.02),)
