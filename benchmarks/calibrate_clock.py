@@ -5,8 +5,9 @@ Usage: ``python -m benchmarks.calibrate_clock [INSTANCE ...]`` (default: every i
 every 50 ms of wall time, how much of each kind of work the search has counted; fits the
 prices (microseconds per item, non-negative least squares on the logged increments) and
 prints them with, per instance, the wall seconds against the seconds the fitted and the
-current prices give. Paste the fitted prices into ``planner.work_clock.PRICES`` when the
-search changes; run it on an otherwise idle machine.
+current prices give (both before ``planner.work_clock.MARGIN``). Paste the fitted prices
+into ``planner.work_clock.PRICES`` when the search changes; run it on an otherwise idle
+machine.
 """
 
 from __future__ import annotations

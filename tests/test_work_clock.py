@@ -20,8 +20,8 @@ def test_the_clock_reads_priced_work_and_each_reading_costs_a_tick():
     clock = WorkClock(prices={"tick": 2.0, "scored": 0.5, "apply": 10.0})
     clock.charge("scored", 1000)
     clock.charge("apply", 3)
-    assert clock.now() == pytest.approx((2.0 + 500.0 + 30.0) * 1e-6)
-    assert clock.now() == pytest.approx((4.0 + 500.0 + 30.0) * 1e-6)
+    assert clock.now() == pytest.approx(work_clock.MARGIN * (2.0 + 500.0 + 30.0) * 1e-6)
+    assert clock.now() == pytest.approx(work_clock.MARGIN * (4.0 + 500.0 + 30.0) * 1e-6)
     assert clock.counts == {"tick": 2, "scored": 1000, "apply": 3}
     assert not clock.capped
 
