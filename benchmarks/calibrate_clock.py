@@ -3,7 +3,8 @@
 Usage: ``python -m benchmarks.calibrate_clock [INSTANCE ...]`` (default: every instance of
 ``benchmarks.optimizer_case``). Runs the optimizer on each instance while logging, about
 every 50 ms of wall time, how much of each kind of work the search has counted; fits the
-prices (microseconds per item, non-negative least squares on the logged increments) and
+prices (microseconds per item, non-negative least squares on the logged increments, each
+instance weighted the same) and
 prints them with, per instance, the wall seconds against the seconds the fitted and the
 current prices give (both before ``planner.work_clock.MARGIN``). Paste the fitted prices
 into ``planner.work_clock.PRICES`` when the search changes; run it on an otherwise idle
@@ -75,8 +76,9 @@ def main(instances: list[str]) -> None:
         runs[instance] = logged_run(instance)
     rows, targets = [], []
     for counts, walls in runs.values():
-        rows.append(np.diff(counts, axis=0, prepend=0.0))
-        targets.append(np.diff(walls, prepend=0.0))
+        weight = 1.0 / np.sqrt(len(walls))  # every instance weighs the same, however long it ran
+        rows.append(weight * np.diff(counts, axis=0, prepend=0.0))
+        targets.append(weight * np.diff(walls, prepend=0.0))
     design, wall = np.vstack(rows), np.concatenate(targets)
     scale = np.maximum(design.max(axis=0), 1.0)  # columns of comparable size for the solver
     fitted, _ = nnls(design / scale, wall * 1e6)

@@ -219,6 +219,9 @@ def solve_region(
     solver.parameters.max_deterministic_time = float(time_limit_s)
     solver.parameters.max_time_in_seconds = float(time_limit_s) * 5
     solver.parameters.num_workers = int(workers)
+    # Parallel workers race and share solutions, so two runs can end on different plans of
+    # equal cost; interleaved search runs them in deterministic turns: same seed, same plan.
+    solver.parameters.interleave_search = int(workers) > 1
     solver.parameters.random_seed = int(seed)
     # No repair_hint: on OR-Tools 9.x it can abort the whole process ("Check failed:
     # heuristics.fixed_search != nullptr"), seen in this test suite with short limits.

@@ -45,7 +45,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import sparse
 
 from planner.exact import HARD_FACTOR, solve_region
 from planner.instance import Instance, sparse_measures, unit_reps_needed
@@ -157,7 +156,7 @@ class BorderSearch:
         self.xy = xy
         self.q = (xy**2).sum(axis=1)
         self.border = instance.border_km
-        self.border_lookup = sparse.csr_array((self.border, instance.indices, instance.indptr), shape=(n, n))
+        self.column = np.full(n, -1)  # scratch for _shared_border: position of a unit in a set, else -1
         self.degree = np.diff(instance.indptr)
         self.unit_reps = unit_reps_needed(instance)
         # Units whose one-rep territories may merge with a neighbour (see merge_lumpy);
@@ -211,6 +210,18 @@ class BorderSearch:
         entry = np.repeat(self.inst.indptr[u] - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
         mine = self.labels[self.inst.indices[entry]] == t[row]
         return np.bincount(row, weights=self.border[entry] * mine, minlength=len(u))
+
+    def _shared_border(self, us: np.ndarray, ws: np.ndarray) -> np.ndarray:
+        """Length (km) of border each unit of ``us`` shares with each unit of ``ws`` (len(us) x len(ws))."""
+        counts = self.degree[us]
+        row = np.repeat(np.arange(len(us)), counts)
+        entry = np.repeat(self.inst.indptr[us] - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        self.column[ws] = np.arange(len(ws))
+        col = self.column[self.inst.indices[entry]]
+        self.column[ws] = -1
+        shared = np.zeros((len(us), len(ws)))
+        shared[row[col >= 0], col[col >= 0]] = self.border[entry[col >= 0]]
+        return shared
 
     def _inertia(self, mass=None, first=None, second=None) -> np.ndarray:
         """Moment of inertia sum a |xy - centroid|^2 from running sums (per territory, or per row)."""
@@ -702,13 +713,18 @@ class BorderSearch:
                 self._exchange(pushed, pulled, t, b)  # undo
         return moved
 
-    def _swap_deltas(self, uu: np.ndarray, ww: np.ndarray, a: int, b: int, lam_c: float, lam_d: float):
-        """Exact objective change and violation change of swapping units uu (in a) with ww (in b)."""
+    def _swap_deltas(self, us: np.ndarray, ws: np.ndarray, a: int, b: int, lam_c: float, lam_d: float):
+        """Objective and violation change of swapping each u of ``us`` (in a) with each w of ``ws`` (in b).
+
+        Returns flat arrays over the pairs in row-major order (u of ``us`` outer, w of
+        ``ws`` inner); per-unit terms are computed once per unit, not once per pair.
+        """
         inst = self.inst
+        n_pairs = len(us) * len(ws)
         self.clock.charge("call")
-        self.clock.charge("scored", len(uu))
+        self.clock.charge("scored", n_pairs)
         dev = self.deviations()
-        net = inst.share[uu] - inst.share[ww]
+        net = (inst.share[us][:, None, :] - inst.share[ws][None, :, :]).reshape(n_pairs, -1)
         dev_a, dev_b = dev[a] - net / inst.reps[a], dev[b] + net / inst.reps[b]
         balance = (
             _penalty(dev_a, self.tol, self.w)
@@ -722,27 +738,26 @@ class BorderSearch:
             - _violation(dev[a], self.tol, self.wv)
             - _violation(dev[b], self.tol, self.wv)
         )
-        wu, ww_ = inst.compact_weight[uu], inst.compact_weight[ww]
-        dm = ww_ - wu
-        dfirst = self.xy[ww] * ww_[:, None] - self.xy[uu] * wu[:, None]
-        dsecond = self.q[ww] * ww_ - self.q[uu] * wu
+        wu, ww_ = inst.compact_weight[us], inst.compact_weight[ws]
+        dm = (ww_[None, :] - wu[:, None]).ravel()
+        xy_u, xy_w = self.xy[us] * wu[:, None], self.xy[ws] * ww_[:, None]
+        dfirst = (xy_w[None, :, :] - xy_u[:, None, :]).reshape(n_pairs, 2)
+        dsecond = ((self.q[ws] * ww_)[None, :] - (self.q[us] * wu)[:, None]).ravel()
         inertia = self._inertia()
         new_a = self._inertia(self.mass[a] + dm, self.first[a] + dfirst, self.second[a] + dsecond)
         new_b = self._inertia(self.mass[b] - dm, self.first[b] - dfirst, self.second[b] - dsecond)
         # u leaves a for b, then w leaves b for a; their shared border stays cut.
-        a_arr, b_arr = np.full(len(uu), a), np.full(len(uu), b)
-        cut = self._border_with(uu, a_arr) - self._border_with(uu, b_arr)
-        cut += self._border_with(ww, b_arr) - self._border_with(ww, a_arr)
-        cut += 2.0 * np.asarray(self.border_lookup[uu, ww]).ravel()
+        a_u, b_u = np.full(len(us), a), np.full(len(us), b)
+        a_w, b_w = np.full(len(ws), a), np.full(len(ws), b)
+        cut_u = self._border_with(us, a_u) - self._border_with(us, b_u)
+        cut_w = self._border_with(ws, b_w) - self._border_with(ws, a_w)
+        cut = (cut_u[:, None] + cut_w[None, :] + 2.0 * self._shared_border(us, ws)).ravel()
         compact = (1.0 - CUT_SHARE) * (new_a + new_b - inertia[a] - inertia[b]) / self.c_scale
         compact = compact + CUT_SHARE * cut / self.p_scale
         ref = inst.reference
-        disrupt = np.zeros(len(uu))
-        for units, old, new in ((uu, a, b), (ww, b, a)):
-            has = ref[units] >= 0
-            disrupt += (
-                inst.disrupt_weight[units] * has * ((new != ref[units]).astype(float) - (old != ref[units]))
-            )
+        disrupt_u = inst.disrupt_weight[us] * (ref[us] >= 0) * ((b != ref[us]).astype(float) - (a != ref[us]))
+        disrupt_w = inst.disrupt_weight[ws] * (ref[ws] >= 0) * ((a != ref[ws]).astype(float) - (b != ref[ws]))
+        disrupt = (disrupt_u[:, None] + disrupt_w[None, :]).ravel()
         return balance + lam_c * compact + lam_d * disrupt, d_vio
 
     def swap_round(self, scale: float, only_violating: bool) -> int:
@@ -778,7 +793,7 @@ class BorderSearch:
                     continue
                 us, ws = np.array(sorted(outs)), np.array(sorted(ins))
                 uu, ww = np.repeat(us, len(ws)), np.tile(ws, len(us))
-                total, d_vio = self._swap_deltas(uu, ww, a, b, lam_c, lam_d)
+                total, d_vio = self._swap_deltas(us, ws, a, b, lam_c, lam_d)
                 vio_slack = np.inf if lam_c == 0 and lam_d == 0 else EPS
                 ok = (total < -EPS) & (d_vio <= vio_slack) & (uu != ww)
                 if not ok.any():

@@ -149,6 +149,7 @@ def wait_for_new_text(locator, old: str, timeout_s: float = 60.0) -> str:
 
 
 def test_workspace_map_renders_offline_with_draw_toolbar(app_url):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -185,10 +186,20 @@ def test_workspace_map_renders_offline_with_draw_toolbar(app_url):
         sprite = frame.locator(".leaflet-draw-draw-rectangle").evaluate(
             "a => getComputedStyle(a).backgroundImage"
         )
-        # Click a unit in the middle of the country: it becomes the selection.
+        # Click a unit in the middle of the country: it becomes the selection. On a loaded
+        # machine a click that lands while the map is still drawing can be lost: wait until
+        # the map stops changing, and click again if no selection shows up.
         box = page.locator("iframe[title*='streamlit_folium']").first.bounding_box()
-        page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.45)
-        page.get_by_text(re.compile(r"^1 unit\(s\) selected")).wait_for(timeout=60_000)
+        one_selected = page.get_by_text(re.compile(r"^1 unit\(s\) selected"))
+        for _ in range(3):
+            wait_until_map_settles(page, frame)
+            page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.45)
+            try:
+                one_selected.wait_for(timeout=30_000)
+                break
+            except PlaywrightTimeout:  # the click was lost: try again
+                continue
+        one_selected.wait_for(timeout=30_000)
         # Draw a rectangle over the Plains: the units whose centroid is inside become the selection.
         # On a loaded machine the map may still be redrawing the first selection when the drag
         # starts (the drag then lands on the old map): wait until the map stops changing, and

@@ -88,3 +88,13 @@ def test_region_with_violation_weight_minimises_violation_where_hard_tolerances_
     assert totals == [10.0, 11.0]
     graph = nx.relabel_nodes(adjacency.to_networkx(), {u: i for i, u in enumerate(adjacency.unit_ids)})
     assert all(nx.is_connected(graph.subgraph(np.flatnonzero(result.labels == k).tolist())) for k in (0, 1))
+
+
+def test_two_workers_give_the_same_plan_for_the_same_seed():
+    # A uniform 6x6 grid into 4 territories has many plans of equal cost: racing workers
+    # could end on different ones; interleaved search must not.
+    instance, _ = tiny_instance(6, 6, 4, [100] * 36)
+    runs = [solve_exact(instance, time_limit_s=2.0, seed=3, workers=2) for _ in range(3)]
+    assert all(run.labels is not None for run in runs)
+    assert all(np.array_equal(run.labels, runs[0].labels) for run in runs[1:])
+    assert all(run.deterministic_seconds > 0 for run in runs)
