@@ -20,23 +20,18 @@ import warnings
 import numpy as np
 from scipy.optimize import nnls
 
-from benchmarks.optimizer_case import INSTANCES, load
+from benchmarks.optimizer_case import INSTANCES, balance_targets, load, run_terrain
 from planner import work_clock
 from planner.adjacency import build_adjacency
-from planner.optimize import optimize, protected_unit_locks
-from planner.options import BalanceTarget, OptimizeOptions
 
 SAMPLE_S = 0.05  # wall seconds between logged samples
 
 
 def logged_run(instance: str) -> tuple[np.ndarray, np.ndarray]:
-    """Counts per kind (rows: samples) and wall seconds of one optimizer run on ``instance``."""
-    k, specs, time_limit = INSTANCES[instance]
+    """Counts per kind (rows: samples) and wall seconds of the benchmark's Terrain run on ``instance``."""
+    k, _, time_limit = INSTANCES[instance]
     units, reference, reps, data = load(instance)
     adjacency = build_adjacency(units)
-    targets = tuple(BalanceTarget(m, tol, hard=hard) for m, tol, hard in specs if hard is not None)
-    locks = protected_unit_locks(data) if data is not None and k == 50 else {}
-    options = OptimizeOptions(targets=targets, time_limit_s=time_limit, locked_units=locks, seed=0)
     kinds = list(work_clock.PRICES)
     samples: list[list[float]] = []
     walls: list[float] = []
@@ -53,14 +48,7 @@ def logged_run(instance: str) -> tuple[np.ndarray, np.ndarray]:
 
     work_clock.WorkClock.now = logging_now
     try:
-        optimize(
-            units,
-            adjacency,
-            k=k,
-            reference=reference if k == 50 else None,
-            reps=reps if k == 50 else None,
-            options=options,
-        )
+        run_terrain(units, adjacency, k, balance_targets(instance), reference, reps, data, time_limit)
     finally:
         work_clock.WorkClock.now = original_now
     return np.array(samples), np.array(walls)

@@ -54,6 +54,12 @@ def load(name: str):
     return voronoi_units(n, seed=7, sigma=0.5), None, None, None
 
 
+def balance_targets(instance: str) -> tuple[BalanceTarget, ...]:
+    """The optimizer's targets for ``instance`` (the reported-only measures left out)."""
+    _, specs, _ = INSTANCES[instance]
+    return tuple(BalanceTarget(m, tol, hard=hard) for m, tol, hard in specs if hard is not None)
+
+
 def run_terrain(units, adjacency, k, targets, reference, reps, data, time_limit):
     locks = protected_unit_locks(data) if data is not None and k == 50 else {}
     options = OptimizeOptions(targets=targets, time_limit_s=time_limit, locked_units=locks, seed=0)
@@ -109,7 +115,7 @@ def main(instance: str, method: str) -> None:
     k, specs, time_limit = INSTANCES[instance]
     units, reference, reps, data = load(instance)
     adjacency = build_adjacency(units)
-    targets = tuple(BalanceTarget(m, tol, hard=hard) for m, tol, hard in specs if hard is not None)
+    targets = balance_targets(instance)
     start = time.perf_counter()
     if method == "terrain":
         plan, rep_counts = run_terrain(units, adjacency, k, targets, reference, reps, data, time_limit)

@@ -203,25 +203,40 @@ class BorderSearch:
         cut = self.labels[self.rows] != self.labels[self.inst.indices]
         return float(self.border[cut].sum()) / 2.0
 
-    def _border_with(self, u: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """Length (km) of border each unit ``u[i]`` shares with territory ``t[i]`` (vectorised)."""
+    def _adjacency_entries(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Position in ``u`` and adjacency (CSR) entry of every neighbour of the units ``u``."""
         counts = self.degree[u]
         row = np.repeat(np.arange(len(u)), counts)
         entry = np.repeat(self.inst.indptr[u] - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
-        mine = self.labels[self.inst.indices[entry]] == t[row]
-        return np.bincount(row, weights=self.border[entry] * mine, minlength=len(u))
+        return row, entry
+
+    def _border_change(self, u: np.ndarray, into: np.ndarray, out_of: np.ndarray) -> np.ndarray:
+        """Border (km) each unit ``u[i]`` shares with territory ``into[i]`` minus with ``out_of[i]``.
+
+        One pass over the units' neighbours for both territories (vectorised).
+        """
+        row, entry = self._adjacency_entries(u)
+        neighbour = self.labels[self.inst.indices[entry]]
+        length = self.border[entry]
+        with_into = np.bincount(row, weights=length * (neighbour == into[row]), minlength=len(u))
+        return with_into - np.bincount(row, weights=length * (neighbour == out_of[row]), minlength=len(u))
 
     def _shared_border(self, us: np.ndarray, ws: np.ndarray) -> np.ndarray:
         """Length (km) of border each unit of ``us`` shares with each unit of ``ws`` (len(us) x len(ws))."""
-        counts = self.degree[us]
-        row = np.repeat(np.arange(len(us)), counts)
-        entry = np.repeat(self.inst.indptr[us] - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        row, entry = self._adjacency_entries(us)
         self.column[ws] = np.arange(len(ws))
         col = self.column[self.inst.indices[entry]]
         self.column[ws] = -1
         shared = np.zeros((len(us), len(ws)))
         shared[row[col >= 0], col[col >= 0]] = self.border[entry[col >= 0]]
         return shared
+
+    def _members(self, t: int, scans: int = 1) -> np.ndarray:
+        """Units of territory ``t``; charges the pass over the map and ``scans`` visits per unit."""
+        members = np.flatnonzero(self.labels == t)
+        self.clock.charge("pass", self.inst.n_units)
+        self.clock.charge("visit", scans * len(members))
+        return members
 
     def _inertia(self, mass=None, first=None, second=None) -> np.ndarray:
         """Moment of inertia sum a |xy - centroid|^2 from running sums (per territory, or per row)."""
@@ -313,7 +328,7 @@ class BorderSearch:
         new_a = self._inertia(self.mass[a] - w, self.first[a] - wx, self.second[a] - wq)
         new_b = self._inertia(self.mass[b] + w, self.first[b] + wx, self.second[b] + wq)
         inertia = self._inertia()
-        d_cut = (self._border_with(u, a) - self._border_with(u, b)) / self.p_scale
+        d_cut = self._border_change(u, a, b) / self.p_scale
         d_c = (1.0 - CUT_SHARE) * (new_a + new_b - inertia[a] - inertia[b]) / self.c_scale + CUT_SHARE * d_cut
         ref = inst.reference[u]
         has = ref >= 0
@@ -417,9 +432,7 @@ class BorderSearch:
         """Cheapest single move out of (push) or into (pull) ``territory``: (dF, u, a, b) or None."""
         labels, neighbors = self.labels, self.neighbors
         inst = self.inst
-        members = np.flatnonzero(labels == territory)
-        self.clock.charge("pass", inst.n_units)
-        self.clock.charge("visit", len(members))
+        members = self._members(territory)
         pairs = set()
         for u in members:
             for v in neighbors[u]:
@@ -536,14 +549,7 @@ class BorderSearch:
 
     def _border_pairs(self, t: int, b: int) -> list[tuple[int, int]]:
         """Adjacent (unit in t, unit in b) pairs."""
-        self.clock.charge("pass", self.inst.n_units)
-        self.clock.charge("visit", int(self.count[t]))
-        return [
-            (int(u), int(v))
-            for u in np.flatnonzero(self.labels == t)
-            for v in self.neighbors[u]
-            if self.labels[v] == b
-        ]
+        return [(int(u), int(v)) for u in self._members(t) for v in self.neighbors[u] if self.labels[v] == b]
 
     def _territory_graph(self) -> dict[int, set[int]]:
         """Adjacent territories of each territory."""
@@ -675,9 +681,7 @@ class BorderSearch:
             if violation[t] <= EPS or self.clock.now() > deadline:
                 break
             border: dict[int, list[tuple[int, int]]] = {}
-            self.clock.charge("pass", inst.n_units)
-            self.clock.charge("visit", int(self.count[t]))
-            for u in np.flatnonzero(self.labels == t):
+            for u in self._members(t):
                 for v in self.neighbors[u]:
                     b = int(self.labels[v])
                     if b != t and not inst.frozen_territory[b]:
@@ -749,8 +753,8 @@ class BorderSearch:
         # u leaves a for b, then w leaves b for a; their shared border stays cut.
         a_u, b_u = np.full(len(us), a), np.full(len(us), b)
         a_w, b_w = np.full(len(ws), a), np.full(len(ws), b)
-        cut_u = self._border_with(us, a_u) - self._border_with(us, b_u)
-        cut_w = self._border_with(ws, b_w) - self._border_with(ws, a_w)
+        cut_u = self._border_change(us, a_u, b_u)
+        cut_w = self._border_change(ws, b_w, a_w)
         cut = (cut_u[:, None] + cut_w[None, :] + 2.0 * self._shared_border(us, ws)).ravel()
         compact = (1.0 - CUT_SHARE) * (new_a + new_b - inertia[a] - inertia[b]) / self.c_scale
         compact = compact + CUT_SHARE * cut / self.p_scale
@@ -776,9 +780,7 @@ class BorderSearch:
         for a in territories:
             if inst.frozen_territory[a]:
                 continue
-            members = np.flatnonzero(labels == a)
-            self.clock.charge("pass", inst.n_units)
-            self.clock.charge("visit", len(members))
+            members = self._members(a)
             by_neighbour: dict[int, set[int]] = {}
             for u in members:
                 if not self.movable[u]:
@@ -821,9 +823,7 @@ class BorderSearch:
         applied = 0
         for t in violating:
             for _ in range(strength):
-                members = np.flatnonzero(self.labels == t)
-                self.clock.charge("pass", self.inst.n_units)
-                self.clock.charge("visit", 2 * len(members))
+                members = self._members(t, scans=2)  # its border is scanned twice below
                 border = [
                     (int(u), int(self.labels[v]))
                     for u in members

@@ -497,7 +497,9 @@ def test_cut_length_counts_each_shared_border_between_territories_once():
     instance = build_instance(units, adjacency, unit_points_km(units), options, n_reps=2)
     search = border_search(instance, np.array([0, 0, 1, 1]), compactness_weight=1.0)
     assert search.cut_km() == pytest.approx(2 * 8.5, abs=0.4)
-    with_top, with_bottom = (search._border_with(np.array([1]), np.array([t]))[0] for t in (0, 1))
+    # border with territory t minus border with "territory -1", which no unit is in
+    unit, nowhere = np.array([1]), np.array([-1])
+    with_top, with_bottom = (search._border_change(unit, np.array([t]), nowhere)[0] for t in (0, 1))
     assert with_top == pytest.approx(11.1, abs=0.2) and with_bottom == pytest.approx(8.5, abs=0.2)
     search._apply(1, 0, 1)
     assert search.cut_km() == pytest.approx(11.1 + 8.5, abs=0.4)
