@@ -6,7 +6,7 @@ import altair as alt
 import streamlit as st
 
 from planner.errors import PlannerError
-from planner.fairness import fairness_report
+from planner.quota.fairness import fairness_report
 from planner.store import Role, Status
 from planner.store.roles import PERMISSIONS
 from ui import state

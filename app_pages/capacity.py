@@ -6,7 +6,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from planner.capacity import (
+from planner.data.dataset import Dataset
+from planner.errors import PlannerError
+from planner.forecast.capacity import (
     CapacityInputs,
     current_reps,
     plan_months,
@@ -14,9 +16,7 @@ from planner.capacity import (
     scenario_table,
     spread_target,
 )
-from planner.dataset import Dataset
-from planner.errors import PlannerError
-from planner.history import seasonal_weights, territory_history
+from planner.forecast.history import seasonal_weights, territory_history
 from ui.session import PERSIST, active_dataset
 
 TARGET = "cap_target_musd"

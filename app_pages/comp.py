@@ -11,15 +11,15 @@ from decimal import ROUND_HALF_UP, Decimal
 import pandas as pd
 import streamlit as st
 
-from planner.approved import ApprovedPlan
 from planner.comp.calculate import CompResult
 from planner.comp.deals import check_deals
 from planner.comp.demo import DEMO_MONTHS, demo_comp_plans, demo_deals
 from planner.comp.estimate import estimate_deal
 from planner.comp.run import run_comp
 from planner.comp.statements import plan_description, rep_ledger, statement_csv, statement_html, usd
-from planner.dataset import Dataset
+from planner.data.dataset import Dataset
 from planner.errors import PlannerError
+from planner.plans.approved import ApprovedPlan
 from ui.data import demo_dataset
 from ui.store import plan_store
 

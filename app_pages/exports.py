@@ -11,13 +11,13 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from planner.approved import ApprovedPlan
-from planner.change_report import change_report
-from planner.dataset import Dataset
-from planner.dissolve import dissolve_territories
-from planner.export_inputs import demo_approved_plan
-from planner.exports import EXPORT_FORMATS, FORMAT_FILES, export_plan, territory_table
-from planner.plan import Plan
+from planner.data.dataset import Dataset
+from planner.exports.change_report import change_report
+from planner.exports.formats import EXPORT_FORMATS, FORMAT_FILES, export_plan, territory_table
+from planner.exports.inputs import demo_approved_plan
+from planner.plans.approved import ApprovedPlan
+from planner.plans.dissolve import dissolve_territories
+from planner.plans.plan import Plan
 from planner.store import Status
 from ui import state
 from ui.data import adjacency_edges, editor_units

@@ -8,12 +8,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from planner.backtest import BASELINE, MODEL, backtest, default_forecasters
-from planner.dataset import Dataset
+from planner.data.dataset import Dataset
 from planner.errors import PlannerError
-from planner.forecast import forecast_territories
-from planner.history import territory_history
-from planner.plan import Plan
+from planner.forecast.backtest import BASELINE, MODEL, backtest, default_forecasters
+from planner.forecast.history import territory_history
+from planner.forecast.model import forecast_territories
+from planner.plans.plan import Plan
 from ui import state
 from ui.session import PERSIST, active_dataset, workspace
 

@@ -8,8 +8,8 @@ import streamlit as st
 
 from planner.errors import PlannerError
 from planner.money import usd_to_cents
-from planner.quota import QuotaOptions
-from planner.quota_plan import QuotaRequest, save_draft, version_fairness
+from planner.quota.allocation import QuotaOptions
+from planner.quota.versions import QuotaRequest, save_draft, version_fairness
 from planner.store import Role, Status
 from planner.store.roles import PERMISSIONS
 from planner.store.workflow import TRANSITIONS

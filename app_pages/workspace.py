@@ -10,10 +10,10 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from planner.errors import PlanError, PlannerError
-from planner.metrics import detached_units
-from planner.optimize import optimize_dataset
-from planner.options import BalanceTarget, OptimizeOptions
-from planner.plan_files import alignment_csv, territory_reps_csv
+from planner.optimize.api import optimize_dataset
+from planner.optimize.options import BalanceTarget, OptimizeOptions
+from planner.plans.files import alignment_csv, territory_reps_csv
+from planner.plans.metrics import detached_units
 from ui import state
 from ui.data import (
     UPLOAD_TYPES,

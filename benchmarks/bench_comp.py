@@ -29,13 +29,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.approved import ApprovedPlan
 from planner.comp.deals import check_deals
 from planner.comp.demo import DEMO_MONTHS, demo_comp_plans
 from planner.comp.reference import reference_payouts
 from planner.comp.run import run_comp
 from planner.comp.statements import statement_html, write_statement_lines, write_summary
-from planner.plan import Plan
+from planner.plans.approved import ApprovedPlan
+from planner.plans.plan import Plan
 
 N_DEALS = 1_000_000
 N_REPS = 500

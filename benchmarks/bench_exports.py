@@ -8,7 +8,7 @@ Times are the best of 3 runs for dissolving and one run for each export (on a sh
 2-core machine, expect +-50% between runs). Baseline in the same run:
 ``GeoDataFrame.dissolve`` with its default ``unary_union`` per group (the obvious way).
 For reference also ``dissolve(method="coverage")``, which uses the same coverage union
-as ours but checks nothing. Ours: :func:`planner.dissolve.dissolve_territories`
+as ours but checks nothing. Ours: :func:`planner.plans.dissolve.dissolve_territories`
 (coverage union, each territory verified: valid and area equal to the sum of its units,
 else a full union).
 """
@@ -26,13 +26,13 @@ from scipy.spatial import cKDTree
 
 from benchmarks.bench_foundation import timed
 from benchmarks.instances import voronoi_units
-from planner.change_report import change_report
-from planner.dataset import Dataset
-from planner.demo import load_demo
-from planner.dissolve import dissolve_territories
-from planner.export_inputs import demo_approved_plan
-from planner.exports import EXPORT_FORMATS, FORMAT_FILES, export_plan
-from planner.plan import Plan
+from planner.data.dataset import Dataset
+from planner.data.demo import load_demo
+from planner.exports.change_report import change_report
+from planner.exports.formats import EXPORT_FORMATS, FORMAT_FILES, export_plan
+from planner.exports.inputs import demo_approved_plan
+from planner.plans.dissolve import dissolve_territories
+from planner.plans.plan import Plan
 
 
 def voronoi_dataset(n_units: int = 40_000, k: int = 500, seed: int = 2) -> Dataset:
@@ -121,7 +121,7 @@ def export_rows(name: str, dataset: Dataset) -> list[dict]:
     rows.append(
         {
             "task": f"change report, {name} ({report.summary.loc['units', 'moved']:,.0f} units moved)",
-            "method": "planner.change_report",
+            "method": "planner.exports.change_report",
             "seconds": seconds,
             "result": f"{len(report.accounts):,} accounts change owner, {len(report.flows)} flows",
         }

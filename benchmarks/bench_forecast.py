@@ -1,6 +1,6 @@
 """Forecast benchmark: rolling-origin backtest of the model against seasonal naive, same origins.
 
-Baseline: :class:`planner.forecast.SeasonalNaiveForecaster` (each month forecast by the
+Baseline: :class:`planner.forecast.model.SeasonalNaiveForecaster` (each month forecast by the
 same month a year earlier; in the M5 competition only about a third of teams beat it).
 Data:
 
@@ -26,9 +26,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from planner.backtest import BASELINE, MODEL, backtest
-from planner.demo import load_demo
-from planner.history import month_index, territory_history
+from planner.data.demo import load_demo
+from planner.forecast.backtest import BASELINE, MODEL, backtest
+from planner.forecast.history import month_index, territory_history
 
 HORIZON = 12
 COVERAGE = 0.8

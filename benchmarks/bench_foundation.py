@@ -12,9 +12,9 @@ import warnings
 from pathlib import Path
 
 from benchmarks.instances import voronoi_units
-from planner.adjacency import build_adjacency
-from planner.dataset import check_files
-from planner.demo import load_demo, write_demo_files
+from planner.data.adjacency import build_adjacency
+from planner.data.dataset import check_files
+from planner.data.demo import load_demo, write_demo_files
 
 
 def timed(fn, repeat: int = 3):

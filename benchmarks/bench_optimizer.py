@@ -10,7 +10,7 @@ shares).
 
 Terrain runs each instance twice: once on the idle machine, and again while two
 processes keep both cores busy (``LOAD_PROCESSES``). Its time limits count work, not wall
-seconds (:mod:`planner.work_clock`), so the loaded re-run takes longer but must return
+seconds (:mod:`planner.optimize.work_clock`), so the loaded re-run takes longer but must return
 the same plan; the table says whether it did.
 """
 

@@ -16,14 +16,14 @@ Instances:
 
 Methods (same totals, same instance, same run):
 
-- **terrain**: :func:`planner.quota.allocate_quotas`, 50% potential / 50% forecast (and
+- **terrain**: :func:`planner.quota.allocation.allocate_quotas`, 50% potential / 50% forecast (and
   30% / 70%), +/-25% guardrail on last year's quota, ramp and relief redistributed;
 - **last year + uniform growth** (baseline, the common practice): last year's quota
   scaled so the total meets the target;
 - **pure TAM share** (baseline): quota in proportion to potential.
 
 Each row times allocation + monthly phasing + fairness report, and reports the fairness
-metrics against actual bookings (:func:`planner.fairness.fairness_report`); the change
+metrics against actual bookings (:func:`planner.quota.fairness.fairness_report`); the change
 against last year's quota is over fully staffed territories (no ramp, no relief). The last
 rows backtest the seasonality used for phasing on the demo: estimated from Nov 2023 -
 Oct 2025, scored on each territory's monthly bookings of Nov 2025 - Oct 2026 (mean
@@ -38,12 +38,12 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from planner.demo import load_demo
-from planner.fairness import fairness_report
+from planner.data.demo import load_demo
 from planner.money import split_cents
-from planner.phasing import MONTHS, phase_quotas, seasonality_from_history
-from planner.quota import QuotaOptions, allocate_quotas
-from planner.quota_inputs import territory_bookings_usd
+from planner.quota.allocation import QuotaOptions, allocate_quotas
+from planner.quota.fairness import fairness_report
+from planner.quota.inputs import territory_bookings_usd
+from planner.quota.phasing import MONTHS, phase_quotas, seasonality_from_history
 
 TERRAIN = QuotaOptions(potential_weight_frac=0.5, forecast_weight_frac=0.5, guardrail_frac=0.25)
 SYNTHETIC_TERRITORIES = 5_000

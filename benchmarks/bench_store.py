@@ -1,7 +1,7 @@
 """Plan store benchmark: saving, loading and the proposal workflow on SQLite and PostgreSQL.
 
 Instance: the demo plan (3,108 counties, 50 territories, 56 reps) with FY2027 quotas
-phased monthly (600 quota rows), allocated by :func:`planner.quota_plan.draft_quotas`.
+phased monthly (600 quota rows), allocated by :func:`planner.quota.versions.draft_quotas`.
 
 Operations, each the median of several runs:
 
@@ -14,7 +14,7 @@ Operations, each the median of several runs:
 
 Baseline in the same run: the file-based flow the CLI had before the store, i.e.
 writing the plan as ``alignment.csv`` + ``territory_reps.csv`` plus the quota table as a
-CSV, atomically (:func:`planner.plan_files.write_plan`), with no roles, history or audit.
+CSV, atomically (:func:`planner.plans.files.write_plan`), with no roles, history or audit.
 PostgreSQL rows appear when ``TERRAIN_TEST_POSTGRES_URL`` is set (scripts/start-postgres.sh).
 """
 
@@ -29,9 +29,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from planner.demo import load_demo
-from planner.plan_files import _atomic_write, write_plan
-from planner.quota_plan import QuotaRequest, draft_quotas
+from planner.data.demo import load_demo
+from planner.plans.files import _atomic_write, write_plan
+from planner.quota.versions import QuotaRequest, draft_quotas
 from planner.store import PlanStore
 from planner.store.demo import ADMIN, APPROVER, demo_target_cents, seed_demo_store
 

@@ -2,7 +2,7 @@
 
 Instances: the demo counties (3,108 units, 50 territories, 4 measures) and, to show how
 both scale, 40,000 seeded Voronoi cells in a 10 x 5 grid of territories. An edit moves 1
-or 100 random units to a random territory. Baseline: ``planner.metrics.territory_totals``
+or 100 random units to a random territory. Baseline: ``planner.plans.metrics.territory_totals``
 + ``deviations`` on the edited plan (regroups every unit). Ours: ``TerritoryTally.move``
 + ``.deviations`` (touches the moved units only). Both include the per-territory rep
 counts of the edited plan. Target: under 50 ms per edit. Times are the median and the
@@ -22,12 +22,12 @@ import pandas as pd
 import shapely
 
 from benchmarks.instances import voronoi_units
-from planner.adjacency import build_adjacency
-from planner.demo import load_demo
-from planner.metrics import deviations, rep_counts, territory_totals
-from planner.plan import Plan
-from planner.schema import UNIT_MEASURES
-from planner.tally import TerritoryTally
+from planner.data.adjacency import build_adjacency
+from planner.data.demo import load_demo
+from planner.data.schema import UNIT_MEASURES
+from planner.plans.metrics import deviations, rep_counts, territory_totals
+from planner.plans.plan import Plan
+from planner.plans.tally import TerritoryTally
 from ui.maps import colour_territories, field_reps, map_units, territory_pairs, workspace_map
 
 TARGET_MS = 50.0

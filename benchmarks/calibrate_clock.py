@@ -1,4 +1,4 @@
-"""Fit the prices of :mod:`planner.work_clock` from runs of the optimizer benchmark instances.
+"""Fit the prices of :mod:`planner.optimize.work_clock` from runs of the optimizer benchmark instances.
 
 Usage: ``python -m benchmarks.calibrate_clock [INSTANCE ...]`` (default: every instance of
 ``benchmarks.optimizer_case``). Runs the optimizer on each instance while logging, about
@@ -6,8 +6,8 @@ every 50 ms of wall time, how much of each kind of work the search has counted; 
 prices (microseconds per item, non-negative least squares on the logged increments, each
 instance weighted the same) and
 prints them with, per instance, the wall seconds against the seconds the fitted and the
-current prices give (both before ``planner.work_clock.MARGIN``). Paste the fitted prices
-into ``planner.work_clock.PRICES`` when the search changes; run it on an otherwise idle
+current prices give (both before ``planner.optimize.work_clock.MARGIN``). Paste the fitted prices
+into ``planner.optimize.work_clock.PRICES`` when the search changes; run it on an otherwise idle
 machine.
 """
 
@@ -21,8 +21,8 @@ import numpy as np
 from scipy.optimize import nnls
 
 from benchmarks.optimizer_case import INSTANCES, balance_targets, load, run_terrain
-from planner import work_clock
-from planner.adjacency import build_adjacency
+from planner.data.adjacency import build_adjacency
+from planner.optimize import work_clock
 
 SAMPLE_S = 0.05  # wall seconds between logged samples
 

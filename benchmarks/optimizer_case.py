@@ -3,7 +3,7 @@
 Usage: ``python -m benchmarks.optimizer_case INSTANCE METHOD``.
 
 Prints one JSON line: wall time, peak memory, a fingerprint of the plan (to compare
-re-runs), and the plan's metrics computed by :func:`planner.metrics.plan_report` (the same
+re-runs), and the plan's metrics computed by :func:`planner.plans.metrics.plan_report` (the same
 functions for every method).
 Instances: ``counties50``, ``counties50hard``, ``counties50bookings`` (demo counties, k = 50,
 from the demo's current plan; TAM hard and bookings soft, both hard, bookings alone hard with
@@ -26,11 +26,11 @@ import warnings
 import pandas as pd
 
 from benchmarks.instances import voronoi_units
-from planner.adjacency import build_adjacency
-from planner.metrics import plan_report
-from planner.optimize import optimize, protected_unit_locks
-from planner.options import BalanceTarget, OptimizeOptions
-from planner.plan import Plan
+from planner.data.adjacency import build_adjacency
+from planner.optimize.api import optimize, protected_unit_locks
+from planner.optimize.options import BalanceTarget, OptimizeOptions
+from planner.plans.metrics import plan_report
+from planner.plans.plan import Plan
 
 INSTANCES = {
     # name: (k, targets as (measure, tolerance, hard), first one balanced by the baselines, time limit s);
@@ -46,7 +46,7 @@ INSTANCES = {
 
 def load(name: str):
     if name.startswith("counties"):
-        from planner.demo import load_demo
+        from planner.data.demo import load_demo
 
         data = load_demo()
         return data.units, data.plan, data.reps, data

@@ -32,7 +32,7 @@ import pandas as pd
 import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from planner.adjacency import build_adjacency
+from planner.data.adjacency import build_adjacency
 
 SEED = 20261122
 OUT_DIR = Path(__file__).resolve().parent / "demo"

@@ -3,12 +3,12 @@
 The core never imports the UI (Streamlit); the app in ``app.py`` is a thin shell over it.
 """
 
-from planner.adjacency import Adjacency, IslandLink, build_adjacency
-from planner.dataset import Dataset, check_files, load_dataset
+from planner.data.adjacency import Adjacency, IslandLink, build_adjacency
+from planner.data.dataset import Dataset, check_files, load_dataset
 from planner.errors import InfeasibleError, InputError, PlanError, PlannerError, Problem
-from planner.optimize import OptimizationResult, optimize_dataset
-from planner.options import BalanceTarget, OptimizeOptions
-from planner.plan import Plan, PlanDiff, diff_plans
+from planner.optimize.api import OptimizationResult, optimize_dataset
+from planner.optimize.options import BalanceTarget, OptimizeOptions
+from planner.plans.plan import Plan, PlanDiff, diff_plans
 
 __all__ = [
     "Adjacency",

@@ -133,8 +133,8 @@ def components(at) -> list:
 
 def border_search(instance, labels, *, compactness_weight: float = 0.0, rng=None):
     """A :class:`BorderSearch` from ``labels``, without disruption, seeded (0) unless ``rng`` is given."""
-    from planner.instance import adjacency_lists
-    from planner.local_search import BorderSearch
+    from planner.optimize.instance import adjacency_lists
+    from planner.optimize.search.border_search import BorderSearch
 
     return BorderSearch(
         instance,

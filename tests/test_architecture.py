@@ -36,7 +36,7 @@ def test_importing_the_whole_core_loads_no_streamlit():
 
 
 def test_data_model_doc_is_generated_from_the_schema():
-    from planner.schema import schema_markdown
+    from planner.data.schema import schema_markdown
 
     doc = (CORE.parent / "docs" / "data-model.md").read_text()
-    assert doc.strip() == schema_markdown().strip(), "run: python -m planner.schema > docs/data-model.md"
+    assert doc.strip() == schema_markdown().strip(), "run: python -m planner.data.schema > docs/data-model.md"

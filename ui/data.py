@@ -17,9 +17,9 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from planner.adjacency import Adjacency, build_adjacency
-from planner.dataset import REQUIRED_TABLES, Dataset, check_files, find_table_files
-from planner.demo import load_demo
+from planner.data.adjacency import Adjacency, build_adjacency
+from planner.data.dataset import REQUIRED_TABLES, Dataset, check_files, find_table_files
+from planner.data.demo import load_demo
 from planner.errors import Problem
 from ui.maps import MapUnits, display_units, map_units
 from ui.workspace import unit_points
@@ -88,7 +88,7 @@ def load_uploaded_files(files: list[tuple[str, bytes]]) -> tuple[Dataset | None,
 
     The files are written to a temporary directory under their own base names (so
     ``units.geojson`` is recognised as the units table) and checked with
-    :func:`planner.dataset.check_files`; the directory is removed afterwards (a loaded
+    :func:`planner.data.dataset.check_files`; the directory is removed afterwards (a loaded
     data set holds its tables in memory). Returns the data set, or None, and every problem.
     """
     if not files:

@@ -110,7 +110,7 @@ def territory_pairs(edges: pd.DataFrame, assignment: pd.Series) -> set[tuple[str
     Parameters
     ----------
     edges : DataFrame
-        Unit adjacency as ``unit_a``, ``unit_b`` (see :meth:`planner.adjacency.Adjacency.edge_frame`).
+        Unit adjacency as ``unit_a``, ``unit_b`` (see :meth:`planner.data.adjacency.Adjacency.edge_frame`).
     assignment : Series
         ``territory_id`` by ``unit_id``.
     """

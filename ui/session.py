@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from planner.dataset import Dataset
-from planner.schema import UNIT_MEASURES
+from planner.data.dataset import Dataset
+from planner.data.schema import UNIT_MEASURES
 from ui import state
 from ui.data import DEMO_TOKEN, demo_dataset
 from ui.maps import colour_territories

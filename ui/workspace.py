@@ -16,11 +16,11 @@ import pandas as pd
 import shapely
 from pandas.io.formats.style import Styler
 
-from planner.adjacency import Adjacency
+from planner.data.adjacency import Adjacency
 from planner.errors import PlanError
-from planner.metrics import contiguity_pieces, plan_report, rep_counts
-from planner.plan import Plan, diff_plans
-from planner.tally import TerritoryTally
+from planner.plans.metrics import contiguity_pieces, plan_report, rep_counts
+from planner.plans.plan import Plan, diff_plans
+from planner.plans.tally import TerritoryTally
 
 WITHIN_COLOUR = "background-color: #d9f0d3"
 OUTSIDE_COLOUR = "background-color: #f8cbcb"
@@ -193,7 +193,7 @@ def balance_table(
     """One row per territory: units, reps, each measure's total and deviation (%), pieces, what is out.
 
     ``<measure>_dev_pct`` is the deviation from the per-rep mean in percent (see
-    :func:`planner.metrics.deviations`); ``out_of_tolerance`` names the measures whose
+    :func:`planner.plans.metrics.deviations`); ``out_of_tolerance`` names the measures whose
     deviation exceeds their tolerance (empty when balanced).
     """
     measures = list(tolerances)

@@ -27,9 +27,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from planner.approved import ApprovedPlan
 from planner.comp.deals import SHARE_SCALE
 from planner.errors import PlanError
+from planner.plans.approved import ApprovedPlan
 
 CREDIT_COLUMNS = (
     "deal_id",

@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 
 from planner import money
-from planner.approved import ApprovedPlan
 from planner.comp.plan_file import CompPlan, load_comp_plan
-from planner.dataset import Dataset
+from planner.data.dataset import Dataset
+from planner.plans.approved import ApprovedPlan
 from planner.store.demo import REALIGNMENT_DATE, demo_realignment
 
 COMP_DIR = Path(__file__).resolve().parents[2] / "data" / "comp"

@@ -15,8 +15,8 @@ from fractions import Fraction
 
 import pandas as pd
 
-from planner.approved import ApprovedPlan
 from planner.comp.plan_file import Component, CompPlan
+from planner.plans.approved import ApprovedPlan
 
 
 def _round(value: Fraction) -> int:

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from planner.approved import ApprovedPlan
 from planner.comp.calculate import CompResult, Progress, calculate
 from planner.comp.crediting import credit_deals, rep_quotas
 from planner.comp.plan_file import CompPlan
+from planner.plans.approved import ApprovedPlan
 
 
 def quota_months(months: Sequence[str]) -> list[str]:

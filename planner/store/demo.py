@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from planner.dataset import Dataset
-from planner.plan import Plan
-from planner.quota_inputs import territory_bookings_usd
-from planner.quota_plan import QuotaRequest, history_before, save_draft
+from planner.data.dataset import Dataset
+from planner.plans.plan import Plan
+from planner.quota.inputs import territory_bookings_usd
+from planner.quota.versions import QuotaRequest, history_before, save_draft
 from planner.store.roles import Role
 from planner.store.store import PlanStore
 

@@ -29,10 +29,10 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from planner.approved import ApprovedPlan, check_quota_table
 from planner.errors import ConflictError, PermissionDenied, PlanError
 from planner.money import split_cents, usd_to_cents
-from planner.plan import Plan
+from planner.plans.approved import ApprovedPlan, check_quota_table
+from planner.plans.plan import Plan
 from planner.store import schema
 from planner.store.migrate import create_engine_for, migrate
 from planner.store.roles import Role, require, require_team
@@ -73,7 +73,7 @@ class PlanVersion:
     ``territories`` is indexed by ``territory_id`` with ``potential_cents``,
     ``forecast_cents``, ``last_quota_cents`` (may be missing) and ``annual_quota_cents``
     (sum of the period quotas). ``reps`` is indexed by ``rep_id`` with ``territory_id``,
-    ``name`` and ``manager_id``. ``quotas`` follows :mod:`planner.approved`.
+    ``name`` and ``manager_id``. ``quotas`` follows :mod:`planner.plans.approved`.
     """
 
     info: VersionInfo

@@ -1,0 +1,197 @@
+"""``planner comp``: calculate incentive comp from deals, approved plans and comp plan files.
+
+Writes ``summary.csv`` (per rep and month), ``lines.csv`` (every line of every rep, with
+tier and rate) and, per rep asked for with ``--rep`` (default: every rep when there are
+at most 100), ``statements/<rep>.csv`` and ``statements/<rep>.html``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from planner.cli.common import console, fail, open_store, progress_bar
+from planner.comp.calculate import month_range
+from planner.comp.deals import check_deals, check_splits, read_table
+from planner.comp.demo import DEMO_MONTHS, demo_approved_plans, demo_comp_plans, demo_deals
+from planner.comp.plan_file import CompPlan, load_comp_plan
+from planner.comp.run import run_comp
+from planner.comp.statements import (
+    rep_ledger,
+    statement_csv,
+    statement_html,
+    write_statement_lines,
+    write_summary,
+)
+from planner.data.dataset import Dataset, load_dataset
+from planner.data.demo import load_demo
+from planner.errors import InputError, PlannerError
+from planner.money import format_usd
+from planner.plans.approved import ApprovedPlan
+
+MAX_DEFAULT_STATEMENTS = 100
+
+
+def _inputs(
+    data: list[Path] | None,
+    demo: bool,
+    plan: list[Path] | None,
+    deals: Path | None,
+    splits: Path | None,
+    quotas: Path | None,
+    effective_from: date | None,
+    months_from: str | None,
+    months_to: str | None,
+    db: str | None = None,
+) -> tuple[Dataset, pd.DataFrame, pd.DataFrame | None, list[ApprovedPlan], list[CompPlan], list[str]]:
+    """Checked inputs: the demo's, or the files given (raises InputError/PlannerError).
+
+    With ``db``, the approved plans are the plan store's published versions (the single
+    source of truth), instead of the data set's plan with ``--quotas``.
+    """
+    published = _published(db) if db else None
+    if demo:
+        dataset = load_demo()
+        return (
+            dataset,
+            check_deals(demo_deals(dataset), known_accounts=dataset.accounts.index),
+            None,
+            published or demo_approved_plans(dataset),
+            [load_comp_plan(p) for p in plan] if plan else demo_comp_plans(),
+            list(DEMO_MONTHS) if not (months_from and months_to) else month_range(months_from, months_to),
+        )
+    missing = [name for name, value in (("DATA", data), ("--plan", plan), ("--deals", deals)) if not value]
+    missing += ["--quotas (or --db)"] if quotas is None and published is None else []
+    if missing:
+        raise typer.BadParameter(f"give {', '.join(missing)} (or --demo for the demo inputs)")
+    dataset = load_dataset(*data)
+    checked = check_deals(read_table(deals), known_accounts=dataset.accounts.index, file=deals.name)
+    split_rows = None
+    if splits is not None:
+        split_rows = check_splits(
+            read_table(splits), checked, known_reps=dataset.reps.index, file=splits.name
+        )
+    approved = published or [
+        ApprovedPlan(
+            0,
+            dataset.plan.name,
+            effective_from or checked["close_date"].min().date(),
+            dataset.plan,
+            read_table(quotas),
+        )
+    ]
+    first = months_from or f"{checked['close_date'].min():%Y-%m}"
+    last = months_to or f"{checked['close_date'].max():%Y-%m}"
+    return dataset, checked, split_rows, approved, [load_comp_plan(p) for p in plan], month_range(first, last)
+
+
+def _published(db: str) -> list[ApprovedPlan]:
+    """Published versions of the plan store at ``db``; an error when there is none."""
+    plans = open_store(db).published_plans()
+    if not plans:
+        raise PlannerError(
+            f"the plan store at {db} has no published version; publish one (planner quota publish)"
+        )
+    return plans
+
+
+def comp(
+    data: Annotated[
+        list[Path] | None, typer.Argument(help="Data set files and/or directories (as for validate).")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Directory for summary, lines and statements.")] = Path(
+        "comp-out"
+    ),
+    plan: Annotated[
+        list[Path] | None,
+        typer.Option("--plan", help="Comp plan file (.yaml/.toml); repeatable, one per role."),
+    ] = None,
+    deals: Annotated[Path | None, typer.Option(help="Deals CSV/Parquet (see docs/comp.md).")] = None,
+    splits: Annotated[
+        Path | None, typer.Option(help="Optional split-credit rows (deal_id, rep_id, share).")
+    ] = None,
+    quotas: Annotated[
+        Path | None,
+        typer.Option(help="Quota table of the approved plan (territory_id, period, quota_cents)."),
+    ] = None,
+    effective_from: Annotated[
+        str | None, typer.Option(help="Date the data set's plan took effect, YYYY-MM-DD.")
+    ] = None,
+    months_from: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM.")] = None,
+    months_to: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
+    rep: Annotated[list[str] | None, typer.Option(help="Write statements for this rep; repeatable.")] = None,
+    demo: Annotated[
+        bool, typer.Option(help="Use the demo: deals from bookings, two approved plans.")
+    ] = False,
+    db: Annotated[
+        str | None,
+        typer.Option(help="Plan store URL: credit under its published versions (replaces --quotas)."),
+    ] = None,
+) -> None:
+    """Calculate comp: credit deals, apply the comp plans, write statements per rep.
+
+    Exit code 0 on success, 1 for invalid inputs (every problem is listed).
+    """
+    try:
+        start = date.fromisoformat(effective_from) if effective_from else None
+        dataset, checked, split_rows, approved, plans, months = _inputs(
+            data, demo, plan, deals, splits, quotas, start, months_from, months_to, db
+        )
+    except (InputError, PlannerError, ValueError) as exc:
+        raise fail(exc) from exc
+    try:
+        with progress_bar("calculating") as progress:
+            result = run_comp(
+                checked,
+                dataset.accounts["unit_id"],
+                approved,
+                dataset.reps,
+                plans,
+                months,
+                splits=split_rows,
+                progress=progress,
+            )
+    except PlannerError as exc:
+        raise fail(exc) from exc
+    written = [write_summary(result, out / "summary.csv"), write_statement_lines(result, out / "lines.csv")]
+    chosen = rep or (sorted(result.plan_of) if len(result.plan_of) <= MAX_DEFAULT_STATEMENTS else [])
+    unknown = [r for r in chosen if r not in result.plan_of]
+    if unknown:
+        raise fail(PlannerError(f"no comp plan for rep(s) {unknown}; {len(result.plan_of)} reps have one"))
+    names = dataset.reps["name"].astype(str).to_dict() if "name" in dataset.reps else {}
+    folder = out / "statements"
+    with progress_bar("statements") as progress:
+        for done, rep_id in enumerate(chosen, start=1):
+            folder.mkdir(parents=True, exist_ok=True)
+            ledger = rep_ledger(result, rep_id)
+            (folder / f"{rep_id}.csv").write_text(
+                statement_csv(result, rep_id, ledger=ledger), encoding="utf-8"
+            )
+            html = statement_html(result, rep_id, rep_name=names.get(rep_id, ""), ledger=ledger)
+            (folder / f"{rep_id}.html").write_text(html, encoding="utf-8")
+            written += [folder / f"{rep_id}.csv", folder / f"{rep_id}.html"]
+            progress(done / len(chosen), f"statement {rep_id}")
+    totals = result.summary.groupby("plan")[["credited_cents", "earnings_cents", "payout_cents"]].sum()
+    table = Table("plan", "reps", "credited", "earnings", "payout", title=f"Comp {months[0]}..{months[-1]}")
+    for plan_name, row in totals.iterrows():
+        reps_on_plan = sum(1 for p in result.plan_of.values() if p == plan_name)
+        table.add_row(
+            str(plan_name),
+            str(reps_on_plan),
+            format_usd(row["credited_cents"]),
+            format_usd(row["earnings_cents"]),
+            format_usd(row["payout_cents"]),
+        )
+    console.print(table)
+    if result.uncredited is not None and len(result.uncredited):
+        reasons = result.uncredited["reason"].value_counts()
+        for reason, count in reasons.items():
+            console.print(f"[yellow]{count:,} deal(s) not credited: {reason}[/]")
+    if result.unplanned_reps:
+        console.print(f"[yellow]no comp plan for role of: {', '.join(result.unplanned_reps[:10])}[/]")
+    console.print(f"wrote {len(written)} files to {out}")

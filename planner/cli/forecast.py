@@ -1,0 +1,267 @@
+"""``planner forecast`` and ``planner capacity``: bookings forecast with its backtest, and sales capacity.
+
+Both read a data set (files or directories, as ``planner validate``); ``--plan-dir``
+takes another plan (``alignment.csv`` + ``territory_reps.csv``, as written by
+``planner optimize``) whose territories the history is re-aggregated to.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from planner.cli.common import console, fail, progress_bar
+from planner.data.dataset import Dataset, load_dataset
+from planner.errors import PlannerError
+from planner.exports.inputs import read_plan_dir
+from planner.forecast.backtest import BASELINE, MODEL, backtest, default_forecasters
+from planner.forecast.capacity import (
+    CapacityInputs,
+    current_reps,
+    plan_months,
+    plan_scenarios,
+    scenario_table,
+    spread_target,
+)
+from planner.forecast.history import seasonal_weights, territory_history
+from planner.forecast.model import forecast_territories
+from planner.plans.plan import Plan
+
+DataArgument = Annotated[
+    list[Path], typer.Argument(help="Data set files and/or directories (as for validate).")
+]
+PlanOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--plan-dir", help="Directory with alignment.csv and territory_reps.csv (default: current plan)."
+    ),
+]
+
+
+def _load(data: list[Path], plan_dir: Path | None) -> tuple[Dataset, Plan]:
+    try:
+        dataset = load_dataset(*data)
+        plan = read_plan_dir(plan_dir, dataset.units.index) if plan_dir else dataset.plan
+    except (PlannerError, OSError) as exc:
+        raise fail(exc) from exc
+    return dataset, plan
+
+
+def _print_backtest(table: pd.DataFrame) -> None:
+    out = Table(
+        "horizon",
+        "WAPE model",
+        "WAPE naive",
+        "change",
+        "MASE model",
+        "MASE naive",
+        "coverage model",
+        "coverage naive",
+        title="Backtest: model vs seasonal naive (rolling origins, no look-ahead)",
+    )
+    for horizon, row in table.iterrows():
+        out.add_row(
+            str(horizon),
+            f"{row[f'wape_{MODEL}']:.3f}",
+            f"{row[f'wape_{BASELINE}']:.3f}",
+            f"{row['wape_change_pct']:+.1f}%",
+            f"{row[f'mase_{MODEL}']:.3f}",
+            f"{row[f'mase_{BASELINE}']:.3f}",
+            f"{row[f'coverage_{MODEL}']:.0%}",
+            f"{row[f'coverage_{BASELINE}']:.0%}",
+        )
+    console.print(out)
+
+
+def forecast_command(
+    data: DataArgument,
+    plan_dir: PlanOption = None,
+    horizon: Annotated[int, typer.Option(help="Months ahead to forecast.")] = 12,
+    coverage: Annotated[float, typer.Option(help="Nominal coverage of the intervals (0-1).")] = 0.8,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="CSV for the forecast (territory_id, month, ...).")
+    ] = None,
+    run_backtest: Annotated[
+        bool, typer.Option("--backtest/--no-backtest", help="Also backtest the model against seasonal naive.")
+    ] = True,
+    origins: Annotated[int, typer.Option(help="Backtest forecast origins.")] = 4,
+    step_months: Annotated[int, typer.Option(help="Months between backtest origins.")] = 2,
+    seed: Annotated[int, typer.Option(help="Random seed of the model.")] = 0,
+) -> None:
+    """Forecast each territory's monthly bookings with 80% intervals; backtest against seasonal naive.
+
+    Writes the forecast (one row per territory and month) to --out and prints the
+    backtest: WAPE, MASE and interval coverage per horizon, model and baseline.
+    """
+    dataset, plan = _load(data, plan_dir)
+    try:
+        history = territory_history(dataset, plan)
+        with progress_bar("fitting the forecast model") as progress:
+            forecast = forecast_territories(
+                dataset, plan, horizon=horizon, coverage=coverage, random_state=seed
+            )
+            progress(1.0, "fitted")
+        last_year = history.iloc[-12:].sum()
+        totals = forecast.groupby("territory_id")["forecast_usd"].sum()
+        table = Table(
+            "territory", "last 12 months", f"next {horizon} months", "change", title=f"Forecast: {plan.name}"
+        )
+        for territory, total in totals.items():
+            before = float(last_year.get(territory, 0.0))
+            change = f"{100 * (total / before - 1):+.1f}%" if before else ""
+            table.add_row(str(territory), f"${before:,.0f}", f"${total:,.0f}", change)
+        table.add_row("all", f"${last_year.sum():,.0f}", f"${totals.sum():,.0f}", "")
+        console.print(table)
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            forecast.to_csv(out, index=False)
+            console.print(f"wrote {out}")
+        if run_backtest:
+            with progress_bar("backtesting") as progress:
+                result = backtest(
+                    history,
+                    default_forecasters(horizon, coverage, seed),
+                    horizon=horizon,
+                    coverage=coverage,
+                    n_origins=origins,
+                    step_months=step_months,
+                    progress=progress,
+                )
+            _print_backtest(result.table())
+            console.print(f"origins (last month observed): {', '.join(result.origins)}")
+    except PlannerError as exc:
+        raise fail(exc) from exc
+
+
+def _parse_range(text: str, name: str) -> tuple[float, float]:
+    try:
+        low, high = (float(x) for x in text.split(":"))
+    except ValueError as exc:
+        raise typer.BadParameter(f"{name} '{text}': write low:high, e.g. 0.01:0.03") from exc
+    return low, high
+
+
+def _parse_hires(items: list[str]) -> dict[str, int]:
+    hires: dict[str, int] = {}
+    for item in items:
+        month, _, count = item.partition(":")
+        try:
+            hires[month] = hires.get(month, 0) + int(count)
+        except ValueError as exc:
+            raise typer.BadParameter(f"--hire '{item}': write YYYY-MM:count, e.g. 2027-01:2") from exc
+    return hires
+
+
+def capacity_command(
+    data: DataArgument,
+    target_usd: Annotated[float, typer.Option(help="Bookings target over the plan's months (USD).")],
+    ramped_annual_usd: Annotated[
+        float, typer.Option(help="Yearly quota (or expected bookings) of a fully ramped rep, USD.")
+    ],
+    start: Annotated[
+        str | None, typer.Option(help="First month YYYY-MM (default: the month after the last booking).")
+    ] = None,
+    months: Annotated[int, typer.Option(help="Months in the plan.")] = 12,
+    ramp: Annotated[
+        str, typer.Option(help="Share of full productivity by month of tenure, ending at 1.")
+    ] = "0.1,0.25,0.5,0.75,1",
+    attainment: Annotated[float, typer.Option(help="Expected attainment of quota (0-1).")] = 0.9,
+    attainment_range: Annotated[str, typer.Option(help="Worst:best attainment.")] = "0.8:0.95",
+    attrition: Annotated[float, typer.Option(help="Monthly attrition rate (0-1).")] = 0.015,
+    attrition_range: Annotated[str, typer.Option(help="Best:worst monthly attrition.")] = "0.01:0.025",
+    backfill_months: Annotated[int, typer.Option(help="Months a leaver's seat stays empty.")] = 2,
+    hire: Annotated[list[str] | None, typer.Option(help="Planned hires YYYY-MM:count; repeatable.")] = None,
+    max_hires_per_month: Annotated[
+        int | None, typer.Option(help="Most extra hires that can start in one month.")
+    ] = None,
+    seasonal: Annotated[
+        bool, typer.Option("--seasonal/--even", help="Spread the target like past bookings, or evenly.")
+    ] = True,
+    out: Annotated[Path | None, typer.Option("--out", help="CSV of capacity by month and scenario.")] = None,
+) -> None:
+    """Plan sales capacity: ramped headcount, bookings capacity, coverage and hires needed by month.
+
+    Current reps and their hire dates come from the data set (managers left out; reps
+    with status 'leaving' leave after the first month). Prints the base case by month
+    and the best/base/worst scenarios.
+    """
+    try:
+        ramp_frac = tuple(float(x) for x in ramp.split(","))
+    except ValueError as exc:
+        console.print(f"[red]--ramp '{ramp}': give shares separated by commas, e.g. 0.25,0.5,1[/]")
+        raise typer.Exit(code=1) from exc
+    dataset, _ = _load(data, None)
+    try:
+        history = territory_history(dataset)
+        first = start or (history.index[-1] + pd.DateOffset(months=1)).strftime("%Y-%m")
+        month_list = plan_months(first, months)
+        weights = seasonal_weights(history, month_list) if seasonal else None
+        hire_dates, leaving = (
+            current_reps(dataset.reps, month_list[0]) if months else (pd.Series(dtype=str), {})
+        )
+        inputs = CapacityInputs(
+            target_usd=spread_target(target_usd, month_list, weights),
+            hire_dates=hire_dates,
+            ramp_frac=ramp_frac,
+            ramped_monthly_usd=ramped_annual_usd / 12,
+            attainment_frac=attainment,
+            attrition_monthly_frac=attrition,
+            backfill_months=backfill_months,
+            planned_hires=_parse_hires(hire or []),
+            leave_months=leaving,
+            max_hires_per_month=max_hires_per_month,
+        )
+        scenarios = plan_scenarios(
+            inputs,
+            attrition_range=_parse_range(attrition_range, "--attrition-range"),
+            attainment_range=_parse_range(attainment_range, "--attainment-range"),
+        )
+    except PlannerError as exc:
+        raise fail(exc) from exc
+    base = scenarios["base"].by_month
+    table = Table(
+        "month",
+        "target",
+        "headcount",
+        "ramped eq.",
+        "capacity",
+        "coverage",
+        "hires needed",
+        title="Capacity: base",
+    )
+    for month, row in base.iterrows():
+        table.add_row(
+            str(month),
+            f"${row['target_usd']:,.0f}",
+            f"{row['headcount']:.1f}",
+            f"{row['ramped_equivalent']:.1f}",
+            f"${row['capacity_usd']:,.0f}",
+            f"{row['coverage_frac']:.0%}",
+            str(int(row["hires_needed"])),
+        )
+    console.print(table)
+    summary = Table("scenario", "capacity", "coverage", "hires needed", "gap after hires", title="Scenarios")
+    for name, row in scenario_table(scenarios).iterrows():
+        summary.add_row(
+            str(name),
+            f"${row['capacity_usd']:,.0f}",
+            f"{row['coverage_frac']:.0%}",
+            str(int(row["hires_needed"])),
+            f"${row['gap_after_hires_usd']:,.0f}",
+        )
+    console.print(summary)
+    for name, result in scenarios.items():
+        if not result.reachable:
+            console.print(
+                f"[yellow]{name}: the target is out of reach within the plan's months even with the hires "
+                f"above (${result.gap_usd:,.0f} short); start hires earlier or allow more per month[/]"
+            )
+    if out is not None:
+        frames = [result.by_month.assign(scenario=name) for name, result in scenarios.items()]
+        out.parent.mkdir(parents=True, exist_ok=True)
+        pd.concat(frames).reset_index().to_csv(out, index=False)
+        console.print(f"wrote {out}")

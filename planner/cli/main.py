@@ -1,0 +1,172 @@
+"""The ``planner`` command line.
+
+Typer gives typed options, ``--help`` on every subcommand and shell completion without
+argument-parsing code of our own; rich (a Typer dependency) draws the tables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from planner.cli.common import console, fail, progress_bar
+from planner.cli.comp import comp
+from planner.cli.export import export
+from planner.cli.forecast import capacity_command, forecast_command
+from planner.cli.quota import quota_app
+from planner.data.dataset import check_files, load_dataset
+from planner.data.demo import DEMO_DIR, write_demo_files
+from planner.errors import InputError, PlannerError
+from planner.optimize.api import STATUS_INFEASIBLE, optimize_dataset
+from planner.optimize.options import BalanceTarget, OptimizeOptions
+from planner.plans.files import write_plan, write_report
+
+app = typer.Typer(
+    help="Terrain: territory and quota planning. Check input files, write the demo data set, ...",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command()(export)
+app.add_typer(quota_app, name="quota")
+app.command()(comp)
+app.command("forecast")(forecast_command)
+app.command("capacity")(capacity_command)
+
+
+@app.command()
+def validate(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Input files and/or directories (units.*, accounts.*, reps.*, ...)."),
+    ],
+) -> None:
+    """Check input files and print every problem found, with file, row and column.
+
+    Exit code 0 when there is no error (warnings allowed), 1 otherwise.
+    """
+    dataset, problems = check_files(paths)
+    for problem in problems:
+        style = "red" if problem.severity == "error" else "yellow"
+        console.print(f"[{style}]{problem}[/]", soft_wrap=True)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        console.print(f"[red]{len(errors)} error(s)[/], {len(problems) - len(errors)} warning(s).")
+        raise typer.Exit(code=1)
+    summary = "no errors"
+    if dataset is not None:
+        summary += (
+            f": {len(dataset.units):,} units, {len(dataset.accounts):,} accounts, "
+            f"{len(dataset.reps):,} reps, {len(dataset.bookings):,} bookings, "
+            f"{len(dataset.plan.territories):,} territories"
+        )
+    console.print(f"[green]OK[/] {summary}.")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the demo files to.")],
+) -> None:
+    """Write the demo data set as plain files (CSV, GeoJSON) that you can open and edit."""
+    written = write_demo_files(out)
+    for path in written:
+        console.print(f"wrote {path}")
+    console.print(f"Check them with: planner validate {out}  (source: {DEMO_DIR})")
+
+
+def parse_target(text: str) -> BalanceTarget:
+    """``measure:tolerance[:hard][:weight=W]``, e.g. ``tam_usd:0.01:hard``."""
+    parts = text.split(":")
+    if len(parts) < 2:
+        raise typer.BadParameter(f"'{text}': write measure:tolerance, e.g. tam_usd:0.02 or tam_usd:0.01:hard")
+    measure, tolerance, *flags = parts
+    try:
+        weight = next((float(f.split("=", 1)[1]) for f in flags if f.startswith("weight=")), 1.0)
+        return BalanceTarget(measure, float(tolerance), weight=weight, hard="hard" in flags)
+    except ValueError as exc:
+        raise typer.BadParameter(f"'{text}': tolerance and weight must be numbers ({exc})") from exc
+    except PlannerError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+@app.command()
+def optimize(
+    data: Annotated[list[Path], typer.Argument(help="Data set files and/or directories (as for validate).")],
+    out: Annotated[Path, typer.Option("--out", help="Directory for the plan and its report.")],
+    balance: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--balance", help="measure:tolerance[:hard][:weight=W], repeatable. Default tam_usd:0.02."
+        ),
+    ] = None,
+    k: Annotated[
+        int | None, typer.Option(help="Number of reps to plan for (default: the current plan's).")
+    ] = None,
+    compactness_weight: Annotated[float, typer.Option(help="Weight of compactness against balance.")] = 1.0,
+    disruption_weight: Annotated[
+        float, typer.Option(help="Penalty on moving units from the current plan.")
+    ] = 0.5,
+    max_disruption: Annotated[
+        float | None, typer.Option(help="Budget: at most this share (0-1) of the primary measure moves.")
+    ] = None,
+    lock_territory: Annotated[
+        list[str] | None, typer.Option(help="Territory left untouched; repeatable.")
+    ] = None,
+    method: Annotated[
+        str, typer.Option(help="heuristic (any size) or exact (CP-SAT, small instances).")
+    ] = "heuristic",
+    time_limit: Annotated[
+        float, typer.Option(help="Seconds of search work (about wall seconds; same seed, same plan).")
+    ] = 60.0,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed and inputs, same plan).")] = 0,
+) -> None:
+    """Optimize territories from the current plan: balanced, contiguous, compact, minimal moves.
+
+    Writes alignment.csv and territory_reps.csv (loadable as a plan), report.json and
+    territories.csv to --out. Exit code 0 when every hard tolerance is met, 2 otherwise.
+    """
+    try:
+        targets = tuple(parse_target(t) for t in (balance or ["tam_usd:0.02"]))
+        options = OptimizeOptions(
+            targets=targets,
+            compactness_weight=compactness_weight,
+            disruption_weight=disruption_weight,
+            max_disruption=max_disruption,
+            locked_territories=tuple(lock_territory or ()),
+            method=method,
+            time_limit_s=time_limit,
+            seed=seed,
+        )
+        dataset = load_dataset(*data)
+    except (InputError, PlannerError) as exc:
+        raise fail(exc) from exc
+    with progress_bar("optimizing") as progress:
+        try:
+            result = optimize_dataset(dataset, k=k, options=options, progress=progress)
+        except PlannerError as exc:
+            raise fail(exc) from exc
+    written = write_plan(result.plan, out) + write_report(result.report, result.status, result.messages, out)
+    table = Table("measure", "tolerance", "max |dev|", "within tolerance", title=f"Plan: {result.status}")
+    for measure, row in result.report.balance.iterrows():
+        table.add_row(
+            measure, f"{row['tolerance']:.1%}", f"{row['max_abs_dev']:.2%}", f"{row['share_within_tol']:.0%}"
+        )
+    console.print(table)
+    summary = result.report.summary()
+    console.print(
+        f"contiguity violations {int(summary['contiguity_violations'])}, mean dispersion "
+        f"{summary['dispersion_km_mean']:.0f} km, moved {summary.get('moved_units', 0):.0%} of units, "
+        f"{result.seconds:.1f} s"
+    )
+    for message in result.messages:
+        console.print(f"- {message}", soft_wrap=True)
+    for path in written:
+        console.print(f"wrote {path}")
+    if result.status == STATUS_INFEASIBLE:
+        raise typer.Exit(code=2)
+
+
+if __name__ == "__main__":
+    app()

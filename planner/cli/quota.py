@@ -1,0 +1,303 @@
+"""``planner quota``: allocate quotas, propose and decide adjustments, move versions through approval.
+
+Every command works on the plan store named by ``--db`` (default: the ``TERRAIN_DB_URL``
+environment variable, else an SQLite file ``.terrain/terrain.db``) and acts as the user
+given by ``--user`` (default ``TERRAIN_USER``); roles are checked in the core.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from planner.cli.common import console, fail, open_store
+from planner.data.dataset import load_dataset
+from planner.errors import ConflictError, PlannerError
+from planner.exports.inputs import read_plan_dir, read_quota_file
+from planner.money import format_usd, usd_to_cents
+from planner.quota.allocation import QuotaOptions
+from planner.quota.versions import QuotaRequest, read_relief_file, save_draft, version_fairness
+from planner.store import PlanStore, Role
+from planner.store.demo import seed_demo_store
+from planner.store.migrate import DEFAULT_DB_URL
+from planner.store.workflow import ACTIONS
+
+quota_app = typer.Typer(
+    help="Quotas: allocate a target, propose and decide adjustments, approve and publish plan versions.",
+    no_args_is_help=True,
+)
+
+DbOption = Annotated[
+    str,
+    typer.Option(
+        "--db", envvar="TERRAIN_DB_URL", help="Store URL: sqlite:///file.db or postgresql+psycopg://..."
+    ),
+]
+UserOption = Annotated[
+    str, typer.Option("--user", envvar="TERRAIN_USER", help="Acting user id (roles apply).")
+]
+
+
+def _fail(exc: PlannerError) -> typer.Exit:
+    return fail(exc, code=3 if isinstance(exc, ConflictError) else 1)
+
+
+def _text(value: object) -> str:
+    """A table cell: empty for None/NaN."""
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
+def _print_version(store: PlanStore, version_id: int) -> None:
+    version = store.version(version_id)
+    info = version.info
+    console.print(
+        f"v{info.version_id} [bold]{info.name}[/] - {info.status.value}, revision {info.revision}; "
+        f"target {format_usd(info.target_cents)}, quotas total {format_usd(version.total_quota_cents)}"
+    )
+    table = Table("territory", "reps", "potential", "forecast", "last quota", "quota", "quota / forecast")
+    for territory_id, row in version.territories.iterrows():
+        reps = ", ".join(version.plan.reps_of(territory_id)) or "vacant"
+        last = "" if pd.isna(row["last_quota_cents"]) else format_usd(int(row["last_quota_cents"]))
+        ratio = row["annual_quota_cents"] / row["forecast_cents"] if row["forecast_cents"] else float("nan")
+        table.add_row(
+            territory_id,
+            reps,
+            format_usd(int(row["potential_cents"])),
+            format_usd(int(row["forecast_cents"])),
+            last,
+            format_usd(int(row["annual_quota_cents"])),
+            f"{ratio:.2f}",
+        )
+    console.print(table)
+    fairness = version_fairness(version)
+    for check in fairness.verdict:
+        mark = "[green]ok[/]" if check.met else "[yellow]outside[/]"
+        console.print(f"  {mark} {check.name}: {check.value:.2f} (healthy {check.healthy})")
+
+
+@quota_app.command("seed-demo")
+def seed_demo(db: DbOption = DEFAULT_DB_URL) -> None:
+    """Fill an empty store with the demo users, the published FY2026 plan and the FY2027 draft."""
+    from planner.data.demo import load_demo
+
+    store = open_store(db)
+    seed_demo_store(store, load_demo())
+    for info in store.versions():
+        console.print(f"v{info.version_id} {info.name}: {info.status.value}")
+
+
+@quota_app.command("add-user")
+def add_user(
+    user_id: str,
+    name: str,
+    role: Annotated[Role, typer.Option(help="admin, manager, approver or viewer.")],
+    rep_id: Annotated[
+        str | None, typer.Option(help="For managers: the rep id their team reports to.")
+    ] = None,
+    db: DbOption = DEFAULT_DB_URL,
+    user: Annotated[str | None, typer.Option("--user", envvar="TERRAIN_USER")] = None,
+) -> None:
+    """Add a user (the first user of an empty store must be an admin and needs no --user)."""
+    try:
+        open_store(db).add_user(user, user_id, name, role, rep_id)
+    except PlannerError as exc:
+        raise _fail(exc) from exc
+    console.print(f"added {user_id} ({role.value})")
+
+
+@quota_app.command()
+def allocate(
+    data: Annotated[Path, typer.Argument(help="Data set directory (units, reps, bookings, alignment...).")],
+    target_usd: Annotated[float, typer.Option("--target", help="Company target for the year, USD.")],
+    fiscal_year_start: Annotated[str, typer.Option(help="First month of the fiscal year, YYYY-MM.")],
+    name: Annotated[str, typer.Option(help="Name of the new draft version.")],
+    plan_dir: Annotated[
+        Path | None,
+        typer.Option("--plan", help="Plan directory from `planner optimize` (default: current plan)."),
+    ] = None,
+    potential_weight: Annotated[
+        float, typer.Option(help="Weight of TAM share; forecast gets the rest.")
+    ] = 0.5,
+    over_assignment: Annotated[float, typer.Option(help="Quotas sum to target x (1 + this).")] = 0.0,
+    guardrail: Annotated[float | None, typer.Option(help="Max change vs last quota (0.25 = 25%).")] = 0.25,
+    frequency: Annotated[str, typer.Option(help="Phasing: month or quarter.")] = "month",
+    forecast: Annotated[
+        str, typer.Option(help="model (bookings forecast model) or growth (trailing 12 months + --growth).")
+    ] = "model",
+    growth: Annotated[float, typer.Option(help="Growth on trailing bookings when --forecast growth.")] = 0.10,
+    last_quotas: Annotated[
+        Path | None,
+        typer.Option(
+            help="Last year's quotas, a quotas CSV as `planner export` writes it (territory_id, period, "
+            "quota_usd or quota_cents); summed per territory for the guardrail."
+        ),
+    ] = None,
+    relief: Annotated[
+        Path | None,
+        typer.Option(help="CSV territory_id,start,end of uncovered periods (leave, mid-year change)."),
+    ] = None,
+    db: DbOption = DEFAULT_DB_URL,
+    user: UserOption = "",
+) -> None:
+    """Allocate a target to the plan's territories, phase it, and save a draft version."""
+    try:
+        dataset = load_dataset(data)
+        plan = read_plan_dir(plan_dir, dataset.units.index) if plan_dir else dataset.plan
+        plan = plan if len(plan.territory_reps) else dataset.plan.with_assignment(plan.assignment)
+        last = None
+        if last_quotas is not None:
+            last = read_quota_file(last_quotas, None).groupby("territory_id")["quota_cents"].sum()
+        request = QuotaRequest(
+            target_cents=usd_to_cents(target_usd),
+            fiscal_year_start=fiscal_year_start,
+            options=QuotaOptions(
+                potential_weight_frac=potential_weight,
+                forecast_weight_frac=1 - potential_weight,
+                over_assignment_frac=over_assignment,
+                guardrail_frac=guardrail,
+            ),
+            frequency=frequency,  # type: ignore[arg-type]
+            growth_frac=growth,
+            forecast_method=forecast,  # type: ignore[arg-type]
+            last_quota_cents=last,
+            relief=None if relief is None else read_relief_file(relief, plan),
+        )
+        store = open_store(db)
+        info, draft = save_draft(store, user, dataset, plan, request, name=name)
+    except PlannerError as exc:
+        raise _fail(exc) from exc
+    for note in draft.allocation.notes:
+        console.print(f"note: {note}", soft_wrap=True)
+    _print_version(store, info.version_id)
+
+
+@quota_app.command()
+def versions(db: DbOption = DEFAULT_DB_URL) -> None:
+    """List plan versions, newest first."""
+    table = Table("version", "name", "status", "revision", "effective from", "target", "approved by")
+    for info in open_store(db).versions():
+        table.add_row(
+            str(info.version_id),
+            info.name,
+            info.status.value,
+            str(info.revision),
+            str(info.effective_from),
+            format_usd(info.target_cents),
+            info.approved_by or "",
+        )
+    console.print(table)
+
+
+@quota_app.command()
+def show(version_id: int, db: DbOption = DEFAULT_DB_URL) -> None:
+    """Show a version's quotas per territory and its fairness report."""
+    try:
+        _print_version(open_store(db), version_id)
+    except PlannerError as exc:
+        raise _fail(exc) from exc
+
+
+@quota_app.command()
+def propose(
+    version_id: int,
+    territory_id: str,
+    quota_usd: Annotated[float, typer.Argument(help="Proposed annual quota, USD.")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the audit log).")],
+    db: DbOption = DEFAULT_DB_URL,
+    user: UserOption = "",
+) -> None:
+    """Propose a new annual quota for a territory (managers: own team only)."""
+    try:
+        proposal = open_store(db).propose(
+            user, version_id, territory_id, usd_to_cents(quota_usd), reason=reason
+        )
+    except PlannerError as exc:
+        raise _fail(exc) from exc
+    console.print(f"proposal #{proposal} submitted for {territory_id}: {format_usd(usd_to_cents(quota_usd))}")
+
+
+@quota_app.command()
+def decide(
+    proposal_id: int,
+    accept: Annotated[bool, typer.Option("--accept/--reject", help="Accept or reject the proposal.")],
+    comment: Annotated[str, typer.Option(help="Why (kept in the audit log).")],
+    db: DbOption = DEFAULT_DB_URL,
+    user: UserOption = "",
+) -> None:
+    """Accept or reject a pending proposal (approvers and admins)."""
+    try:
+        info = open_store(db).decide(user, proposal_id, accept=accept, comment=comment)
+    except PlannerError as exc:
+        raise _fail(exc) from exc
+    decision = "accepted" if accept else "rejected"
+    console.print(f"proposal #{proposal_id} {decision}; v{info.version_id} is at revision {info.revision}")
+
+
+@quota_app.command()
+def proposals(
+    version_id: Annotated[int | None, typer.Argument()] = None,
+    status: Annotated[str | None, typer.Option(help="pending, accepted, rejected or withdrawn.")] = None,
+    db: DbOption = DEFAULT_DB_URL,
+) -> None:
+    """List proposals (of one version, one status)."""
+    frame = open_store(db).proposals(version_id, status)
+    table = Table(
+        "#", "version", "territory", "by", "from", "to", "reason", "status", "decided by", "comment"
+    )
+    for proposal_id, row in frame.iterrows():
+        table.add_row(
+            str(proposal_id),
+            str(row["version_id"]),
+            row["territory_id"],
+            row["proposed_by"],
+            format_usd(int(row["base_quota_cents"])),
+            format_usd(int(row["proposed_quota_cents"])),
+            row["reason"],
+            row["status"],
+            _text(row["decided_by"]),
+            _text(row["comment"]),
+        )
+    console.print(table)
+
+
+@quota_app.command()
+def log(version_id: Annotated[int | None, typer.Argument()] = None, db: DbOption = DEFAULT_DB_URL) -> None:
+    """Print the audit log (who, when, what, before, after, reason)."""
+    table = Table("at (UTC)", "user", "action", "version", "territory", "before", "after", "reason")
+    for _, row in open_store(db).audit_log(version_id).iterrows():
+        table.add_row(
+            f"{row['at']:%Y-%m-%d %H:%M:%S}",
+            row["user_id"],
+            row["action"],
+            _text(row["version_id"] if pd.isna(row["version_id"]) else int(row["version_id"])),
+            _text(row["territory_id"]),
+            _text(row["before"]),
+            _text(row["after"]),
+            _text(row["reason"]),
+        )
+    console.print(table)
+
+
+def _transition_command(action: str):
+    def command(
+        version_id: int,
+        comment: Annotated[str, typer.Option(help="Optional comment for the audit log.")] = "",
+        db: DbOption = DEFAULT_DB_URL,
+        user: UserOption = "",
+    ) -> None:
+        try:
+            info = open_store(db).transition(user, version_id, action, comment=comment)
+        except PlannerError as exc:
+            raise _fail(exc) from exc
+        console.print(f"v{info.version_id} {info.name}: {info.status.value}")
+
+    command.__doc__ = f"Workflow: {action} a plan version (see planner.store.workflow)."
+    return command
+
+
+for _action in ACTIONS:
+    quota_app.command(_action)(_transition_command(_action))

@@ -1,0 +1,175 @@
+"""Adjacency graph of units (queen contiguity), with islands linked to the mainland.
+
+Two units are neighbours when their polygons touch, at an edge or a single point
+(queen contiguity), within a small tolerance that absorbs slivers and gaps left by
+digitising or generalisation. A unit, or a group of units, that touches nothing else
+(an island such as Nantucket) is linked to its nearest unit so the graph is connected,
+and every such link is reported: territories may then cross water only along these links.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+from planner.data.geometry import equal_area_crs
+
+DEFAULT_TOLERANCE_M = 10.0
+
+
+@dataclass(frozen=True)
+class IslandLink:
+    """An edge added to connect an island: ``unit_id`` to its nearest unit ``linked_to``."""
+
+    unit_id: str
+    linked_to: str
+    distance_km: float
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} -> {self.linked_to} ({self.distance_km:.1f} km across a gap)"
+
+
+@dataclass(frozen=True)
+class Adjacency:
+    """Undirected adjacency of units.
+
+    Attributes
+    ----------
+    unit_ids : pandas.Index
+        Unit ids; position ``i`` in the matrix is ``unit_ids[i]``.
+    matrix : scipy.sparse.csr_array
+        Symmetric 0/1 matrix, ``n x n``, no self-loops; includes the island links.
+    island_links : tuple of IslandLink
+        Edges added to connect units that touch no other unit.
+    border_km : numpy.ndarray or None
+        Length (km) of the border each pair of neighbours shares, aligned with
+        ``matrix.indices`` (CSR order); 0 for units touching at a corner and for island
+        links. Used for the cut-length compactness of the optimizer.
+    """
+
+    unit_ids: pd.Index
+    matrix: sparse.csr_array
+    island_links: tuple[IslandLink, ...]
+    border_km: np.ndarray | None = None
+
+    @property
+    def n_edges(self) -> int:
+        """Number of undirected edges."""
+        return int(self.matrix.nnz // 2)
+
+    def neighbors(self, unit_id: str) -> list[str]:
+        """Ids of the units adjacent to ``unit_id``."""
+        i = self.unit_ids.get_loc(unit_id)
+        row = self.matrix.indices[self.matrix.indptr[i] : self.matrix.indptr[i + 1]]
+        return [self.unit_ids[j] for j in row]
+
+    def to_networkx(self) -> nx.Graph:
+        """The graph as networkx, nodes named by unit id."""
+        graph = nx.Graph()
+        graph.add_nodes_from(self.unit_ids)
+        coo = sparse.triu(self.matrix, k=1).tocoo()
+        graph.add_edges_from(zip(self.unit_ids[coo.row], self.unit_ids[coo.col], strict=True))
+        return graph
+
+    def edge_frame(self) -> pd.DataFrame:
+        """Edges as a frame with columns ``unit_a``, ``unit_b`` (each edge once, a < b by position)."""
+        coo = sparse.triu(self.matrix, k=1).tocoo()
+        return pd.DataFrame({"unit_a": self.unit_ids[coo.row], "unit_b": self.unit_ids[coo.col]})
+
+
+def _symmetric(rows: np.ndarray, cols: np.ndarray, n: int) -> sparse.csr_array:
+    keep = rows != cols
+    rows, cols = rows[keep], cols[keep]
+    data = np.ones(2 * len(rows), dtype=np.int8)
+    matrix = sparse.csr_array(
+        (data, (np.concatenate([rows, cols]), np.concatenate([cols, rows]))), shape=(n, n)
+    )
+    matrix.data[:] = 1  # duplicate pairs were summed on construction
+    return matrix
+
+
+def build_adjacency(
+    units: gpd.GeoDataFrame, *, tolerance_m: float = DEFAULT_TOLERANCE_M, link_islands: bool = True
+) -> Adjacency:
+    """Queen adjacency of ``units`` (indexed by unit id), with islands linked.
+
+    Parameters
+    ----------
+    units : geopandas.GeoDataFrame
+        Unit polygons with a CRS, indexed by ``unit_id``.
+    tolerance_m : float
+        Polygons closer than this many metres count as touching.
+    link_islands : bool
+        Connect every component to its nearest unit outside it until the graph is connected.
+    """
+    projected = units.geometry.to_crs(equal_area_crs(units)).to_numpy()
+    n = len(projected)
+    tree = shapely.STRtree(projected)
+    rows, cols = tree.query(projected, predicate="dwithin", distance=tolerance_m)
+    matrix = _symmetric(rows, cols, n)
+    links: list[IslandLink] = []
+    if link_islands and n > 1:
+        matrix, links = _link_components(matrix, projected, units.index)
+    return Adjacency(
+        unit_ids=units.index.copy(),
+        matrix=matrix,
+        island_links=tuple(links),
+        border_km=_shared_border_km(matrix, projected),
+    )
+
+
+def _shared_border_km(matrix: sparse.csr_array, projected: np.ndarray) -> np.ndarray:
+    """Shared border length (km) of every neighbour pair, in CSR order (see :class:`Adjacency`).
+
+    The length of the common part of the two boundaries, computed once per pair and
+    mirrored. Units that only come within the tolerance of each other, without sharing
+    boundary segments, count 0 km (measured on the demo counties: at most 0.3 km off a
+    ``tolerance_m`` buffer, at a third of its cost).
+    """
+    n = matrix.shape[0]
+    rows = np.repeat(np.arange(n), np.diff(matrix.indptr))
+    cols = matrix.indices
+    upper = np.flatnonzero(rows < cols)
+    boundary = shapely.boundary(projected)
+    length = shapely.length(shapely.intersection(boundary[rows[upper]], boundary[cols[upper]])) / 1000.0
+    lookup = sparse.csr_array((length, (rows[upper], cols[upper])), shape=(n, n))
+    lookup = lookup + lookup.T
+    return np.asarray(lookup[rows, cols]).ravel()
+
+
+def _link_components(
+    matrix: sparse.csr_array, projected: np.ndarray, ids: pd.Index
+) -> tuple[sparse.csr_array, list[IslandLink]]:
+    """Repeatedly link the smallest component to its nearest unit elsewhere."""
+    links: list[IslandLink] = []
+    extra_rows: list[int] = []
+    extra_cols: list[int] = []
+    n_comp, labels = connected_components(matrix, directed=False)
+    while n_comp > 1:
+        sizes = np.bincount(labels).astype(float)
+        sizes[sizes == 0] = np.inf  # labels merged away earlier
+        smallest = int(np.argmin(sizes))
+        inside = np.flatnonzero(labels == smallest)
+        outside = np.flatnonzero(labels != smallest)
+        tree = shapely.STRtree(projected[outside])
+        (src, dst), dist = tree.query_nearest(projected[inside], return_distance=True, all_matches=False)
+        best = int(np.argmin(dist))
+        a, b = int(inside[src[best]]), int(outside[dst[best]])
+        links.append(IslandLink(str(ids[a]), str(ids[b]), float(dist[best]) / 1000.0))
+        extra_rows.append(a)
+        extra_cols.append(b)
+        labels[labels == smallest] = labels[b]
+        n_comp -= 1
+    if extra_rows:
+        coo = matrix.tocoo()
+        matrix = _symmetric(
+            np.concatenate([coo.row, extra_rows]), np.concatenate([coo.col, extra_cols]), matrix.shape[0]
+        )
+    return matrix, links

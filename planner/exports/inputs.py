@@ -1,0 +1,294 @@
+"""Inputs of an export from the files a user has: a plan directory, a quotas CSV, demo quotas.
+
+An export needs an :class:`~planner.plans.approved.ApprovedPlan`. The workflow store supplies
+those; from files, :func:`approved_from_files` builds one out of a data set, an
+optimized plan directory (``alignment.csv`` + ``territory_reps.csv``, as written by
+``planner optimize``) and an optional quotas CSV. Every problem in those files is
+reported at once, with file, row, column and fix (:class:`~planner.errors.InputError`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from planner.data.dataset import Dataset
+from planner.data.tables import sheet_row
+from planner.errors import InputError, Problem
+from planner.exports.formats import parse_cents
+from planner.money import split_cents
+from planner.plans.approved import PERIOD_PATTERN, ApprovedPlan
+from planner.plans.plan import Plan
+from planner.quota.phasing import phase_quotas
+
+DEMO_GROWTH_FRAC = 0.10
+
+
+def read_csv_table(path: Path, required: tuple[str, ...]) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Read a CSV as text columns; ``None`` and the problem if it is missing, unreadable or lacks a column."""
+    if not path.is_file():
+        return None, [Problem(path.name, f"file not found at {path}", "check the path")]
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        return None, [Problem(path.name, f"cannot be read as CSV ({exc})", "save it as a UTF-8 CSV file")]
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        return None, [
+            Problem(path.name, f"missing column(s) {missing}", f"add a header with {', '.join(required)}")
+        ]
+    return frame, []
+
+
+def _amount_cents(raw: str, column: str) -> int:
+    """Cents of one quota cell: dollars (at most 2 decimals) or whole cents; never negative."""
+    if column == "quota_usd":
+        value = parse_cents(raw)
+    elif re.fullmatch(r"\d+", raw.strip()):
+        value = int(raw.strip())
+    else:
+        raise ValueError(f"'{raw}' is not a whole number of cents")
+    if value < 0:
+        raise ValueError(f"'{raw}' is negative")
+    return value
+
+
+def read_quota_file(path: str | Path, plan: Plan | None) -> pd.DataFrame:
+    """Read a quotas CSV: ``territory_id``, ``period`` and ``quota_usd`` (dollars) or ``quota_cents``.
+
+    With ``plan=None`` territories are not checked (e.g. last year's quotas, whose
+    territories may differ from this year's plan). Returns the quota table of
+    :mod:`planner.plans.approved` (``quota_cents`` int64). Raises :class:`InputError` listing
+    every bad row (unknown territory, bad period, an amount
+    that is negative, not a number or has fractions of a cent, a duplicate).
+    """
+    path = Path(path)
+    frame, problems = read_csv_table(path, ("territory_id", "period"))
+    if frame is None:
+        raise InputError(problems)
+    amount = [c for c in ("quota_cents", "quota_usd") if c in frame.columns]
+    if len(amount) != 1:
+        raise InputError(
+            [
+                Problem(
+                    path.name,
+                    f"found amount column(s) {amount}",
+                    "give exactly one of quota_usd, quota_cents",
+                )
+            ]
+        )
+    column = amount[0]
+    territories = None if plan is None else set(plan.territories)
+    cents = np.zeros(len(frame), dtype=np.int64)
+    seen: dict[tuple[str, str], int] = {}
+    for position, row in enumerate(frame.itertuples(index=False)):
+        where = {"row": sheet_row(position)}
+        territory, period, raw = str(row.territory_id).strip(), str(row.period).strip(), getattr(row, column)
+        if territories is not None and territory not in territories:
+            problems.append(
+                Problem(
+                    path.name,
+                    f"unknown territory '{territory}'",
+                    f"use a territory of the plan (e.g. {', '.join(sorted(territories)[:5])})",
+                    column="territory_id",
+                    **where,
+                )
+            )
+        if not re.match(PERIOD_PATTERN, period):
+            problems.append(
+                Problem(
+                    path.name,
+                    f"period '{period}' is not YYYY-MM or YYYY-Qn",
+                    "write months as 2027-01 and quarters as 2027-Q1",
+                    column="period",
+                    **where,
+                )
+            )
+        try:
+            cents[position] = _amount_cents(str(raw), column)
+        except ValueError as exc:
+            unit = "dollars, at most 2 decimals" if column == "quota_usd" else "whole cents"
+            problems.append(
+                Problem(path.name, str(exc), f"give a non-negative amount in {unit}", column=column, **where)
+            )
+        key = (territory, period)
+        if key in seen:
+            problems.append(
+                Problem(
+                    path.name,
+                    f"quota for {territory} in {period} given twice (first in row {seen[key]})",
+                    "keep one row per territory and period",
+                    column="period",
+                    **where,
+                )
+            )
+        seen.setdefault(key, sheet_row(position))
+    if problems:
+        raise InputError(problems)
+    return pd.DataFrame(
+        {
+            "territory_id": frame["territory_id"].str.strip(),
+            "period": frame["period"].str.strip(),
+            "quota_cents": cents,
+        }
+    )
+
+
+def read_plan_dir(directory: str | Path, units: pd.Index) -> Plan:
+    """Read a plan directory (``alignment.csv``, optional ``territory_reps.csv``) over ``units``.
+
+    Raises :class:`InputError` for a missing file, a unit without a territory, an unknown
+    unit, a duplicate unit or a rep on two territories.
+    """
+    out = Path(directory)
+    alignment, problems = read_csv_table(out / "alignment.csv", ("unit_id", "territory_id"))
+    reps = pd.DataFrame({"rep_id": [], "territory_id": []})
+    if (out / "territory_reps.csv").is_file():
+        read, found = read_csv_table(out / "territory_reps.csv", ("territory_id", "rep_id"))
+        problems += found
+        reps = read if read is not None else reps
+    if alignment is None:
+        raise InputError(problems)
+    known = set(units.astype(str))
+    for position, (unit_id, territory_id) in enumerate(
+        zip(alignment["unit_id"], alignment["territory_id"], strict=True)
+    ):
+        if unit_id not in known:
+            problems.append(
+                Problem(
+                    "alignment.csv",
+                    f"unknown unit_id '{unit_id}' (not in the data set's units)",
+                    "use unit ids of the data set the plan was made on",
+                    row=sheet_row(position),
+                    column="unit_id",
+                )
+            )
+        if not territory_id.strip():
+            problems.append(
+                Problem(
+                    "alignment.csv",
+                    "empty territory_id",
+                    "give every unit a territory",
+                    row=sheet_row(position),
+                    column="territory_id",
+                )
+            )
+    for position in np.flatnonzero(alignment["unit_id"].duplicated().to_numpy()):
+        problems.append(
+            Problem(
+                "alignment.csv",
+                f"unit '{alignment['unit_id'].iloc[position]}' listed twice",
+                "keep one row per unit",
+                row=sheet_row(position),
+                column="unit_id",
+            )
+        )
+    missing = sorted(known - set(alignment["unit_id"]))
+    if missing:
+        problems.append(
+            Problem(
+                "alignment.csv",
+                f"{len(missing)} unit(s) of the data set have no territory (e.g. {missing[:5]})",
+                "add a row unit_id,territory_id for each",
+                column="unit_id",
+            )
+        )
+    for position in np.flatnonzero(reps["rep_id"].duplicated().to_numpy()):
+        problems.append(
+            Problem(
+                "territory_reps.csv",
+                f"rep '{reps['rep_id'].iloc[position]}' covers two territories",
+                "give each rep one territory",
+                row=sheet_row(position),
+                column="rep_id",
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    assignment = alignment.set_index("unit_id")["territory_id"].str.strip()
+    return Plan(
+        assignment.reindex(units.astype(str)), reps.set_index("rep_id")["territory_id"], name=out.name
+    )
+
+
+def demo_quotas(
+    plan: Plan, units: pd.DataFrame, year: int, *, growth_frac: float = DEMO_GROWTH_FRAC
+) -> pd.DataFrame:
+    """DEMO quotas (not a quota method): last 12 months' bookings plus growth, split by TAM share.
+
+    The company total is ``sum(bookings_usd) * (1 + growth_frac)`` in whole dollars; each
+    territory's annual quota is its share of TAM (:func:`planner.money.split_cents`, so the
+    shares add up exactly), phased evenly over the 12 months of ``year``
+    (:func:`planner.quota.phasing.phase_quotas` with flat seasonality). Used by the app and tests
+    until approved plans come from the quota workflow.
+    """
+    tam = units["tam_usd"].groupby(plan.assignment.reindex(units.index.astype(str)).to_numpy()).sum()
+    tam = tam.reindex(plan.territories, fill_value=0.0)
+    total_cents = round(float(units["bookings_usd"].sum()) * (1 + growth_frac)) * 100
+    annual = pd.Series(split_cents(total_cents, tam.to_numpy()), index=tam.index, name="quota_cents")
+    return phase_quotas(annual, pd.Series(1.0, index=range(1, 13)), "month", f"{year}-01")
+
+
+def approved_from_files(
+    dataset: Dataset,
+    plan_dir: str | Path | None = None,
+    quotas: str | Path | pd.DataFrame | None = None,
+    *,
+    name: str | None = None,
+    effective_from: date | None = None,
+    approved_by: str = "",
+) -> ApprovedPlan:
+    """An :class:`ApprovedPlan` from a data set, an optional plan directory and quotas.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The data set; its own plan is used when ``plan_dir`` is None.
+    plan_dir : str or Path, optional
+        A plan directory written by ``planner optimize`` (or by hand).
+    quotas : str, Path or DataFrame, optional
+        A quotas CSV (see :func:`read_quota_file`) or a quota table; none: no quotas.
+    name : str, optional
+        Label of the plan (default: the plan directory's name, or ``"current"``).
+    effective_from : datetime.date, optional
+        Date the plan takes effect (default: today).
+    approved_by : str
+        Who approved it (for the export's metadata).
+    """
+    plan = dataset.plan if plan_dir is None else read_plan_dir(plan_dir, dataset.units.index)
+    if isinstance(quotas, str | Path):
+        table = read_quota_file(quotas, plan)
+    elif quotas is None:
+        table = pd.DataFrame({"territory_id": [], "period": [], "quota_cents": []})
+    else:
+        table = quotas
+    return ApprovedPlan(
+        version_id=0,
+        name=name or plan.name,
+        effective_from=effective_from or date.today(),
+        plan=plan,
+        quotas=table,
+        approved_by=approved_by,
+        approved_at=datetime.now(UTC) if approved_by else None,
+    )
+
+
+def demo_approved_plan(dataset: Dataset, plan: Plan, year: int, *, name: str | None = None) -> ApprovedPlan:
+    """``plan`` as an :class:`ApprovedPlan` with DEMO quotas (see :func:`demo_quotas`) for ``year``.
+
+    Effective from 1 January of ``year``, version 0, approver ``"demo"``: a stand-in until
+    approved plans come from the workflow store.
+    """
+    return ApprovedPlan(
+        version_id=0,
+        name=name or plan.name,
+        effective_from=date(year, 1, 1),
+        plan=plan,
+        quotas=demo_quotas(plan, dataset.units, year),
+        approved_by="demo",
+    )

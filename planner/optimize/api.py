@@ -1,0 +1,518 @@
+"""Territory optimizer: balanced on several measures, contiguous, compact, minimally disruptive.
+
+Pipeline (scales to tens of thousands of units):
+
+1. :func:`~planner.optimize.instance.build_instance` checks the request (k, multi-rep units, locks)
+   and scales every measure so one rep's fair share is 1.
+2. :func:`~planner.optimize.construct.initial_labels` starts from the reference plan (territories
+   dissolved to free reps for multi-rep territories are absorbed by their neighbours) or,
+   without one, grows territories from seeds (rep homes or weighted k-means++); then
+   repairs contiguity.
+3. :class:`~planner.optimize.search.border_search.BorderSearch` moves border units between adjacent
+   territories, never disconnecting one, until balance, compactness and disruption stop
+   improving (see its module docstring for the objective); where no rep home fixes them,
+   it also moves reps between territories and merges lumpy ones, and territories left
+   without reps are dropped here.
+4. :func:`~planner.plans.metrics.plan_report` measures the result; the status says whether every
+   tolerance was met, and if not, which constraint to relax and by how much.
+
+For small instances (a few hundred units), :mod:`planner.optimize.exact` solves a CP-SAT model to
+optimality and is used in tests to show how close this heuristic gets.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from planner.data.adjacency import Adjacency, build_adjacency
+from planner.data.dataset import Dataset
+from planner.data.geometry import STORAGE_CRS, equal_area_crs
+from planner.errors import InfeasibleError
+from planner.optimize.bisection import bisection_labels
+from planner.optimize.construct import initial_labels
+from planner.optimize.exact import solve_exact
+from planner.optimize.instance import (
+    Instance,
+    adjacency_lists,
+    build_instance,
+    sparse_measures,
+    without_territories,
+)
+from planner.optimize.options import OptimizeOptions, ProgressCallback
+from planner.optimize.search.border_search import BorderSearch, SearchStats
+from planner.optimize.work_clock import WorkClock
+from planner.plans.metrics import (
+    PlanReport,
+    group_deviation,
+    plan_report,
+    territory_neighbors,
+    unit_points_km,
+)
+from planner.plans.plan import Plan
+
+PROBE_SHARE = 0.25  # share of the search time each start gets before the best one continues
+BISECTION_TRIES = 2  # bisection starts tried while a hard tolerance is missed (docs/optimizer.md)
+
+STATUS_BALANCED = "balanced"
+STATUS_SOFT_MISSED = "soft_targets_missed"
+STATUS_INFEASIBLE = "infeasible"
+
+
+@dataclass(frozen=True)
+class OptimizationResult:
+    """A plan and everything known about it.
+
+    Attributes
+    ----------
+    plan : Plan
+        The optimized plan (``parent`` is the reference plan when one was given).
+    report : PlanReport
+        Balance, contiguity, compactness, disruption and travel of the plan.
+    status : str
+        ``"balanced"`` (every tolerance met), ``"soft_targets_missed"`` (hard ones met)
+        or ``"infeasible"`` (a hard tolerance was not met).
+    messages : tuple of str
+        Explanations: what forced multi-rep territories, what to relax and by how much.
+    multi_rep_units : DataFrame
+        Units too big for one rep and the reps their territory needs.
+    stats : SearchStats
+        Rounds, moves and time of the local search.
+    seconds : float
+        Wall time of the whole optimization.
+    """
+
+    plan: Plan
+    report: PlanReport
+    status: str
+    messages: tuple[str, ...]
+    multi_rep_units: pd.DataFrame
+    stats: SearchStats
+    seconds: float
+
+    @property
+    def feasible(self) -> bool:
+        """True when every hard tolerance is met."""
+        return self.status != STATUS_INFEASIBLE
+
+
+def _homes_km(reps: pd.DataFrame | None, units: gpd.GeoDataFrame) -> pd.DataFrame | None:
+    """Rep homes projected to the units' equal-area CRS, km, indexed by rep_id."""
+    if reps is None or not {"home_lat", "home_lon"} <= set(reps.columns) or not len(reps):
+        return None
+    points = gpd.GeoSeries.from_xy(reps["home_lon"], reps["home_lat"], crs=STORAGE_CRS, index=reps.index)
+    projected = points.to_crs(equal_area_crs(units))
+    return pd.DataFrame({"x_km": projected.x / 1000.0, "y_km": projected.y / 1000.0}, index=reps.index)
+
+
+def _result_reps(instance: Instance, reference: Plan | None) -> pd.Series:
+    """Which rep covers which result territory.
+
+    Reference reps stay where their territory keeps enough reps; reps of dissolved
+    territories, and the last reps (by rep id) of territories that lost reps, go to the
+    territories that gained reps.
+    """
+    if reference is None:
+        return pd.Series(dtype=object)
+    count = dict(zip(instance.territory_ids, instance.reps, strict=True))
+    current = reference.territory_reps.sort_index()
+    rank = current.groupby(current).cumcount()
+    keeps = current.map(lambda t: count.get(t, 0)).to_numpy() > rank.to_numpy()
+    stays = current[keeps]
+    freed = list(current.index[~keeps])
+    have = stays.value_counts().reindex(instance.territory_ids, fill_value=0)
+    extra = {t: int(r) - int(have[t]) for t, r in count.items()}
+    reassigned = {}
+    for territory, missing in extra.items():
+        while missing > 0 and freed:
+            reassigned[freed.pop(0)] = territory
+            missing -= 1
+    return pd.concat([stays, pd.Series(reassigned, dtype=object)])
+
+
+def _regional_shortfall(
+    report: PlanReport, neighbors: dict[str, list[str]], worst: str, measure: str, tolerance: float
+) -> str:
+    """A sentence when the worst territory and its neighbours together are out of tolerance.
+
+    Their units then hold too much (or too little) of the measure per rep whatever their
+    shared borders: the imbalance is regional, and only moving units across the block's
+    outer border can fix it. Empty otherwise.
+    """
+    block = [worst, *neighbors.get(worst, [])]
+    if len(block) < 2:
+        return ""
+    together = float(group_deviation(report.deviations, report.reps, block)[measure])
+    own = float(report.deviations.loc[worst, measure])
+    if abs(together) <= tolerance or np.sign(together) != np.sign(own):
+        return ""
+    return (
+        f". {worst} and its neighbours {', '.join(block[1:])} together are {together:+.1%} per rep on "
+        f"{measure}, so no redrawing of their shared borders can bring them all within "
+        f"+/-{tolerance:.1%}: units have to move across the outer border of this block"
+    )
+
+
+def _explain(
+    instance: Instance,
+    report: PlanReport,
+    options: OptimizeOptions,
+    budget_binding: bool,
+    unbudgeted_disruption: float | None,
+    neighbors: dict[str, list[str]],
+) -> tuple[str, list[str]]:
+    messages = []
+    missed_hard = missed_soft = False
+    for target in options.targets:
+        row = report.balance.loc[target.measure]
+        if row["max_abs_dev"] <= target.tolerance + 1e-9:
+            continue
+        if target.hard:
+            missed_hard = True
+        else:
+            missed_soft = True
+        worst = report.deviations[target.measure].abs().idxmax()
+        kind = "hard" if target.hard else "soft"
+        message = (
+            f"{target.measure} is not within +/-{target.tolerance:.1%} ({kind}): territory {worst} is "
+            f"{report.deviations.loc[worst, target.measure]:+.1%}; "
+            f"{row['share_within_tol']:.0%} of territories are within tolerance"
+        )
+        if budget_binding and unbudgeted_disruption is not None:
+            message += (
+                f". The disruption budget binds: relax max_disruption from {options.max_disruption:.0%} "
+                f"to about {unbudgeted_disruption:.0%} (what an unbudgeted run moves), "
+                f"or relax the {target.measure} tolerance to {row['max_abs_dev']:.1%}"
+            )
+        else:
+            message += _regional_shortfall(report, neighbors, worst, target.measure, target.tolerance)
+            message += (
+                f". Relax the {target.measure} tolerance to {np.ceil(row['max_abs_dev'] * 1000) / 1000:.1%}"
+            )
+            locked_in_worst = (
+                int((instance.locked == instance.territory_ids.index(worst)).sum())
+                if worst in instance.territory_ids
+                else 0
+            )
+            if locked_in_worst:
+                message += f", or unlock some of the {locked_in_worst} units locked to {worst}"
+            message += ", or give the search more time"
+        messages.append(message)
+    status = STATUS_INFEASIBLE if missed_hard else STATUS_SOFT_MISSED if missed_soft else STATUS_BALANCED
+    return status, messages
+
+
+def optimize(
+    units: gpd.GeoDataFrame,
+    adjacency: Adjacency,
+    *,
+    k: int | None = None,
+    reference: Plan | None = None,
+    reps: pd.DataFrame | None = None,
+    options: OptimizeOptions | None = None,
+    progress: ProgressCallback | None = None,
+) -> OptimizationResult:
+    """Assign units to territories, balanced, contiguous and compact.
+
+    Parameters
+    ----------
+    units : GeoDataFrame
+        Indexed by unit_id, with the measures named in ``options.targets``.
+    adjacency : Adjacency
+        Adjacency of ``units`` (see :func:`planner.data.adjacency.build_adjacency`).
+    k : int, optional
+        Number of reps to plan for; default: the reference plan's reps.
+    reference : Plan, optional
+        Current alignment: where the search starts and what disruption is measured against.
+    reps : DataFrame, optional
+        Reps with ``home_lat``/``home_lon`` (indexed by rep_id): territories of the
+        reference plan are centred on their reps' homes.
+    options : OptimizeOptions
+        Measures, tolerances, weights, locks, budget, time limit, seed.
+    progress : callable, optional
+        Called with (fraction done, message).
+
+    Raises
+    ------
+    InfeasibleError
+        When the request cannot be met whatever the search does (e.g. k > units, a unit
+        too big for one rep with multi-rep territories disallowed, over-full locks).
+    """
+    options = options or OptimizeOptions()
+    started = time.perf_counter()
+    notify = progress or (lambda fraction, message: None)
+    notify(0.0, "checking the request")
+    points = unit_points_km(units)
+    homes = _homes_km(reps, units) if options.use_rep_homes else None
+    instance = build_instance(
+        units, adjacency, points, options, n_reps=k, reference=reference, homes_km=homes
+    )
+    rng = np.random.default_rng(options.seed)
+    clock = WorkClock()  # time limits are read on it: same seed, same plan (planner.optimize.work_clock)
+    clock.cap_wall(options.time_limit_s)
+    neighbors = adjacency_lists(instance)
+    has_reference = bool((instance.reference >= 0).any())
+    if options.method == "exact":
+        labels, stats, final_labels = _solve_exact(instance, options, notify)
+        rep_changes = ""
+    else:
+        notify(0.05, "building a first contiguous plan")
+        labels = initial_labels(
+            instance,
+            neighbors,
+            rng,
+            disruption_penalty=2.0 * options.disruption_weight if has_reference else 0.0,
+            max_disruption=options.max_disruption,
+        )
+        clock.charge("construct", instance.n_units * instance.n_territories)
+        search_time = max(options.time_limit_s - clock.now(), 0.1)
+
+        sparse = _sparse_hard_measures(instance)
+
+        def searcher(start: np.ndarray) -> BorderSearch:
+            return BorderSearch(
+                instance,
+                start,
+                neighbors,
+                compactness_weight=options.compactness_weight,
+                disruption_weight=options.disruption_weight if has_reference else 0.0,
+                max_disruption=options.max_disruption,
+                rng=rng,
+                recombination=True if sparse else None,
+                merging=options.allow_multi_rep,
+                clock=clock,
+            )
+
+        if sparse:
+            search, stats = _race_starts(
+                instance, searcher(labels), searcher, search_time, rng, notify, clock
+            )
+        else:
+            search = searcher(labels)
+            stats = search.run(time_limit_s=search_time, progress=lambda f, m: notify(0.1 + 0.85 * f, m))
+        final_labels = search.labels
+        # Rep counts as the search left them; territories that gave their rep away are dropped.
+        resized = search.inst
+        resized, final_labels = without_territories(resized, final_labels, resized.reps <= 0)
+        rep_changes = _rep_changes(instance, resized)
+        multi = instance.multi_rep_units
+        final_reps = multi["territory_id"].map(dict(zip(resized.territory_ids, resized.reps, strict=True)))
+        instance = replace(
+            resized,
+            multi_rep_units=multi.assign(reps_needed=final_reps.fillna(multi["reps_needed"]).astype(int)),
+        )
+    notify(0.95, "measuring the plan")
+    ids = np.array(instance.territory_ids, dtype=object)
+    assignment = pd.Series(ids[final_labels], index=units.index)
+    plan = Plan(assignment, _result_reps(instance, reference), name="optimized", parent=reference)
+    rep_series = pd.Series(instance.reps, index=instance.territory_ids, name="reps")
+    homes_by_territory = None
+    if np.isfinite(instance.homes_xy).all(axis=1).any():
+        homes_by_territory = pd.DataFrame(
+            instance.homes_xy, index=instance.territory_ids, columns=["x_km", "y_km"]
+        ).dropna()
+    report = plan_report(
+        plan,
+        units,
+        adjacency,
+        options.tolerances,
+        reps=rep_series,
+        reference=reference,
+        disruption_measures=list(
+            dict.fromkeys(
+                [options.disruption_measure or options.primary, *options.tolerances]
+                + (["accounts"] if "accounts" in units.columns else [])
+            )
+        ),
+        homes_km=homes_by_territory,
+        with_polsby_popper=len(units) <= 20_000,
+    )
+    budget_binding, unbudgeted = False, None
+    out_of_tolerance = bool((report.balance["max_abs_dev"] > report.balance["tolerance"] + 1e-9).any())
+    if options.max_disruption is not None and out_of_tolerance and reference is not None:
+        notify(0.97, "tolerance missed under the disruption budget: measuring what an unbudgeted run moves")
+        free = optimize(
+            units,
+            adjacency,
+            k=k,
+            reference=reference,
+            reps=reps,
+            options=replace(options, max_disruption=None, time_limit_s=max(options.time_limit_s / 2, 1.0)),
+        )
+        if (free.report.balance["max_abs_dev"] < report.balance["max_abs_dev"] - 1e-9).any():
+            budget_binding = True
+            unbudgeted = float(free.report.disruption[options.disruption_measure or options.primary])
+    status, messages = _explain(
+        instance, report, options, budget_binding, unbudgeted, territory_neighbors(plan, adjacency)
+    )
+    for unit_id, row in instance.multi_rep_units.iterrows():
+        messages.insert(
+            0,
+            f"unit {unit_id} {row['reason']}, so its territory has {int(row['reps_needed'])} reps",
+        )
+    if rep_changes:
+        messages.append(rep_changes)
+    if clock.capped:
+        messages.append(
+            f"the search was stopped by the wall clock after {clock.wall_seconds():.0f} s, before its "
+            f"{options.time_limit_s:.0f} s of work were done (a slow or busy machine), so the same seed "
+            "may give a different plan; re-run it on a less busy machine to reproduce it"
+        )
+    notify(1.0, f"done: {status}")
+    return OptimizationResult(
+        plan=plan,
+        report=report,
+        status=status,
+        messages=tuple(messages),
+        multi_rep_units=instance.multi_rep_units,
+        stats=stats,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _rep_changes(before: Instance, after: Instance) -> str:
+    """A sentence on the reps the search moved between territories; empty when none moved."""
+    count = dict(zip(after.territory_ids, after.reps, strict=True))
+    changed = [
+        f"{t} {r:.0f} -> {count[t]:.0f}"
+        for t, r in zip(before.territory_ids, before.reps, strict=True)
+        if t in count and count[t] != r
+    ]
+    gone = [t for t in before.territory_ids if t not in count]
+    if not changed and not gone:
+        return ""
+    sentence = "the optimizer moved reps to where the units are"
+    if changed:
+        sentence += f": reps per territory {', '.join(changed)}"
+    if gone:
+        sentence += f"; {', '.join(gone)} gave their reps away and their units to their neighbours"
+    return sentence
+
+
+def _sparse_hard_measures(instance: Instance) -> bool:
+    """True when every hard measure is sparse (see :func:`planner.optimize.instance.sparse_measures`).
+
+    There, border moves leave the measure unchanged over wide areas, so the local search
+    cannot carry it across a region: a recursive bisection start, which balances every
+    scale, races the usual one, and the search recombines pairs of territories (as it
+    does with two hard measures).
+
+    With a dense hard measure too (TAM), the usual start did better on the demo counties
+    (bookings and TAM hard: mean violation 600 against 682 over four seeds with the race),
+    so the race is not run.
+    """
+    return bool(instance.hard.any() and sparse_measures(instance)[instance.hard].all())
+
+
+def _race_starts(
+    instance: Instance,
+    search: BorderSearch,
+    searcher: Callable[[np.ndarray], BorderSearch],
+    search_time: float,
+    rng: np.random.Generator,
+    notify: ProgressCallback,
+    clock: WorkClock,
+) -> tuple[BorderSearch, SearchStats]:
+    """Search from the usual start and from a recursive bisection start; finish the better.
+
+    Each start gets ``PROBE_SHARE`` of the search time, all of it for balance (the
+    compactness polish is left to the final run); while the best so far misses a
+    hard tolerance, up to ``BISECTION_TRIES`` bisection starts (new random trees each) are
+    tried. The one with the least violation of the hard tolerances (ties: the earlier
+    start) gets the rest. Measured on the demo counties with bookings hard
+    (``benchmarks``, ``docs/optimizer.md``).
+    """
+    deadline = clock.now() + search_time
+    probe = PROBE_SHARE * search_time
+    runs = [search.run(time_limit_s=probe, progress=lambda f, m: notify(0.1 + 0.2 * f, m), polish=False)]
+    chosen = runs[0]
+    for attempt in range(BISECTION_TRIES):
+        if search.hard_violation() <= 0:
+            break
+        notify(0.3 + 0.1 * attempt, "trying another start: recursive bisection on every measure")
+        rival_deadline = min(clock.now() + probe, deadline)
+        alternative = bisection_labels(instance, rng, clock=clock, deadline=rival_deadline)
+        if alternative is not None:
+            rival = searcher(alternative)
+            if rival.within_budget():
+                left = max(rival_deadline - clock.now(), 0.1)
+                rival_run = rival.run(
+                    time_limit_s=left,
+                    progress=lambda f, m, a=attempt: notify(0.3 + 0.1 * (a + f), m),
+                    polish=False,
+                )
+                runs.append(rival_run)
+                if rival.hard_violation() < search.hard_violation():
+                    search, chosen = rival, rival_run
+    left = deadline - clock.now()
+    if left > 0:  # the probes did not polish: the chosen start is balanced further and polished
+        chosen = search.run(time_limit_s=left, progress=lambda f, m: notify(0.5 + 0.45 * f, m))
+        runs.append(chosen)
+    stats = SearchStats(
+        rounds=sum(r.rounds for r in runs),
+        moves=sum(r.moves for r in runs),
+        seconds=sum(r.seconds for r in runs),
+        converged=chosen.converged,
+    )
+    return search, stats
+
+
+def _solve_exact(instance: Instance, options: OptimizeOptions, notify: ProgressCallback):
+    """Exact mode: the CP-SAT model over every unit."""
+    notify(0.05, f"solving the exact model ({instance.n_units} units, {instance.n_territories} territories)")
+    result = solve_exact(
+        instance,
+        compactness_weight=options.compactness_weight,
+        disruption_weight=options.disruption_weight,
+        time_limit_s=options.time_limit_s,
+        seed=options.seed,
+    )
+    if result.labels is None:
+        raise InfeasibleError(
+            f"the exact model found no plan within {options.time_limit_s:.0f} s "
+            f"(CP-SAT status {result.status})",
+            constraint="the hard tolerances or the time limit",
+            suggestion="make the tolerances soft (hard=False) or larger, give more time, "
+            "or use method='heuristic'",
+        )
+    stats = SearchStats(rounds=0, moves=0, seconds=result.seconds, converged=result.status == "OPTIMAL")
+    return result.labels, stats, result.labels
+
+
+def protected_unit_locks(dataset: Dataset) -> dict[str, str]:
+    """Units holding a protected account, locked to their current territory."""
+    accounts = dataset.accounts
+    if "protected" not in accounts.columns:
+        return {}
+    units = accounts.loc[accounts["protected"] == "yes", "unit_id"].dropna().unique()
+    current = dataset.plan.assignment
+    return {str(u): str(current[u]) for u in units}
+
+
+def optimize_dataset(
+    dataset: Dataset,
+    *,
+    k: int | None = None,
+    options: OptimizeOptions | None = None,
+    progress: ProgressCallback | None = None,
+    adjacency: Adjacency | None = None,
+) -> OptimizationResult:
+    """Optimize a loaded data set from its current plan; protected accounts' units never move."""
+    options = options or OptimizeOptions()
+    locks = dict(protected_unit_locks(dataset))
+    locks.update(options.locked_units)
+    options = replace(options, locked_units=locks)
+    return optimize(
+        dataset.units,
+        adjacency or build_adjacency(dataset.units),
+        k=k,
+        reference=dataset.plan,
+        reps=dataset.reps,
+        options=options,
+        progress=progress,
+    )

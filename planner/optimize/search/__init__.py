@@ -1,0 +1,1 @@
+"""The border search: state, scoring, acceptance, one module per family of moves, and the schedule."""

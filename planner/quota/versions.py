@@ -1,0 +1,242 @@
+"""From a data set and a plan to a draft quota version, and a stored version's fairness.
+
+The steps, each in its own module: territory inputs (:mod:`planner.quota.inputs`),
+allocation with guardrails, ramp and relief (:mod:`planner.quota.allocation`), phasing from the
+seasonality of past bookings (:mod:`planner.quota.phasing`), fairness (:mod:`planner.quota.fairness`)
+and storage (:mod:`planner.store`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from planner.data.dataset import Dataset
+from planner.data.tables import sheet_row
+from planner.errors import InputError, PlannerError, Problem
+from planner.exports.inputs import read_csv_table
+from planner.forecast.model import forecast_territories
+from planner.plans.plan import Plan
+from planner.quota.allocation import QuotaAllocation, QuotaOptions, allocate_quotas
+from planner.quota.fairness import FairnessReport, fairness_report
+from planner.quota.inputs import prorated_relief_frac, quota_territories
+from planner.quota.phasing import Frequency, phase_quotas, seasonality_from_history
+from planner.store import PlanStore, PlanVersion, VersionInfo
+
+
+@dataclass(frozen=True)
+class QuotaRequest:
+    """What to allocate: the company target and how to split and phase it.
+
+    Parameters
+    ----------
+    target_cents : int
+        Company target for the fiscal year, whole cents.
+    fiscal_year_start : str
+        First month of the fiscal year, ``'YYYY-MM'``.
+    options : QuotaOptions
+        Blend weights, over-assignment, guardrail, relief policy.
+    frequency : {"month", "quarter"}
+        Phasing of the annual quotas.
+    growth_frac : float
+        Growth on trailing bookings, the forecast when ``forecast_method="growth"``.
+    forecast_method : {"model", "growth"}
+        Where the forecast comes from when ``forecast_usd`` is not given: the bookings
+        model of :mod:`planner.forecast.model` trained on history before the fiscal year
+        (summed over the fiscal year's months), or trailing 12 months x (1 + growth_frac).
+    forecast_usd : pandas.Series, optional
+        Forecast bookings per territory for the fiscal year, given by the caller.
+    last_quota_cents : pandas.Series, optional
+        Last year's quota per territory (for guardrails).
+    relief : pandas.DataFrame, optional
+        Uncovered periods (leave, a mid-year territory change): ``territory_id``,
+        ``start``, ``end`` (dates, inclusive). Each territory's share of the fiscal year
+        covered by its rows becomes its relief (see :func:`planner.quota.inputs.prorated_relief_frac`).
+    """
+
+    target_cents: int
+    fiscal_year_start: str
+    options: QuotaOptions = field(default_factory=QuotaOptions)
+    frequency: Frequency = "month"
+    growth_frac: float = 0.10
+    forecast_method: Literal["model", "growth"] = "model"
+    forecast_usd: pd.Series | None = None
+    last_quota_cents: pd.Series | None = None
+    relief: pd.DataFrame | None = None
+
+    def __post_init__(self) -> None:
+        if int(self.target_cents) <= 0:
+            raise PlannerError(f"target is {self.target_cents} cents; give a positive company target")
+        if self.forecast_method not in ("model", "growth"):
+            raise PlannerError(f"forecast_method is {self.forecast_method!r}; use 'model' or 'growth'")
+
+    @property
+    def effective_from(self) -> date:
+        """First day of the fiscal year."""
+        return pd.Period(self.fiscal_year_start, freq="M").start_time.date()
+
+
+@dataclass(frozen=True)
+class DraftQuotas:
+    """Allocated and phased quotas before saving: the inputs, the allocation and the period table."""
+
+    territories: pd.DataFrame
+    allocation: QuotaAllocation
+    quotas: pd.DataFrame
+
+
+def history_before(dataset: Dataset, fiscal_year_start: str) -> Dataset:
+    """The data set with bookings before the fiscal year only (what a planner knew then)."""
+    start = pd.Period(fiscal_year_start, freq="M").start_time
+    bookings = dataset.bookings[dataset.bookings["date"] < start]
+    if bookings.empty:
+        raise PlannerError(f"no bookings before {fiscal_year_start}: quotas need at least some history")
+    return replace(dataset, bookings=bookings)
+
+
+def fiscal_year_forecast_usd(dataset: Dataset, plan: Plan, fiscal_year_start: str) -> pd.Series:
+    """Model forecast of each territory's bookings over the 12 fiscal months (USD, by territory_id).
+
+    The model (:func:`planner.forecast.model.forecast_territories`) forecasts from the month
+    after the last booking to the fiscal year's end; at most 24 months ahead.
+    """
+    last = pd.Period(dataset.bookings["date"].max(), freq="M")
+    months = pd.period_range(fiscal_year_start, periods=12, freq="M")
+    horizon = (months[-1] - last).n
+    if months[0] <= last or horizon > 24:
+        raise PlannerError(
+            f"the fiscal year {fiscal_year_start} must start after the last booking ({last}) and end "
+            "at most 24 months after it; choose another fiscal year or forecast_method='growth'"
+        )
+    frame = forecast_territories(dataset, plan, horizon=horizon)
+    in_year = frame[frame["month"].isin([str(m) for m in months])]
+    return in_year.groupby("territory_id")["forecast_usd"].sum().clip(lower=0.0)
+
+
+def relief_fracs(relief: pd.DataFrame | None, fiscal_year_start: str, plan: Plan) -> pd.Series | None:
+    """Share of the fiscal year each territory is uncovered, from rows (territory_id, start, end)."""
+    if relief is None or relief.empty:
+        return None
+    missing = [c for c in ("territory_id", "start", "end") if c not in relief.columns]
+    if missing:
+        raise PlannerError(f"relief table lacks column(s) {missing}; give territory_id, start, end")
+    unknown = sorted(set(relief["territory_id"].astype(str)) - set(plan.territories))
+    if unknown:
+        raise PlannerError(f"relief for unknown territories {unknown[:10]}; use territory ids of the plan")
+    shares = [
+        prorated_relief_frac(row.start, row.end, fiscal_year_start) for row in relief.itertuples(index=False)
+    ]
+    total = pd.Series(shares, index=relief["territory_id"].astype(str).to_numpy()).groupby(level=0).sum()
+    return total.clip(upper=1.0)
+
+
+def read_relief_file(path: str | Path, plan: Plan) -> pd.DataFrame:
+    """Read a relief CSV (``territory_id``, ``start``, ``end``: dates YYYY-MM-DD, inclusive).
+
+    Raises :class:`InputError` naming every bad row and column: an unknown territory, a
+    date that does not parse, an end before its start.
+    """
+    path = Path(path)
+    frame, problems = read_csv_table(path, ("territory_id", "start", "end"))
+    if frame is None:
+        raise InputError(problems)
+    territories = set(plan.territories)
+    for position, row in enumerate(frame.itertuples(index=False)):
+        where = {"row": sheet_row(position)}
+        if row.territory_id.strip() not in territories:
+            problems.append(
+                Problem(
+                    path.name,
+                    f"unknown territory '{row.territory_id}'",
+                    f"use a territory of the plan (e.g. {', '.join(sorted(territories)[:5])})",
+                    column="territory_id",
+                    **where,
+                )
+            )
+        dates = {}
+        for column in ("start", "end"):
+            try:
+                dates[column] = date.fromisoformat(getattr(row, column).strip())
+            except ValueError:
+                problems.append(
+                    Problem(
+                        path.name,
+                        f"'{getattr(row, column)}' is not a date",
+                        "write dates as YYYY-MM-DD",
+                        column=column,
+                        **where,
+                    )
+                )
+        if len(dates) == 2 and dates["end"] < dates["start"]:
+            problems.append(
+                Problem(path.name, "ends before it starts", "swap start and end", column="end", **where)
+            )
+    if problems:
+        raise InputError(problems)
+    return frame.assign(territory_id=frame["territory_id"].str.strip())
+
+
+def draft_quotas(dataset: Dataset, plan: Plan, request: QuotaRequest) -> DraftQuotas:
+    """Allocate ``request.target_cents`` to the plan's territories and phase it by seasonality."""
+    known = history_before(dataset, request.fiscal_year_start)
+    forecast = request.forecast_usd
+    if forecast is None and request.forecast_method == "model":
+        forecast = fiscal_year_forecast_usd(known, plan, request.fiscal_year_start)
+    territories = quota_territories(
+        known,
+        plan,
+        fiscal_year_start=request.fiscal_year_start,
+        forecast_usd=forecast,
+        growth_frac=request.growth_frac,
+        last_quota_cents=request.last_quota_cents,
+        relief_frac=relief_fracs(request.relief, request.fiscal_year_start, plan),
+    )
+    allocation = allocate_quotas(int(request.target_cents), territories, request.options)
+    seasonality = seasonality_from_history(known.bookings)
+    quotas = phase_quotas(allocation.quotas_cents, seasonality, request.frequency, request.fiscal_year_start)
+    return DraftQuotas(territories, allocation, quotas)
+
+
+def save_draft(
+    store: PlanStore,
+    actor: str,
+    dataset: Dataset,
+    plan: Plan,
+    request: QuotaRequest,
+    *,
+    name: str,
+    effective_from: date | None = None,
+) -> tuple[VersionInfo, DraftQuotas]:
+    """Allocate and phase quotas, then save them with the plan as a new draft version.
+
+    The version takes effect at the start of the fiscal year, or on ``effective_from``
+    (e.g. a mid-year realignment).
+    """
+    draft = draft_quotas(dataset, plan, request)
+    reps = dataset.reps.reindex(plan.territory_reps.index)[["name", "manager_id"]]
+    info = store.create_version(
+        actor,
+        name=name,
+        plan=plan,
+        reps=reps,
+        territories=draft.territories,
+        quotas=draft.quotas,
+        target_cents=int(request.target_cents),
+        effective_from=effective_from or request.effective_from,
+    )
+    return info, draft
+
+
+def version_fairness(version: PlanVersion, *, threshold_frac: float = 0.5) -> FairnessReport:
+    """Fairness of a stored version's current quotas against its potential and forecast."""
+    territories = version.territories
+    return fairness_report(
+        territories["annual_quota_cents"],
+        territories["potential_cents"] / 100.0,
+        territories["forecast_cents"] / 100.0,
+        threshold_frac=threshold_frac,
+    )

@@ -1,0 +1,144 @@
+"""`planner quota`: allocate on a data set, propose, decide, approve, publish, log, through the CLI."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from planner.cli.main import app
+from planner.store import PlanStore, Status
+
+runner = CliRunner()
+
+
+def run(*args: str, db: str):
+    return runner.invoke(app, ["quota", *args, "--db", db], env={"COLUMNS": "200"})
+
+
+def test_quota_workflow_end_to_end_on_a_grid_data_set(grid_dir, tmp_path):
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    assert run("add-user", "ops", "Sales Ops", "--role", "admin", db=db).exit_code == 0
+    assert run("add-user", "fin", "Finance", "--role", "approver", "--user", "ops", db=db).exit_code == 0
+    store = PlanStore(db)
+    result = run(
+        "allocate",
+        str(grid_dir),
+        "--target",
+        "120000",
+        "--fiscal-year-start",
+        "2027-01",
+        "--name",
+        "FY2027",
+        "--forecast",
+        "growth",
+        "--user",
+        "ops",
+        db=db,
+    )
+    assert result.exit_code == 0, result.output
+    version = store.version(1)
+    assert version.total_quota_cents == 12_000_000
+    assert version.quotas.groupby("territory_id").size().eq(12).all()
+    assert "quota rises with potential" in result.output
+
+    territory = version.territories.index[0]
+    result = run("propose", "1", territory, "5000", "--reason", "new logo", "--user", "ops", db=db)
+    assert result.exit_code == 0, result.output
+    result = run("approve", "1", "--user", "fin", db=db)
+    assert result.exit_code == 1 and "cannot approve a draft" in result.output
+    assert run("submit", "1", "--user", "ops", db=db).exit_code == 0
+    result = run("approve", "1", "--user", "fin", db=db)
+    assert result.exit_code == 1 and "1 proposal(s) still pending" in result.output
+    result = run("decide", "1", "--accept", "--comment", "ok", "--user", "fin", db=db)
+    assert result.exit_code == 0, result.output
+    assert run("approve", "1", "--user", "fin", db=db).exit_code == 0
+    assert run("publish", "1", "--user", "ops", db=db).exit_code == 0
+    assert store.info(1).status is Status.PUBLISHED
+    assert store.version(1).territories.loc[territory, "annual_quota_cents"] == 500_000
+    log = run("log", "1", db=db).output
+    for action in ("create_version", "propose", "accept", "submit", "approve", "publish"):
+        assert action in log
+    result = run("propose", "1", territory, "1", "--reason", "late", "--user", "fin", db=db)
+    assert result.exit_code == 1 and "may not propose" in result.output
+
+
+def test_quota_cli_explains_bad_requests(grid_dir, tmp_path):
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    run("add-user", "ops", "Sales Ops", "--role", "admin", db=db)
+    result = run(
+        "allocate",
+        str(grid_dir),
+        "--target",
+        "1000",
+        "--fiscal-year-start",
+        "2027-01",
+        "--name",
+        "x",
+        "--potential-weight",
+        "1.5",
+        "--user",
+        "ops",
+        db=db,
+    )
+    assert result.exit_code == 1 and "must be finite and >= 0" in result.output
+    result = run("show", "7", db=db)
+    assert result.exit_code == 1 and "no plan version 7" in result.output
+    result = runner.invoke(app, ["quota", "versions", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/x"])
+    assert result.exit_code == 1 and "cannot open the plan store" in result.output
+
+
+def test_bad_last_quota_and_relief_files_name_the_row_and_column(grid_dir, tmp_path):
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    run("add-user", "ops", "Sales Ops", "--role", "admin", db=db)
+    last = tmp_path / "last.csv"
+    last.write_text("territory_id,period,quota_usd\nT1,2026-01,100.00\nT2,2026-13,-5\n")
+    relief = tmp_path / "relief.csv"
+    relief.write_text(
+        "territory_id,start,end\nT9,2027-01-01,2027-02-01\nT1,2027-05-01,2027-04-01\nT1,soon,2027-04-01\n"
+    )
+    base = ["allocate", str(grid_dir), "--target", "1000", "--fiscal-year-start", "2027-01", "--name", "x"]
+    result = run(*base, "--forecast", "growth", "--last-quotas", str(last), "--user", "ops", db=db)
+    assert result.exit_code == 1
+    assert "last.csv, row 3, column 'period'" in result.output
+    assert "last.csv, row 3, column 'quota_usd'" in result.output
+    result = run(*base, "--forecast", "growth", "--relief", str(relief), "--user", "ops", db=db)
+    assert result.exit_code == 1
+    assert "relief.csv, row 2, column 'territory_id': unknown territory 'T9'" in result.output
+    assert "relief.csv, row 3, column 'end': ends before it starts. Fix: swap start and end" in result.output
+    assert "relief.csv, row 4, column 'start': 'soon' is not a date" in result.output
+
+
+def test_last_years_exported_quotas_set_the_guardrail(grid_dir, tmp_path):
+    from planner.data.dataset import load_dataset
+
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    run("add-user", "ops", "Sales Ops", "--role", "admin", db=db)
+    territories = list(load_dataset(grid_dir).plan.territories)
+    last = tmp_path / "quotas.csv"  # monthly, as `planner export` writes it: 100 a month each = 1,200 a year
+    rows = [f"{t},2026-{m:02d},100.00" for t in territories for m in range(1, 13)]
+    last.write_text("territory_id,period,quota_usd\n" + "\n".join(rows) + "\n")
+    target = 1200 * len(territories)
+    args = [
+        "allocate",
+        str(grid_dir),
+        "--target",
+        str(target),
+        "--fiscal-year-start",
+        "2027-01",
+        "--name",
+        "x",
+    ]
+    result = run(
+        *args,
+        "--forecast",
+        "growth",
+        "--last-quotas",
+        str(last),
+        "--guardrail",
+        "0.25",
+        "--user",
+        "ops",
+        db=db,
+    )
+    assert result.exit_code == 0, result.output
+    annual = PlanStore(db).version(1).territories["annual_quota_cents"]
+    assert (annual <= 150_000).all() and (annual >= 90_000).all()  # within +/-25% of last year's 1,200

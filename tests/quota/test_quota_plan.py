@@ -1,0 +1,82 @@
+"""From a data set and plan to a draft quota version: forecast, allocation, phasing, storage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from planner.data.demo import load_demo
+from planner.errors import PlannerError
+from planner.quota.allocation import QuotaOptions
+from planner.quota.versions import (
+    QuotaRequest,
+    draft_quotas,
+    fiscal_year_forecast_usd,
+    save_draft,
+    version_fairness,
+)
+from planner.store import PlanStore
+
+QUOTA = QuotaOptions(guardrail_frac=None)  # no last quotas here: guardrails have nothing to bound
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return load_demo()
+
+
+def test_model_forecast_drives_the_allocation_and_totals_are_exact(demo, tmp_path):
+    request = QuotaRequest(target_cents=700_000_000_00, fiscal_year_start="2027-01", frequency="quarter")
+    store = PlanStore(f"sqlite:///{tmp_path / 's.db'}")
+    store.add_user(None, "ops", "Ops", "admin")
+    info, draft = save_draft(store, "ops", demo, demo.plan, request, name="FY2027")
+    territories = draft.territories
+    assert set(territories.index) == set(demo.plan.territories)
+    # the model forecast is used, not trailing bookings + growth
+    assert not np.allclose(territories["forecast_usd"], territories["history_usd"] * 1.10)
+    assert (territories["forecast_usd"] > 0).all()
+    ratio = territories["forecast_usd"].sum() / territories["history_usd"].sum()
+    assert 0.8 < ratio < 1.5, ratio  # a year ahead stays in the range of the trailing year
+    version = store.version(info.version_id)
+    assert version.total_quota_cents == 700_000_000_00
+    assert set(version.quotas["period"]) == {"2027-Q1", "2027-Q2", "2027-Q3", "2027-Q4"}
+    assert (version.territories["forecast_cents"] == (territories["forecast_usd"] * 100).round()).all()
+    report = version_fairness(version)
+    assert report.quota_potential_spearman > 0.5
+
+
+def test_growth_forecast_and_bad_fiscal_years_are_explained(demo):
+    request = QuotaRequest(target_cents=10**10, fiscal_year_start="2027-01", forecast_method="growth")
+    draft = draft_quotas(demo, demo.plan, request)
+    assert np.allclose(draft.territories["forecast_usd"], draft.territories["history_usd"] * 1.10)
+    with pytest.raises(PlannerError, match="must start after the last booking \\(2026-10\\)"):
+        fiscal_year_forecast_usd(demo, demo.plan, "2026-06")
+    with pytest.raises(PlannerError, match="at most 24 months"):
+        fiscal_year_forecast_usd(demo, demo.plan, "2030-01")
+    with pytest.raises(PlannerError, match="positive company target"):
+        QuotaRequest(target_cents=0, fiscal_year_start="2027-01")
+    with pytest.raises(PlannerError, match="no bookings before 1999-01"):
+        draft_quotas(demo, demo.plan, QuotaRequest(target_cents=1, fiscal_year_start="1999-01"))
+
+
+def test_relief_for_a_leave_lowers_that_quota_pro_rata(demo):
+    import pandas as pd
+
+    base = QuotaRequest(
+        target_cents=10**10, fiscal_year_start="2027-01", forecast_method="growth", options=QUOTA
+    )
+    relieved = QuotaRequest(
+        target_cents=10**10,
+        fiscal_year_start="2027-01",
+        forecast_method="growth",
+        options=QUOTA,
+        relief=pd.DataFrame({"territory_id": ["T07"], "start": ["2027-04-01"], "end": ["2027-06-30"]}),
+    )
+    before = draft_quotas(demo, demo.plan, base).allocation.quotas_cents
+    after = draft_quotas(demo, demo.plan, relieved).allocation.quotas_cents
+    assert after.sum() == before.sum() == 10**10  # redistributed: the total stays exact
+    assert after["T07"] / before["T07"] == pytest.approx(1 - 90 / 365, rel=0.02)
+    assert (after.drop("T07") >= before.drop("T07")).all()
+    with pytest.raises(PlannerError, match="unknown territories \\['T99'\\]"):
+        bad = pd.DataFrame({"territory_id": ["T99"], "start": ["2027-01-01"], "end": ["2027-01-31"]})
+        draft_quotas(demo, demo.plan, QuotaRequest(target_cents=1, fiscal_year_start="2027-01", relief=bad))

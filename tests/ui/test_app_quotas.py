@@ -1,0 +1,83 @@
+"""Quotas and Approvals pages under AppTest, on a fresh store seeded with the demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from planner.store import PlanStore, Status
+from ui import state
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def db_url(tmp_path, monkeypatch) -> str:
+    url = f"sqlite:///{tmp_path / 'terrain.db'}"
+    monkeypatch.setenv("TERRAIN_DB_URL", url)
+    return url
+
+
+def open_page(page: str, user: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page(page).run()
+    at.selectbox(key=state.USER).set_value(user).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_quotas_page_shows_the_draft_its_totals_and_fairness(db_url):
+    at = open_page("app_pages/quotas.py", "ops")
+    store = PlanStore(db_url)
+    version = store.version(2)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Status"] == "proposed"
+    assert metrics["Sum of quotas"] == f"${version.total_quota_cents / 1e8:,.1f}M"
+    assert metrics["Company target"] == f"${version.info.target_cents / 1e8:,.1f}M"
+    [checks] = [d.value for d in at.dataframe if "Check" in d.value.columns]
+    assert "quota rises with potential (Spearman)" in set(checks["Check"])
+    assert [b.label for b in at.button if b.key and b.key.startswith("q_action_")] == ["Return", "Approve"]
+
+
+def test_admin_sets_a_quota_and_it_is_audited(db_url):
+    at = open_page("app_pages/quotas.py", "ops")
+    at.selectbox(key="q_edit_territory").set_value("T05")
+    at.number_input(key="q_edit_amount").set_value(1_234_567.0)
+    at.text_input(key="q_edit_reason").set_value("board decision")
+    submit = next(b for b in at.button if b.label == "Set quota")
+    submit.click().run()
+    assert not at.exception
+    store = PlanStore(db_url)
+    assert store.version(2).territories.loc["T05", "annual_quota_cents"] == 123_456_700
+    log = store.audit_log(2)
+    assert log.iloc[-1]["action"] == "edit_quota" and log.iloc[-1]["reason"] == "board decision"
+
+
+def test_approver_decides_the_pending_proposal_and_approves(db_url):
+    at = open_page("app_pages/approvals.py", "finance")
+    assert "Pending proposals (1)" in [h.value for h in at.subheader]
+    at.button(key="ap_version_approve").click().run()
+    assert "1 proposal(s) still pending" in at.error[0].value
+    at.text_input(key="ap_comment_1").set_value("agreed with the region")
+    at.button(key="ap_accept_1").click().run()
+    assert not at.exception
+    store = PlanStore(db_url)
+    proposal = store.proposals(2).loc[1]
+    assert (proposal["status"], proposal["decided_by"]) == ("accepted", "finance")
+    assert store.version(2).territories.loc[proposal["territory_id"], "annual_quota_cents"] == int(
+        proposal["proposed_quota_cents"]
+    )
+    at.button(key="ap_version_approve").click().run()
+    assert store.info(2).status is Status.APPROVED
+
+
+def test_a_decision_without_comment_is_refused_and_viewers_cannot_decide(db_url):
+    at = open_page("app_pages/approvals.py", "finance")
+    at.button(key="ap_reject_1").click().run()
+    assert "comment is required" in at.error[0].value
+    assert PlanStore(db_url).proposals(2).loc[1, "status"] == "pending"
+    viewer = open_page("app_pages/approvals.py", "viewer")
+    assert not [b for b in viewer.button if b.key and b.key.startswith("ap_")]
+    assert "approvers decide" in viewer.info[0].value

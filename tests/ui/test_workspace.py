@@ -1,0 +1,371 @@
+"""Territory workspace and Scenarios pages (AppTest), and the workspace logic they call.
+
+AppTest has no browser, so ``st_folium`` returns its default value and map clicks or
+drawings cannot be fired through the page; the code that turns a map event into a
+selection (:func:`ui.workspace.selection_from_map`) is tested directly below, and the
+page is driven through its other controls (unit multiselect, target, Move button).
+File uploads go through AppTest's ``file_uploader`` support.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from planner.data.demo import load_demo
+from planner.plans.metrics import territory_totals
+from planner.plans.plan import Plan
+from tests.conftest import components, grid_units, write_grid_dataset
+from ui import state
+from ui.data import load_uploaded_files
+from ui.maps import CATEGORICAL, colour_territories, territory_pairs
+from ui.workspace import Workspace, selection_from_map, unit_points
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return load_demo()
+
+
+def open_page(page: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    # Pages keep their file-derived url paths, so switching before the first run works and
+    # skips drawing the overview page first.
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def balance(at: AppTest) -> pd.DataFrame:
+    [table] = [d.value for d in at.dataframe if "out_of_tolerance" in d.value.columns]
+    return table
+
+
+def move(at: AppTest, unit_ids: list[str], territory: str | None = None, new: str | None = None) -> None:
+    at.multiselect(key=state.SELECTION).set_value(
+        unit_ids
+    ).run()  # each widget change reruns, as in a browser
+    if territory is not None:
+        at.selectbox(key=state.MOVE_TARGET).set_value(territory).run()
+    if new is not None:
+        at.text_input(key=state.NEW_TERRITORY).input(new).run()
+    at.button(key="ws_move").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+@pytest.fixture
+def workspace_page() -> AppTest:
+    return open_page("app_pages/workspace.py")
+
+
+# ---- the pages -------------------------------------------------------------------------------------
+
+
+def test_workspace_shows_the_demo_balance_and_an_offline_map(workspace_page, demo):
+    at = workspace_page
+    table = balance(at)
+    expected = territory_totals(demo.plan, demo.units, ["tam_usd", "accounts"])
+    assert len(table) == 50
+    pd.testing.assert_series_equal(table["tam_usd"], expected["tam_usd"], check_names=False)
+    pd.testing.assert_series_equal(table["accounts"], expected["accounts"], check_names=False)
+    assert (table["units"].sum(), table["reps"].sum()) == (3108, 50)
+    # The inherited demo plan is unbalanced: with +/-5% every territory is out on some measure.
+    assert {m.label: m.value for m in at.metric}["Out of tolerance"] == "50"
+
+    [fmap] = components(at)
+    args = json.loads(fmap.proto.json_args)
+    assert args["js_links"] == ["/app/static/leaflet/leaflet.js", "/app/static/leaflet-draw/leaflet.draw.js"]
+    assert args["css_links"] == [
+        "/app/static/leaflet/leaflet.css",
+        "/app/static/leaflet-draw/leaflet.draw.css",
+    ]
+    assert "L.Control.Draw" in args["script"] and "tileLayer" not in args["script"]
+    layers = args["feature_group"]
+    assert layers.count('"unit_id": "') == 3108  # every unit is clickable and says which it is
+    assert '"name": "Cook County, IL"' in layers and '"territory": "T' in layers
+    assert sum(layers.count(f'"fill": "{c}"') for c in CATEGORICAL) == 3108
+    assert layers.count("L.circleMarker") == 50  # one home per account executive
+    assert "http://" not in args["script"] + layers and "https://" not in args["script"] + layers
+
+
+def test_moving_units_moves_their_tam_between_territories_then_undo_and_redo(workspace_page, demo):
+    at = workspace_page
+    before = balance(at)
+    moved = demo.plan.units_of("T02")[:2].tolist()
+    tam = demo.units.loc[moved, "tam_usd"].sum()
+    accounts = demo.units.loc[moved, "accounts"].sum()
+
+    move(at, moved, territory="T05")
+    after = balance(at)
+    assert after.loc["T02", "tam_usd"] == pytest.approx(before.loc["T02", "tam_usd"] - tam)
+    assert after.loc["T05", "tam_usd"] == pytest.approx(before.loc["T05", "tam_usd"] + tam)
+    assert after.loc["T05", "accounts"] == pytest.approx(before.loc["T05", "accounts"] + accounts)
+    assert after.loc["T02", "units"] == before.loc["T02", "units"] - 2
+    others = before.index.difference(["T02", "T05"])
+    pd.testing.assert_frame_equal(
+        after.loc[others, ["tam_usd", "units"]], before.loc[others, ["tam_usd", "units"]]
+    )
+    expected = territory_totals(demo.plan.move(moved, "T05"), demo.units, ["tam_usd"])["tam_usd"]
+    pd.testing.assert_series_equal(after["tam_usd"], expected, check_names=False)
+    assert any("Moved 2 unit(s) to T05" in s.value for s in at.success)
+
+    at.button(key="ws_undo").click().run()
+    pd.testing.assert_frame_equal(balance(at), before)
+    assert at.session_state[state.WORKSPACE].plan.equals(demo.plan)
+
+    at.button(key="ws_redo").click().run()
+    pd.testing.assert_frame_equal(balance(at), after)
+    assert at.session_state[state.WORKSPACE].plan.assignment[moved].tolist() == ["T05", "T05"]
+    assert at.button(key="ws_redo").disabled and not at.button(key="ws_undo").disabled
+
+
+def test_moving_units_to_a_new_territory_creates_it_and_locks_are_kept(workspace_page, demo):
+    at = workspace_page
+    moved = demo.plan.units_of("T07")[:3].tolist()
+    move(at, moved, new="T51")
+    table = balance(at)
+    assert len(table) == 51
+    assert table.loc["T51", "tam_usd"] == pytest.approx(demo.units.loc[moved, "tam_usd"].sum())
+    assert table.loc["T51", "reps"] == 0  # a new territory has no rep yet (its target is one rep's share)
+
+    at.button(key="ws_lock").click().run()
+    assert {m.label: m.value for m in at.metric}["Locked units"] == "3"
+    assert at.session_state[state.WORKSPACE].locked_units() == dict.fromkeys(moved, "T51")
+    layers = json.loads(components(at)[0].proto.json_args)["feature_group"]
+    assert '"dashArray": "4 3"' in layers  # locked units are drawn dashed
+
+
+def test_a_unit_moved_away_from_its_territory_is_reported_and_drawn_red(workspace_page, demo):
+    from planner.data.adjacency import build_adjacency
+
+    at = workspace_page
+    adjacency = build_adjacency(demo.units)
+    assignment = demo.plan.assignment
+    far = next(
+        u for u in demo.plan.units_of("T20") if all(assignment[n] != "T01" for n in adjacency.neighbors(u))
+    )
+    move(at, [far], territory="T01")
+    table = balance(at)
+    assert table.loc["T01", "pieces"] == 2
+    assert {m.label: m.value for m in at.metric}["Not contiguous"] != "0"
+    assert any("T01" in w.value and "2 pieces" in w.value for w in at.warning)
+    layers = json.loads(components(at)[0].proto.json_args)["feature_group"]
+    assert '"color": "#d7191c"' in layers and f'"unit_id": "{far}"' in layers
+
+
+def test_colouring_by_a_measure_switches_the_map_to_a_choropleth(workspace_page):
+    at = workspace_page
+    territory_layers = json.loads(components(at)[0].proto.json_args)["feature_group"]
+    at.selectbox(key=state.COLOUR_BY).set_value("tam_usd").run()
+    assert not at.exception
+    layers = json.loads(components(at)[0].proto.json_args)["feature_group"]
+    assert layers != territory_layers
+    assert sum(layers.count(f'"fill": "{c}"') for c in CATEGORICAL) == 0
+    assert any("TAM (USD/yr)" in m.value for m in at.markdown)
+
+
+def test_saving_two_scenarios_and_comparing_them_reports_what_moved(workspace_page, demo):
+    at = workspace_page
+    at.text_input(key=state.SCENARIO_NAME).input("Inherited")
+    at.button(key="ws_save").click().run()
+    moved = demo.plan.units_of("T10")[:3].tolist()
+    move(at, moved, territory="T11")
+    at.text_input(key=state.SCENARIO_NAME).input("West tweak")
+    at.button(key="ws_save").click().run()
+    assert list(at.session_state[state.SCENARIOS]) == ["Inherited", "West tweak"]
+
+    at.switch_page("app_pages/scenarios.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert (at.selectbox(key=state.SCENARIO_LEFT).value, at.selectbox(key=state.SCENARIO_RIGHT).value) == (
+        "Inherited",
+        "West tweak",
+    )
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Units moved"] == "3"
+    assert metrics["TAM (USD/yr) moved"] == f"{demo.units.loc[moved, 'tam_usd'].sum():,.0f}"
+    assert metrics["Accounts moved"] == f"{demo.units.loc[moved, 'accounts'].sum():,.0f}"
+    assert len(components(at)) == 2  # two maps side by side
+    changes = next(d.value for d in at.dataframe if "units_out" in d.value.columns)
+    assert changes.loc["T10", "units_out"] == 3 and changes.loc["T11", "units_in"] == 3
+    compared = next(d.value for d in at.dataframe if "B - A" in d.value.columns)
+    assert compared.loc["contiguity violations (extra pieces)", "A"] == 0
+    assert compared.loc["territories", "B"] == 50
+
+
+def test_scenarios_page_runs_without_saved_scenarios():
+    at = open_page("app_pages/scenarios.py")
+    assert any("No saved scenarios yet" in i.value for i in at.info)
+    assert {m.label: m.value for m in at.metric}["Units moved"] == "0"
+    assert any("assign every unit to the same territory" in s.value for s in at.success)
+
+
+def test_uploading_broken_files_lists_every_problem_and_keeps_the_demo(workspace_page):
+    at = workspace_page
+    at.file_uploader(key=state.UPLOADER).set_value(
+        [
+            ("units.geojson", b'{"type": "FeatureCollection", "features": [', "application/geo+json"),
+            ("alignment.csv", b"unit_id,territory_id\n", "text/csv"),
+            ("stuff.csv", b"a,b\n1,2\n", "text/csv"),
+        ]
+    )
+    at.button(key="ws_load_files").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert any(e.startswith("ERROR units.geojson") for e in errors), errors
+    assert any(e.startswith("ERROR stuff.csv") and "which table" in e for e in errors), errors
+    assert all("Fix:" in e for e in errors)
+    assert "demo data" in at.caption[0].value and len(balance(at)) == 50
+
+
+def test_uploading_a_valid_data_set_switches_to_it_and_the_optimizer_runs(workspace_page, tmp_path):
+    at = workspace_page
+    folder = write_grid_dataset(tmp_path / "grid", rows=3, cols=4)
+    files = [(p.name, p.read_bytes(), "text/plain") for p in sorted(folder.iterdir())]
+    at.file_uploader(key=state.UPLOADER).set_value(files)
+    at.button(key="ws_load_files").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "12 units in 2 territories" in at.caption[0].value
+    table = balance(at)
+    assert table["tam_usd"].sum() == pytest.approx(100 * sum(range(1, 13)))
+    assert not at.error
+
+    at.slider(key=state.TIME_LIMIT).set_value(2)
+    at.button(key="ws_optimize").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    summary = at.session_state[state.OPTIMIZATION]
+    assert set(summary.metrics.columns) == {"before", "after", "change"}
+    assert any("Last optimization" in m.value for m in [*at.success, *at.warning])
+    assert at.session_state[state.WORKSPACE].position == 1  # the result is a step: Undo goes back
+    worst = "tam_usd: worst deviation (%)"
+    assert summary.metrics.loc[worst, "after"] <= summary.metrics.loc[worst, "before"] + 1e-9
+
+    at.button(key="ws_use_demo").click().run()
+    assert "demo data" in at.caption[0].value and len(balance(at)) == 50
+
+
+# ---- the logic behind the pages ------------------------------------------------------------------
+
+
+def grid_plan() -> tuple[pd.DataFrame, Plan]:
+    units = grid_units(3, 3).set_index("unit_id")
+    plan = Plan(pd.Series(["W" if u.endswith(("c0", "c1")) else "E" for u in units.index], index=units.index))
+    return units, plan
+
+
+def test_workspace_history_undo_redo_and_a_new_edit_drops_the_redo_branch():
+    units, plan = grid_plan()
+    ws = Workspace.start("grid", plan, units, ["tam_usd"])
+    one = ws.move(["r0c0"], "E")
+    two = one.move(["r1c0"], "E")
+    # TAM is 100 x (index + 1): column c2 holds 300 + 600 + 900, r0c0 100 and r1c0 400.
+    assert two.tally.totals["tam_usd"].to_dict() == {"E": 1800 + 100 + 400, "W": 4500 - 2300}
+    assert two.undo().undo().plan is plan and not two.undo().undo().can_undo
+    branch = two.undo().move(["r2c0"], "E")
+    assert len(branch.steps) == 3 and not branch.can_redo
+    assert branch.plan.assignment["r1c0"] == "W"
+    assert one.move(["r0c0"], "E") is one  # already there: no new step
+
+
+def test_selection_from_map_click_toggles_and_drawn_shape_selects_centroids_inside():
+    units, _ = grid_plan()
+    points = unit_points(units)
+    click = {"last_active_drawing": {"type": "Feature", "properties": {"unit_id": "r1c1"}, "geometry": None}}
+    assert selection_from_map(click, points, ["r0c0"]) == ["r0c0", "r1c1"]
+    assert selection_from_map(click, points, ["r0c0", "r1c1"]) == ["r0c0"]
+    # A rectangle over the left two columns of the bottom row (cells are 0.1 degree from -100, 40).
+    box = [[-100.01, 39.99], [-99.81, 39.99], [-99.81, 40.09], [-100.01, 40.09], [-100.01, 39.99]]
+    drawn = {
+        "last_active_drawing": {
+            "type": "Feature",
+            "properties": {},
+            "geometry": {"type": "Polygon", "coordinates": [box]},
+        }
+    }
+    assert selection_from_map(drawn, points, ["r2c2"]) == ["r0c0", "r0c1"]
+    assert selection_from_map({"last_active_drawing": None}, points, []) is None
+    marker = {
+        "last_active_drawing": {
+            "type": "Feature",
+            "properties": {},
+            "geometry": {"type": "Point", "coordinates": [0, 0]},
+        }
+    }
+    assert selection_from_map(marker, points, ["r0c0"]) is None
+
+
+def test_territory_colours_never_repeat_between_neighbours_on_the_demo_and_stay_stable(demo):
+    from planner.data.adjacency import build_adjacency
+
+    edges = build_adjacency(demo.units).edge_frame()
+    pairs = territory_pairs(edges, demo.plan.assignment)
+    colours = colour_territories(demo.plan.territories, pairs)
+    assert not [(a, b) for a, b in pairs if colours[a] == colours[b]]
+    assert set(colours.values()) <= set(CATEGORICAL)
+    edited = demo.plan.move(demo.plan.units_of("T02")[:1], "T05")
+    again = colour_territories(
+        edited.territories, territory_pairs(edges, edited.assignment), previous=colours
+    )
+    assert sum(again[t] != colours[t] for t in edited.territories) <= 2
+
+
+def test_load_uploaded_files_reports_problems_and_never_raises(tmp_path):
+    dataset, problems = load_uploaded_files([("units.parquet", b"not a parquet file")])
+    assert dataset is None
+    text = [str(p) for p in problems]
+    assert any("units.parquet" in t for t in text)
+    assert any("no alignment file" in t for t in text)
+    folder = write_grid_dataset(tmp_path / "grid")
+    dataset, problems = load_uploaded_files([(p.name, p.read_bytes()) for p in folder.iterdir()])
+    assert dataset is not None and len(dataset.units) == 9
+    assert not [p for p in problems if p.severity == "error"]
+    assert load_uploaded_files([])[0] is None
+
+
+def test_detached_units_are_the_smaller_pieces_of_a_split_territory():
+    from planner.data.adjacency import build_adjacency
+    from planner.plans.metrics import contiguity_pieces, detached_units
+
+    units, _ = grid_plan()
+    split = Plan(
+        pd.Series(["B"] * 9, index=units.index).mask(units.index.isin(["r0c0", "r0c1", "r2c2"]), "A")
+    )
+    adjacency = build_adjacency(units.set_geometry("geometry"))
+    assert contiguity_pieces(split, adjacency).to_dict() == {"A": 2, "B": 1}
+    assert detached_units(split, adjacency).to_dict() == {"r2c2": "A"}
+    assert detached_units(grid_plan()[1], adjacency).empty
+
+
+def test_the_downloaded_csvs_read_back_as_the_same_plan(tmp_path):
+    from planner.plans.files import alignment_csv, read_plan, territory_reps_csv
+
+    units, plan = grid_plan()
+    plan = Plan(plan.assignment, pd.Series({"R1": "W", "R2": "E"})).move(["r0c2"], "W")
+    (tmp_path / "alignment.csv").write_text(alignment_csv(plan))
+    (tmp_path / "territory_reps.csv").write_text(territory_reps_csv(plan))
+    assert alignment_csv(plan).splitlines()[0] == "unit_id,territory_id"
+    assert read_plan(tmp_path, units.index).equals(plan)
+
+
+def test_a_measure_that_is_zero_everywhere_is_not_offered_for_balance(workspace_page, tmp_path):
+    import geopandas as gpd
+
+    folder = write_grid_dataset(tmp_path / "grid")
+    units = gpd.read_file(folder / "units.geojson").drop(columns="workload_hours")
+    units.to_file(folder / "units.geojson", driver="GeoJSON")  # the loader fills workload_hours with 0
+    at = workspace_page
+    at.file_uploader(key=state.UPLOADER).set_value(
+        [(p.name, p.read_bytes(), "text/plain") for p in folder.iterdir()]
+    )
+    at.button(key="ws_load_files").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    options = at.multiselect(key=state.BALANCE_MEASURES).options
+    assert "TAM (USD/yr)" in options and "Workload (hours/yr)" not in options, options
+    table = balance(at)
+    assert "workload_hours" not in table.columns
+    assert not table.isna().any().any()
