@@ -6,11 +6,12 @@ import altair as alt
 import streamlit as st
 
 from planner.errors import PlannerError
+from planner.money import format_usd
 from planner.quota.fairness import fairness_report
 from planner.store import Role, Status
 from planner.store.roles import PERMISSIONS
 from ui import state
-from ui.store import acting_user, plan_store, usd
+from ui.store import acting_user, plan_store
 
 store = plan_store()
 user = acting_user(store)
@@ -68,9 +69,13 @@ else:
         dict(zip(pending["territory_id"], pending["proposed_quota_cents"], strict=True))
     )
     change_cents = int((pending["proposed_quota_cents"] - pending["base_quota_cents"]).sum())
+    total_now, total_after, target = (
+        format_usd(cents, decimals=0)
+        for cents in (version.total_quota_cents, version.total_quota_cents + change_cents, info.target_cents)
+    )
     st.caption(
-        f"If every pending proposal is accepted: quotas total {usd(version.total_quota_cents)} -> "
-        f"{usd(version.total_quota_cents + change_cents)} (target {usd(info.target_cents)}); "
+        f"If every pending proposal is accepted: quotas total {total_now} -> {total_after} "
+        f"(target {target}); "
         f"Gini of quota per potential {now.quota_per_potential_gini:.3f} -> "
         f"{everything.quota_per_potential_gini:.3f}; expected at or above quota "
         f"{now.at_or_above_quota_frac:.0%} -> {everything.at_or_above_quota_frac:.0%}."
@@ -83,7 +88,8 @@ else:
         with st.container(border=True):
             st.markdown(
                 f"**#{proposal_id} {row['territory_id']}** by `{row['proposed_by']}`: "
-                f"{usd(before)} -> **{usd(after)}** ({change:+.1%}). Reason: _{row['reason']}_"
+                f"{format_usd(before, decimals=0)} -> **{format_usd(after, decimals=0)}** ({change:+.1%}). "
+                f"Reason: _{row['reason']}_"
             )
             attainment = single.table.loc[row["territory_id"], "attainment_frac"]
             st.caption(
@@ -92,7 +98,7 @@ else:
                 + (
                     ""
                     if current == before
-                    else f" The quota has changed since (now {usd(current)}): reject it."
+                    else f" The quota has changed since (now {format_usd(current, decimals=0)}): reject it."
                 )
             )
             if can_decide:
@@ -137,7 +143,8 @@ if decided.empty:
     st.caption("No decisions yet.")
 else:
     shown = decided.assign(
-        before=decided["base_quota_cents"].map(usd), after=decided["proposed_quota_cents"].map(usd)
+        before=decided["base_quota_cents"].map(lambda cents: format_usd(cents, decimals=0)),
+        after=decided["proposed_quota_cents"].map(lambda cents: format_usd(cents, decimals=0)),
     )[["territory_id", "proposed_by", "before", "after", "reason", "status", "decided_by", "comment"]]
     st.dataframe(shown, width="stretch")
 with st.expander("Audit log of this version"):

@@ -8,15 +8,9 @@ import streamlit as st
 
 from planner.data.dataset import Dataset
 from planner.errors import PlannerError
-from planner.forecast.capacity import (
-    CapacityInputs,
-    current_reps,
-    plan_months,
-    plan_scenarios,
-    scenario_table,
-    spread_target,
-)
-from planner.forecast.history import seasonal_weights, territory_history
+from planner.forecast.capacity import CapacityRequest, current_reps, first_plan_month, plan_capacity_for
+from planner.forecast.history import territory_history
+from planner.money import format_usd
 from ui.session import PERSIST, active_dataset
 
 TARGET = "cap_target_musd"
@@ -65,9 +59,7 @@ with st.sidebar:
         value=float(round(1.1 * last_year_usd / 1e6)),
         key=TARGET,
     )
-    start = st.text_input(
-        "First month (YYYY-MM)", (history.index[-1] + pd.DateOffset(months=1)).strftime("%Y-%m"), key=START
-    )
+    start = st.text_input("First month (YYYY-MM)", first_plan_month(history), key=START)
     n_months = st.number_input("Months", min_value=0, max_value=36, value=12, key=MONTHS)
     seasonal = st.toggle("Spread the target like past bookings", value=True, key=SEASONAL)
     ramp_text = st.text_input("Ramp: share of full productivity by month of tenure", DEFAULT_RAMP, key=RAMP)
@@ -105,44 +97,41 @@ try:
 except ValueError:
     st.error(f"Ramp '{ramp_text}': give shares separated by commas, e.g. {DEFAULT_RAMP}.")
     st.stop()
+hires = planned.dropna()
+request = CapacityRequest(
+    target_usd=target_musd * 1e6,
+    ramped_annual_usd=quota_musd * 1e6,
+    ramp_frac=ramp,
+    attainment_frac=attainment_pct / 100,
+    attainment_range_frac=(attainment_range[0] / 100, attainment_range[1] / 100),
+    attrition_monthly_frac=attrition_pct / 100,
+    attrition_range_frac=(attrition_range[0] / 100, attrition_range[1] / 100),
+    backfill_months=int(backfill),
+    start_month=start,
+    n_months=int(n_months),
+    planned_hires=hires.groupby(hires["month"].astype(str))["hires"].sum().astype(int).to_dict(),
+    max_hires_per_month=int(max_hires) or None,
+    seasonal=seasonal,
+)
 try:
-    months = plan_months(start, int(n_months))
-    hire_dates, leaving = current_reps(dataset.reps, months[0] if months else start)
-    hires = planned.dropna()
-    inputs = CapacityInputs(
-        target_usd=spread_target(
-            target_musd * 1e6, months, seasonal_weights(history, months) if seasonal else None
-        ),
-        hire_dates=hire_dates,
-        ramp_frac=ramp,
-        ramped_monthly_usd=quota_musd * 1e6 / 12,
-        attainment_frac=attainment_pct / 100,
-        attrition_monthly_frac=attrition_pct / 100,
-        backfill_months=int(backfill),
-        planned_hires=hires.groupby(hires["month"].astype(str))["hires"].sum().astype(int).to_dict(),
-        leave_months=leaving,
-        max_hires_per_month=int(max_hires) or None,
-    )
-    scenarios = plan_scenarios(
-        inputs,
-        attrition_range=(attrition_range[0] / 100, attrition_range[1] / 100),
-        attainment_range=(attainment_range[0] / 100, attainment_range[1] / 100),
-    )
+    capacity = plan_capacity_for(dataset, request, history=history)
 except PlannerError as exc:
     st.error(str(exc))
     st.stop()
 
-base = scenarios["base"]
+scenarios = capacity.scenarios
+base = capacity.base
 cols = st.columns(4)
-cols[0].metric("Target", f"${base.target_usd / 1e6:,.1f} M")
-cols[1].metric("Capacity (base)", f"${base.capacity_usd / 1e6:,.1f} M")
+cols[0].metric("Target", format_usd(usd=base.target_usd, decimals=1, scale=" M"))
+cols[1].metric("Capacity (base)", format_usd(usd=base.capacity_usd, decimals=1, scale=" M"))
 cols[2].metric("Coverage (base)", f"{base.coverage_frac:.0%}")
 cols[3].metric("Extra hires needed (base)", f"{base.hires_needed}")
 for name, result in scenarios.items():
     if not result.reachable:
         st.warning(
             f"{name}: the target is out of reach within the plan even with these hires "
-            f"(${result.gap_usd / 1e6:,.1f} M short): start hiring earlier or allow more hires per month."
+            f"({format_usd(usd=result.gap_usd, decimals=1, scale=' M')} short): start hiring earlier or "
+            "allow more hires per month."
         )
 
 chart_data = pd.concat(
@@ -167,7 +156,7 @@ st.altair_chart(
 
 st.subheader("Scenarios")
 st.dataframe(
-    scenario_table(scenarios),
+    capacity.summary(),
     column_config={
         "target_usd": st.column_config.NumberColumn("Target", format="dollar"),
         "capacity_usd": st.column_config.NumberColumn("Capacity", format="dollar"),

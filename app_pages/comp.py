@@ -16,9 +16,10 @@ from planner.comp.deals import check_deals
 from planner.comp.demo import DEMO_MONTHS, demo_comp_plans, demo_deals
 from planner.comp.estimate import estimate_deal
 from planner.comp.run import run_comp
-from planner.comp.statements import plan_description, rep_ledger, statement_csv, statement_html, usd
+from planner.comp.statements import plan_description, rep_ledger, statement_csv, statement_html
 from planner.data.dataset import Dataset
 from planner.errors import PlannerError
+from planner.money import format_usd
 from planner.plans.approved import ApprovedPlan
 from ui.data import demo_dataset
 from ui.store import plan_store
@@ -58,11 +59,6 @@ def comp_result(version_ids: tuple[int, ...], _approved: list[ApprovedPlan]) -> 
 def ledger(version_ids: tuple[int, ...], rep_id: str, _result: CompResult) -> pd.DataFrame:
     """One rep's statement lines (cached per rep and versions; ``_result`` is that versions' comp)."""
     return rep_ledger(_result, rep_id)
-
-
-def dollars(cents: float) -> str:
-    """Cents as '$1,234.56'."""
-    return f"${cents / 100:,.2f}"
 
 
 st.title("Comp")
@@ -106,15 +102,15 @@ st.subheader("Team summary")
 cols = st.columns(4)
 cols[0].metric("Reps paid", f"{len(result.plan_of):,}")
 cols[1].metric(
-    "Credited", dollars(summary.loc[summary["plan"] == team["plan"].iloc[0], "credited_cents"].sum())
+    "Credited", format_usd(summary.loc[summary["plan"] == team["plan"].iloc[0], "credited_cents"].sum())
 )
-cols[2].metric("Earnings", dollars(summary["earnings_cents"].sum()))
-cols[3].metric("Payout", dollars(summary["payout_cents"].sum()))
+cols[2].metric("Earnings", format_usd(summary["earnings_cents"].sum()))
+cols[3].metric("Payout", format_usd(summary["payout_cents"].sum()))
 shown = team.assign(
-    credited=team["credited_cents"].map(dollars),
-    quota=team["quota_cents"].map(dollars),
-    earnings=team["earnings_cents"].map(dollars),
-    payout=team["payout_cents"].map(dollars),
+    credited=team["credited_cents"].map(format_usd),
+    quota=team["quota_cents"].map(format_usd),
+    earnings=team["earnings_cents"].map(format_usd),
+    payout=team["payout_cents"].map(format_usd),
 )[["rep_id", "name", "plan", "manager", "credited", "quota", "attainment_pct", "earnings", "payout"]]
 st.dataframe(shown, hide_index=True, width="stretch")
 st.bar_chart(team.set_index("rep_id")["payout_cents"] / 100, y_label="payout (USD)", height=240)
@@ -128,19 +124,19 @@ with st.expander(f"Plan: {result.plan_of[rep_id]}"):
 mine = summary.loc[summary["rep_id"] == rep_id].set_index("month")
 monthly = pd.DataFrame(
     {
-        "credited": mine["credited_cents"].map(dollars),
-        "quota": mine["quota_cents"].map(dollars),
+        "credited": mine["credited_cents"].map(format_usd),
+        "quota": mine["quota_cents"].map(format_usd),
         "attainment %": mine["attainment_pct"],
         **{
-            f"{component}": cents.map(dollars)
+            f"{component}": cents.map(format_usd)
             for component, cents in result.earnings_by_component().loc[rep_id].items()
         },
-        "SPIFFs": mine["spiffs_cents"].map(dollars),
-        "clawbacks": mine["clawbacks_cents"].map(dollars),
-        "draw": mine["draw_cents"].map(dollars),
-        "recovery": mine["recovery_cents"].map(dollars),
-        "balance owed": mine["balance_cents"].map(dollars),
-        "payout": mine["payout_cents"].map(dollars),
+        "SPIFFs": mine["spiffs_cents"].map(format_usd),
+        "clawbacks": mine["clawbacks_cents"].map(format_usd),
+        "draw": mine["draw_cents"].map(format_usd),
+        "recovery": mine["recovery_cents"].map(format_usd),
+        "balance owed": mine["balance_cents"].map(format_usd),
+        "payout": mine["payout_cents"].map(format_usd),
     }
 )
 st.dataframe(monthly, width="stretch")
@@ -187,9 +183,9 @@ if submitted:
         st.error(str(exc))
     else:
         st.metric(
-            f"If {names.get(rep_id, rep_id)} closes ${usd(cents)} on {close}",
-            f"earns {dollars(estimate.extra_earnings_cents)} more",
-            delta=f"payout {dollars(estimate.extra_payout_cents)}",
+            f"If {names.get(rep_id, rep_id)} closes {format_usd(cents, grouping=False)} on {close}",
+            f"earns {format_usd(estimate.extra_earnings_cents)} more",
+            delta=f"payout {format_usd(estimate.extra_payout_cents)}",
         )
         st.dataframe(
             estimate.lines[

@@ -15,6 +15,7 @@ from planner.data.dataset import Dataset
 from planner.exports.change_report import change_report
 from planner.exports.formats import EXPORT_FORMATS, FORMAT_FILES, export_plan, territory_table
 from planner.exports.inputs import demo_approved_plan
+from planner.money import format_usd
 from planner.plans.approved import ApprovedPlan
 from planner.plans.dissolve import dissolve_territories
 from planner.plans.plan import Plan
@@ -120,7 +121,7 @@ annual_cents = approved.annual_quota_cents().reindex(table.index, fill_value=0)
 cols = st.columns(4)
 cols[0].metric("Territories", f"{len(table):,}")
 cols[1].metric("Reps", f"{len(approved.plan.territory_reps):,}")
-cols[2].metric("Annual quota", f"${annual_cents.sum() / 100:,.0f}")
+cols[2].metric("Annual quota", format_usd(annual_cents.sum(), decimals=0))
 cols[3].metric("Effective from", approved.effective_from.isoformat())
 
 st.subheader("Files")
@@ -170,8 +171,10 @@ tooltip = pd.DataFrame(
     {
         "territory_id": table.index,
         "reps": table["rep_names"].to_numpy(),
-        "tam": table["tam_usd"].map("${:,.0f}".format).to_numpy() if "tam_usd" in table else "",
-        "quota": annual_cents.map(lambda c: f"${c / 100:,.0f}").to_numpy(),
+        "tam": table["tam_usd"].map(lambda v: format_usd(usd=v, decimals=0)).to_numpy()
+        if "tam_usd" in table
+        else "",
+        "quota": annual_cents.map(lambda c: format_usd(c, decimals=0)).to_numpy(),
     },
     index=table.index,
 )
@@ -235,7 +238,7 @@ else:
     if "tam_usd" in summary.index:
         metric_cols[1].metric(
             "TAM moved",
-            f"${summary.loc['tam_usd', 'moved']:,.0f}",
+            format_usd(usd=summary.loc["tam_usd", "moved"], decimals=0),
             f"{summary.loc['tam_usd', 'moved_pct']:.1f}%",
         )
     owners = summary.loc["accounts_owner_changed"]

@@ -13,6 +13,7 @@ from planner.errors import PlannerError
 from planner.forecast.backtest import BASELINE, MODEL, backtest, default_forecasters
 from planner.forecast.history import territory_history
 from planner.forecast.model import forecast_territories
+from planner.money import format_usd
 from planner.plans.plan import Plan
 from ui import state
 from ui.session import PERSIST, active_dataset, workspace
@@ -81,10 +82,10 @@ totals = forecast.groupby("territory_id")["forecast_usd"].sum()
 last_year = history.iloc[-12:].sum()
 cols = st.columns(3)
 cols[0].metric("Territories", f"{history.shape[1]:,}")
-cols[1].metric("Bookings, last 12 months", f"${last_year.sum() / 1e6:,.1f} M")
+cols[1].metric("Bookings, last 12 months", format_usd(usd=last_year.sum(), decimals=1, scale=" M"))
 cols[2].metric(
     f"Forecast, next {horizon} months",
-    f"${totals.sum() / 1e6:,.1f} M",
+    format_usd(usd=totals.sum(), decimals=1, scale=" M"),
     delta=f"{100 * (totals.sum() / last_year.sum() - 1):+.1f}% vs last 12 months" if horizon == 12 else None,
 )
 

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from planner.money import format_usd
 from ui.data import demo_dataset, demo_display_units
 from ui.maps import measure_map
 from ui.session import MEASURE_LABELS
@@ -22,8 +23,8 @@ cols[0].metric("Units", f"{len(units):,}")
 cols[1].metric("Territories", f"{len(dataset.plan.territories):,}")
 cols[2].metric("Reps", f"{(dataset.reps['role'] != 'manager').sum():,}")
 cols[3].metric("Accounts", f"{len(dataset.accounts):,}")
-cols[4].metric("TAM", f"${units['tam_usd'].sum() / 1e9:,.2f} B")
-cols[5].metric("Bookings, last 12 months", f"${last12 / 1e6:,.1f} M")
+cols[4].metric("TAM", format_usd(usd=units["tam_usd"].sum(), decimals=2, scale=" B"))
+cols[5].metric("Bookings, last 12 months", format_usd(usd=last12, decimals=1, scale=" M"))
 
 for warning in dataset.warnings:
     st.warning(str(warning))
@@ -37,8 +38,8 @@ measure = st.selectbox(
 
 shown = demo_display_units().copy()
 shown["territory"] = dataset.plan.assignment.reindex(shown.index)
-shown["tam_text"] = shown["tam_usd"].map("${:,.0f}".format)
-shown["bookings_text"] = shown["bookings_usd"].map("${:,.0f}".format)
+shown["tam_text"] = shown["tam_usd"].map(lambda v: format_usd(usd=v, decimals=0))
+shown["bookings_text"] = shown["bookings_usd"].map(lambda v: format_usd(usd=v, decimals=0))
 shown["accounts_text"] = shown["accounts"].map("{:,.0f}".format)
 fmap, legend = measure_map(
     shown,

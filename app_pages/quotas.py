@@ -7,15 +7,16 @@ import pandas as pd
 import streamlit as st
 
 from planner.errors import PlannerError
-from planner.money import usd_to_cents
+from planner.money import format_usd, usd_to_cents
 from planner.quota.allocation import QuotaOptions
-from planner.quota.versions import QuotaRequest, save_draft, version_fairness
+from planner.quota.versions import QuotaRequest
 from planner.store import Role, Status
+from planner.store.drafts import save_draft, version_fairness
 from planner.store.roles import PERMISSIONS
 from planner.store.workflow import TRANSITIONS
 from ui import state
 from ui.session import active_dataset, workspace
-from ui.store import acting_user, plan_store, usd_millions
+from ui.store import acting_user, plan_store
 
 PROPOSED = "Proposed quota ($)"
 REASON = "Reason"
@@ -58,9 +59,11 @@ if versions:
 
     cols = st.columns(5)
     cols[0].metric("Status", info.status.value, help=f"revision {info.revision}")
-    cols[1].metric("Company target", usd_millions(info.target_cents))
+    cols[1].metric("Company target", format_usd(info.target_cents, decimals=1, scale="M"))
     cols[2].metric(
-        "Sum of quotas", usd_millions(total), delta=f"{(total / info.target_cents - 1):+.1%} vs target"
+        "Sum of quotas",
+        format_usd(total, decimals=1, scale="M"),
+        delta=f"{(total / info.target_cents - 1):+.1%} vs target",
     )
     cols[3].metric(
         "Expected at or above quota", f"{fairness.at_or_above_quota_frac:.0%}", help="healthy: 60-70%"

@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from planner.errors import PlanError, PlannerError
-from planner.optimize.api import optimize_dataset
+from planner.optimize.api import Outcome, optimize_dataset
 from planner.optimize.options import BalanceTarget, OptimizeOptions
 from planner.plans.files import alignment_csv, territory_reps_csv
 from planner.plans.metrics import detached_units
@@ -413,7 +413,7 @@ if summary is not None:
         f"Last optimization: {summary.status.replace('_', ' ')} in {summary.seconds:.1f} s; "
         f"{summary.units_moved:,} units changed territory."
     )
-    (st.success if summary.status == "balanced" else st.warning)(status_text)
+    (st.success if summary.status == Outcome.BALANCED else st.warning)(status_text)
     for message in summary.messages:
         st.info(message)
     st.dataframe(summary.metrics.style.format("{:,.2f}"))

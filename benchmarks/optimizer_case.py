@@ -65,7 +65,7 @@ def run_terrain(units, adjacency, k, targets, reference, reps, data, time_limit)
     options = OptimizeOptions(targets=targets, time_limit_s=time_limit, locked_units=locks, seed=0)
     start_ref = reference if k == 50 else None
     result = optimize(
-        units, adjacency, k=k, reference=start_ref, reps=reps if k == 50 else None, options=options
+        units, adjacency, n_reps=k, reference=start_ref, reps=reps if k == 50 else None, options=options
     )
     return result.plan, result.report.reps
 

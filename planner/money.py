@@ -1,4 +1,4 @@
-"""Money helpers: dollars to integer cents exactly, and largest-remainder splits that sum exactly.
+"""Money helpers: dollars to integer cents exactly, one display formatter, and splits that sum exactly.
 
 Money is held as integer cents (``int`` / ``int64``). Conversions from dollars go through
 :class:`decimal.Decimal` with round-half-up, never binary floats.
@@ -6,6 +6,7 @@ Money is held as integer cents (``int`` / ``int64``). Conversions from dollars g
 
 from __future__ import annotations
 
+import numbers
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -21,9 +22,79 @@ def cents_to_usd(cents: int) -> Decimal:
     return (Decimal(int(cents)) / 100).quantize(Decimal("0.01"))
 
 
-def format_usd(cents: int) -> str:
-    """Cents as a dollar amount for messages, e.g. ``123456`` -> ``'$1,234.56'``."""
-    return f"${cents_to_usd(cents):,.2f}"
+#: Divisor of each ``scale`` letter of :func:`format_usd`.
+SCALE_DIVISORS = {"": 1, "K": 1_000, "M": 1_000_000, "B": 1_000_000_000}
+
+
+def format_usd(
+    cents: int | float | None = None,
+    *,
+    usd: float | Decimal | None = None,
+    decimals: int | None = 2,
+    scale: str = "",
+    grouping: bool = True,
+    sign_before_symbol: bool = False,
+) -> str:
+    """Money for display, the one formatter of the CLI, the app, messages and statements.
+
+    Parameters
+    ----------
+    cents : int or float, optional
+        The amount in cents (the planner's money). Whole cents are converted exactly
+        (:func:`cents_to_usd`); other values (sums held as floats, NaN) as ``cents / 100``.
+    usd : float or Decimal, optional
+        The amount in dollars instead (forecasts, capacity, measures such as ``tam_usd``).
+        Give exactly one of ``cents`` and ``usd``.
+    decimals : int or None
+        Digits after the point (``2``: cents, ``0``: whole dollars). ``None`` keeps the
+        amount's own digits: a ``Decimal('500')`` from a comp plan file shows as ``$500``.
+    scale : str
+        ``""`` (dollars), or a unit ``"K"``, ``"M"`` or ``"B"``, optionally after a space:
+        the amount is divided by a thousand, a million or a billion and ``scale`` is
+        appended as written (``"M"``: ``'$731.1M'``, ``" M"``: ``'$731.1 M'``).
+    grouping : bool
+        Thousands separators (``'$1,234.56'``); False gives ``'$1234.56'``.
+    sign_before_symbol : bool
+        Put a minus sign before the dollar sign (``'-$5.00'``, statements) instead of
+        after it (``'$-5.00'``, Python's format).
+
+    Returns
+    -------
+    str
+        The amount, e.g. ``'$1,234.56'``.
+
+    Examples
+    --------
+    >>> format_usd(123456)
+    '$1,234.56'
+    >>> format_usd(123456, decimals=0)
+    '$1,235'
+    >>> format_usd(73_110_000_000, decimals=1, scale="M")
+    '$731.1M'
+    >>> format_usd(usd=1_250_000.0, decimals=1, scale=" M")
+    '$1.2 M'
+    >>> format_usd(usd=Decimal("500"), decimals=None)
+    '$500'
+    >>> format_usd(-500, sign_before_symbol=True)
+    '-$5.00'
+    """
+    if (cents is None) == (usd is None):
+        raise ValueError("give the amount either in cents or in usd, not both or neither")
+    unit = scale.strip()
+    if unit not in SCALE_DIVISORS:
+        raise ValueError(f"scale '{scale}' is not one of {', '.join(repr(s) for s in SCALE_DIVISORS)}")
+    divisor = SCALE_DIVISORS[unit]
+    amount: float | Decimal
+    if cents is not None:
+        exact = divisor == 1 and isinstance(cents, numbers.Integral)
+        amount = cents_to_usd(int(cents)) if exact else cents / (100 * divisor)
+    else:
+        amount = usd / divisor if divisor != 1 else usd
+    spec = ("," if grouping else "") + ("" if decimals is None else f".{decimals}f")
+    text = format(amount, spec)
+    if sign_before_symbol and text.startswith("-"):
+        return f"-${text[1:]}{scale}"
+    return f"${text}{scale}"
 
 
 def round_to_total(values: np.ndarray, totals: np.ndarray | int) -> np.ndarray:

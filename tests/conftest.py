@@ -10,6 +10,9 @@ import pandas as pd
 import pytest
 import shapely
 
+from planner.data.adjacency import build_adjacency
+from planner.optimize.options import BalanceTarget, OptimizeOptions
+
 CELL_DEG = 0.1
 
 
@@ -132,16 +135,57 @@ def components(at) -> list:
 
 
 def border_search(instance, labels, *, compactness_weight: float = 0.0, rng=None):
-    """A :class:`BorderSearch` from ``labels``, without disruption, seeded (0) unless ``rng`` is given."""
-    from planner.optimize.instance import adjacency_lists
-    from planner.optimize.search.border_search import BorderSearch
+    """A search state from ``labels`` without disruption, and the keyword arguments of its moves.
 
-    return BorderSearch(
+    The moves share one random generator, seeded (0) unless ``rng`` is given, and no deadline.
+    """
+    from planner.optimize.instance import adjacency_lists
+    from planner.optimize.search import SearchState
+    from planner.optimize.work_clock import WorkClock
+
+    state = SearchState(
         instance,
         np.asarray(labels),
         adjacency_lists(instance),
         compactness_weight=compactness_weight,
         disruption_weight=0.0,
         max_disruption=None,
-        rng=np.random.default_rng(0) if rng is None else rng,
+        clock=WorkClock(),
     )
+    at = {"rng": np.random.default_rng(0) if rng is None else rng, "clock": state.clock, "deadline": np.inf}
+    return state, at
+
+
+def run_border_search(state, at, *, time_limit_s: float, polish: bool = True):
+    """Run the whole search schedule on ``state`` as the optimizer does (multi-rep merges allowed)."""
+    from planner.optimize.search import default_recombination, run_search
+
+    return run_search(
+        state,
+        rng=at["rng"],
+        clock=at["clock"],
+        time_limit_s=time_limit_s,
+        recombination=default_recombination(state),
+        merging=True,
+        polish=polish,
+    )
+
+
+def grid(rows: int, cols: int, tam=None):
+    """A ``rows x cols`` grid of units with ``tam_usd`` (100 each unless given) and its adjacency."""
+    units = grid_units(rows, cols).set_index("unit_id")
+    units["tam_usd"] = 100.0 if tam is None else np.asarray(tam, dtype=float)
+    return units, build_adjacency(units)
+
+
+def grid_with_bookings(rows: int, cols: int, tam, bookings):
+    """:func:`grid` with ``bookings_usd`` too."""
+    units, adjacency = grid(rows, cols, tam)
+    units["bookings_usd"] = np.asarray(bookings, dtype=float)
+    return units, adjacency
+
+
+def both_hard(tolerance: float, **options) -> OptimizeOptions:
+    """TAM and bookings, both hard at ``tolerance``."""
+    targets = tuple(BalanceTarget(m, tolerance, hard=True) for m in ("tam_usd", "bookings_usd"))
+    return OptimizeOptions(targets=targets, **options)

@@ -25,6 +25,8 @@ import pandas as pd
 import shapely
 from folium.utilities import JsCode
 
+from planner.money import format_usd
+
 LEAFLET_JS = [("leaflet", "/app/static/leaflet/leaflet.js")]
 LEAFLET_CSS = [("leaflet_css", "/app/static/leaflet/leaflet.css")]
 #: ColorBrewer YlGnBu, 7 classes (sequential, colour-blind safe).
@@ -462,7 +464,8 @@ UNIT_TOOLTIP = {
 
 
 def _money(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: f"${v:,.0f}" if pd.notna(v) else "")
+    """Whole-dollar tooltip text of a ``*_usd`` column (empty where missing)."""
+    return values.map(lambda v: format_usd(usd=v, decimals=0) if pd.notna(v) else "")
 
 
 def map_units(units: gpd.GeoDataFrame) -> MapUnits:

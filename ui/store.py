@@ -42,13 +42,3 @@ def acting_user(store: PlanStore) -> User:
     )
     st.sidebar.caption("Roles are enforced in the planner core; a deployment puts sign-on in front.")
     return users[chosen]
-
-
-def usd(cents: float) -> str:
-    """Whole-dollar label for cents, e.g. ``$1,234``."""
-    return f"${cents / 100:,.0f}"
-
-
-def usd_millions(cents: float) -> str:
-    """Short label in millions of dollars for metrics, e.g. ``$731.1M``."""
-    return f"${cents / 1e8:,.1f}M"

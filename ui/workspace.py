@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,9 @@ from planner.errors import PlanError
 from planner.plans.metrics import contiguity_pieces, plan_report, rep_counts
 from planner.plans.plan import Plan, diff_plans
 from planner.plans.tally import TerritoryTally
+
+if TYPE_CHECKING:  # the optimizer is not imported at run time: this module stays light
+    from planner.optimize.api import Outcome
 
 WITHIN_COLOUR = "background-color: #d9f0d3"
 OUTSIDE_COLOUR = "background-color: #f8cbcb"
@@ -228,7 +231,7 @@ def style_balance(table: pd.DataFrame, tolerances: Mapping[str, float]) -> Style
 class OptimizationSummary:
     """What the last optimizer run did: status, messages and a before/after metric table."""
 
-    status: str
+    status: Outcome
     messages: tuple[str, ...]
     metrics: pd.DataFrame
     seconds: float

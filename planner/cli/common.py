@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from planner.progress import ProgressCallback
 from planner.store import PlanStore
 
 console = Console(highlight=False)
-
-ProgressCallback = Callable[[float, str], None]
 
 
 @contextmanager

@@ -17,18 +17,12 @@ from rich.table import Table
 from planner.cli.common import console, fail, progress_bar
 from planner.data.dataset import Dataset, load_dataset
 from planner.errors import PlannerError
-from planner.exports.inputs import read_plan_dir
 from planner.forecast.backtest import BASELINE, MODEL, backtest, default_forecasters
-from planner.forecast.capacity import (
-    CapacityInputs,
-    current_reps,
-    plan_months,
-    plan_scenarios,
-    scenario_table,
-    spread_target,
-)
-from planner.forecast.history import seasonal_weights, territory_history
+from planner.forecast.capacity import CapacityPlan, CapacityRequest, plan_capacity_for
+from planner.forecast.history import territory_history
 from planner.forecast.model import forecast_territories
+from planner.money import format_usd
+from planner.plans.files import read_plan
 from planner.plans.plan import Plan
 
 DataArgument = Annotated[
@@ -45,7 +39,7 @@ PlanOption = Annotated[
 def _load(data: list[Path], plan_dir: Path | None) -> tuple[Dataset, Plan]:
     try:
         dataset = load_dataset(*data)
-        plan = read_plan_dir(plan_dir, dataset.units.index) if plan_dir else dataset.plan
+        plan = read_plan(plan_dir, dataset.units.index) if plan_dir else dataset.plan
     except (PlannerError, OSError) as exc:
         raise fail(exc) from exc
     return dataset, plan
@@ -113,8 +107,15 @@ def forecast_command(
         for territory, total in totals.items():
             before = float(last_year.get(territory, 0.0))
             change = f"{100 * (total / before - 1):+.1f}%" if before else ""
-            table.add_row(str(territory), f"${before:,.0f}", f"${total:,.0f}", change)
-        table.add_row("all", f"${last_year.sum():,.0f}", f"${totals.sum():,.0f}", "")
+            table.add_row(
+                str(territory),
+                format_usd(usd=before, decimals=0),
+                format_usd(usd=total, decimals=0),
+                change,
+            )
+        table.add_row(
+            "all", format_usd(usd=last_year.sum(), decimals=0), format_usd(usd=totals.sum(), decimals=0), ""
+        )
         console.print(table)
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -195,34 +196,34 @@ def capacity_command(
         console.print(f"[red]--ramp '{ramp}': give shares separated by commas, e.g. 0.25,0.5,1[/]")
         raise typer.Exit(code=1) from exc
     dataset, _ = _load(data, None)
+    request = CapacityRequest(
+        target_usd=target_usd,
+        ramped_annual_usd=ramped_annual_usd,
+        ramp_frac=ramp_frac,
+        attainment_frac=attainment,
+        attainment_range_frac=_parse_range(attainment_range, "--attainment-range"),
+        attrition_monthly_frac=attrition,
+        attrition_range_frac=_parse_range(attrition_range, "--attrition-range"),
+        backfill_months=backfill_months,
+        start_month=start or None,
+        n_months=months,
+        planned_hires=_parse_hires(hire or []),
+        max_hires_per_month=max_hires_per_month,
+        seasonal=seasonal,
+    )
     try:
-        history = territory_history(dataset)
-        first = start or (history.index[-1] + pd.DateOffset(months=1)).strftime("%Y-%m")
-        month_list = plan_months(first, months)
-        weights = seasonal_weights(history, month_list) if seasonal else None
-        hire_dates, leaving = (
-            current_reps(dataset.reps, month_list[0]) if months else (pd.Series(dtype=str), {})
-        )
-        inputs = CapacityInputs(
-            target_usd=spread_target(target_usd, month_list, weights),
-            hire_dates=hire_dates,
-            ramp_frac=ramp_frac,
-            ramped_monthly_usd=ramped_annual_usd / 12,
-            attainment_frac=attainment,
-            attrition_monthly_frac=attrition,
-            backfill_months=backfill_months,
-            planned_hires=_parse_hires(hire or []),
-            leave_months=leaving,
-            max_hires_per_month=max_hires_per_month,
-        )
-        scenarios = plan_scenarios(
-            inputs,
-            attrition_range=_parse_range(attrition_range, "--attrition-range"),
-            attainment_range=_parse_range(attainment_range, "--attainment-range"),
-        )
+        capacity = plan_capacity_for(dataset, request)
     except PlannerError as exc:
         raise fail(exc) from exc
-    base = scenarios["base"].by_month
+    _print_capacity(capacity)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        capacity.by_month().to_csv(out, index=False)
+        console.print(f"wrote {out}")
+
+
+def _print_capacity(capacity: CapacityPlan) -> None:
+    """The base case by month, the scenarios and a warning per scenario that misses the target."""
     table = Table(
         "month",
         "target",
@@ -233,35 +234,31 @@ def capacity_command(
         "hires needed",
         title="Capacity: base",
     )
-    for month, row in base.iterrows():
+    for month, row in capacity.base.by_month.iterrows():
         table.add_row(
             str(month),
-            f"${row['target_usd']:,.0f}",
+            format_usd(usd=row["target_usd"], decimals=0),
             f"{row['headcount']:.1f}",
             f"{row['ramped_equivalent']:.1f}",
-            f"${row['capacity_usd']:,.0f}",
+            format_usd(usd=row["capacity_usd"], decimals=0),
             f"{row['coverage_frac']:.0%}",
             str(int(row["hires_needed"])),
         )
     console.print(table)
     summary = Table("scenario", "capacity", "coverage", "hires needed", "gap after hires", title="Scenarios")
-    for name, row in scenario_table(scenarios).iterrows():
+    for name, row in capacity.summary().iterrows():
         summary.add_row(
             str(name),
-            f"${row['capacity_usd']:,.0f}",
+            format_usd(usd=row["capacity_usd"], decimals=0),
             f"{row['coverage_frac']:.0%}",
             str(int(row["hires_needed"])),
-            f"${row['gap_after_hires_usd']:,.0f}",
+            format_usd(usd=row["gap_after_hires_usd"], decimals=0),
         )
     console.print(summary)
-    for name, result in scenarios.items():
+    for name, result in capacity.scenarios.items():
         if not result.reachable:
             console.print(
                 f"[yellow]{name}: the target is out of reach within the plan's months even with the hires "
-                f"above (${result.gap_usd:,.0f} short); start hires earlier or allow more per month[/]"
+                f"above ({format_usd(usd=result.gap_usd, decimals=0)} short); start hires earlier or allow "
+                "more per month[/]"
             )
-    if out is not None:
-        frames = [result.by_month.assign(scenario=name) for name, result in scenarios.items()]
-        out.parent.mkdir(parents=True, exist_ok=True)
-        pd.concat(frames).reset_index().to_csv(out, index=False)
-        console.print(f"wrote {out}")

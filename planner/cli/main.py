@@ -20,7 +20,7 @@ from planner.cli.quota import quota_app
 from planner.data.dataset import check_files, load_dataset
 from planner.data.demo import DEMO_DIR, write_demo_files
 from planner.errors import InputError, PlannerError
-from planner.optimize.api import STATUS_INFEASIBLE, optimize_dataset
+from planner.optimize.api import Outcome, optimize_dataset
 from planner.optimize.options import BalanceTarget, OptimizeOptions
 from planner.plans.files import write_plan, write_report
 
@@ -101,8 +101,9 @@ def optimize(
             "--balance", help="measure:tolerance[:hard][:weight=W], repeatable. Default tam_usd:0.02."
         ),
     ] = None,
-    k: Annotated[
-        int | None, typer.Option(help="Number of reps to plan for (default: the current plan's).")
+    n_reps: Annotated[
+        int | None,
+        typer.Option("--reps", "--k", help="Number of reps to plan for (default: the current plan's)."),
     ] = None,
     compactness_weight: Annotated[float, typer.Option(help="Weight of compactness against balance.")] = 1.0,
     disruption_weight: Annotated[
@@ -144,7 +145,7 @@ def optimize(
         raise fail(exc) from exc
     with progress_bar("optimizing") as progress:
         try:
-            result = optimize_dataset(dataset, k=k, options=options, progress=progress)
+            result = optimize_dataset(dataset, n_reps=n_reps, options=options, progress=progress)
         except PlannerError as exc:
             raise fail(exc) from exc
     written = write_plan(result.plan, out) + write_report(result.report, result.status, result.messages, out)
@@ -164,7 +165,7 @@ def optimize(
         console.print(f"- {message}", soft_wrap=True)
     for path in written:
         console.print(f"wrote {path}")
-    if result.status == STATUS_INFEASIBLE:
+    if result.status == Outcome.INFEASIBLE:
         raise typer.Exit(code=2)
 
 

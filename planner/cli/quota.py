@@ -17,12 +17,14 @@ from rich.table import Table
 from planner.cli.common import console, fail, open_store
 from planner.data.dataset import load_dataset
 from planner.errors import ConflictError, PlannerError
-from planner.exports.inputs import read_plan_dir, read_quota_file
+from planner.exports.inputs import read_quota_file
 from planner.money import format_usd, usd_to_cents
+from planner.plans.files import read_plan
 from planner.quota.allocation import QuotaOptions
-from planner.quota.versions import QuotaRequest, read_relief_file, save_draft, version_fairness
+from planner.quota.versions import QuotaRequest, read_relief_file
 from planner.store import PlanStore, Role
 from planner.store.demo import seed_demo_store
+from planner.store.drafts import save_draft, version_fairness
 from planner.store.migrate import DEFAULT_DB_URL
 from planner.store.workflow import ACTIONS
 
@@ -146,7 +148,7 @@ def allocate(
     """Allocate a target to the plan's territories, phase it, and save a draft version."""
     try:
         dataset = load_dataset(data)
-        plan = read_plan_dir(plan_dir, dataset.units.index) if plan_dir else dataset.plan
+        plan = read_plan(plan_dir, dataset.units.index) if plan_dir else dataset.plan
         plan = plan if len(plan.territory_reps) else dataset.plan.with_assignment(plan.assignment)
         last = None
         if last_quotas is not None:

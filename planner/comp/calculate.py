@@ -29,7 +29,7 @@ data, never on dict or hash order).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -39,6 +39,7 @@ import pandas as pd
 from planner.comp.crediting import month_key
 from planner.comp.plan_file import Component, CompPlan
 from planner.comp.rates import RateTable
+from planner.progress import ProgressCallback
 
 LINE_COLUMNS = (
     "rep_id",
@@ -74,8 +75,6 @@ SUMMARY_COLUMNS = (
     "balance_cents",
     "payout_cents",
 )
-
-Progress = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)
@@ -489,7 +488,7 @@ def calculate(
     reps: pd.DataFrame,
     months: Sequence[str],
     *,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> CompResult:
     """Earnings, draws and payouts per rep and month (see the module docstring for the rules).
 

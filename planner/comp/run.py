@@ -7,10 +7,11 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from planner.comp.calculate import CompResult, Progress, calculate
+from planner.comp.calculate import CompResult, calculate
 from planner.comp.crediting import credit_deals, rep_quotas
 from planner.comp.plan_file import CompPlan
 from planner.plans.approved import ApprovedPlan
+from planner.progress import ProgressCallback
 
 
 def quota_months(months: Sequence[str]) -> list[str]:
@@ -28,7 +29,7 @@ def run_comp(
     months: Sequence[str],
     *,
     splits: pd.DataFrame | None = None,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> CompResult:
     """Credit ``deals`` under the ``approved`` plan history and calculate every rep's pay.
 

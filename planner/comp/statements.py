@@ -26,7 +26,7 @@ import pyarrow.csv as pa_csv
 from planner.comp.calculate import CompResult
 from planner.comp.plan_file import Component, CompPlan
 from planner.comp.rates import RateTable
-from planner.money import cents_to_usd
+from planner.money import cents_to_usd, format_usd
 
 LEDGER_COLUMNS = (
     "month",
@@ -50,9 +50,13 @@ def usd(cents: int) -> str:
 
 
 def _money(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(int(cents)), 100)
-    return f"{sign}${whole:,}.{part:02d}"
+    """Cents as statement money, the minus before the dollar sign: ``-123456`` -> ``'-$1,234.56'``."""
+    return format_usd(cents, sign_before_symbol=True)
+
+
+def _plan_usd(amount_usd: Decimal) -> str:
+    """A comp plan file's dollars as written there: ``Decimal('500')`` -> ``'$500'``."""
+    return format_usd(usd=amount_usd, decimals=None)
 
 
 def _pct(value: Decimal) -> str:
@@ -91,8 +95,8 @@ def _explain(row: dict, plan: CompPlan, cache: dict) -> tuple[str, str]:
     if kind == "spiff":
         spiff = next(s for s in plan.spiffs if s.id == row["component"])
         return "", (
-            f"SPIFF '{spiff.id}': ${spiff.bonus_usd:,} bonus on a deal of at least "
-            f"${spiff.min_amount_usd:,}, shared by credit (yours {_money(row['credit_cents'])})"
+            f"SPIFF '{spiff.id}': {_plan_usd(spiff.bonus_usd)} bonus on a deal of at least "
+            f"{_plan_usd(spiff.min_amount_usd)}, shared by credit (yours {_money(row['credit_cents'])})"
         )
     if kind == "clawback":
         days = plan.clawback.window_days if plan.clawback else 0
@@ -118,7 +122,7 @@ def _explain(row: dict, plan: CompPlan, cache: dict) -> tuple[str, str]:
     if gate > 0:
         notes.append(f"gate {_money(gate)}")
     if component.cap_usd is not None:
-        notes.append(f"cap ${component.cap_usd:,}")
+        notes.append(f"cap {_plan_usd(component.cap_usd)}")
     suffix = f" ({', '.join(notes)})" if notes else ""
     prefix = f"team credit via {row['via_rep_id']}: " if row["source"] == "team" else ""
     if int(row["earned_cents"]) == 0 and gate > 0 and (after < gate or component.kind == "single"):
@@ -212,7 +216,7 @@ def plan_description(plan: CompPlan) -> list[str]:
         unit = "% of quota" if component.basis == "attainment" else "USD"
         if component.kind == "interpolated":
             points = ", ".join(
-                f"{t.start.normalize():f} {unit} -> ${t.payout_usd:,}" for t in component.tiers
+                f"{t.start.normalize():f} {unit} -> {_plan_usd(t.payout_usd)}" for t in component.tiers
             )
             table = f"payout curve through {points}"
         else:
@@ -229,21 +233,21 @@ def plan_description(plan: CompPlan) -> list[str]:
         if component.threshold > 0:
             extra.append(f"gate {component.threshold.normalize():f} {unit}")
         if component.cap_usd is not None:
-            extra.append(f"cap ${component.cap_usd:,} per window")
+            extra.append(f"cap {_plan_usd(component.cap_usd)} per window")
         suffix = f"; {', '.join(extra)}" if extra else ""
         name = component.label or component.id
         sentences.append(f"{name} [{component.id}], per {component.window}: {table}{suffix}.")
     for spiff in plan.spiffs:
         sentences.append(
-            f"SPIFF {spiff.label or spiff.id} [{spiff.id}]: ${spiff.bonus_usd:,} per deal of at least "
-            f"${spiff.min_amount_usd:,}"
+            f"SPIFF {spiff.label or spiff.id} [{spiff.id}]: {_plan_usd(spiff.bonus_usd)} per deal of "
+            f"at least {_plan_usd(spiff.min_amount_usd)}"
             + (f", closed {spiff.start} to {spiff.end}" if spiff.start or spiff.end else "")
             + "."
         )
     if plan.draw is not None:
         kind = "recoverable" if plan.draw.recoverable else "non-recoverable"
         period = f"{plan.draw.start or 'start'} to {plan.draw.end or 'end'}"
-        sentences.append(f"Draw: ${plan.draw.amount_usd:,} a month ({kind}), {period}.")
+        sentences.append(f"Draw: {_plan_usd(plan.draw.amount_usd)} a month ({kind}), {period}.")
     if plan.clawback is not None:
         sentences.append(
             f"Clawback: deals cancelled within {plan.clawback.window_days} days give back their earnings."

@@ -130,8 +130,7 @@ def _shared_border_km(matrix: sparse.csr_array, projected: np.ndarray) -> np.nda
 
     The length of the common part of the two boundaries, computed once per pair and
     mirrored. Units that only come within the tolerance of each other, without sharing
-    boundary segments, count 0 km (measured on the demo counties: at most 0.3 km off a
-    ``tolerance_m`` buffer, at a third of its cost).
+    boundary segments, count 0 km.
     """
     n = matrix.shape[0]
     rows = np.repeat(np.arange(n), np.diff(matrix.indptr))

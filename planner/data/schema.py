@@ -1,7 +1,7 @@
 """The data model: every input table, its id column and its columns, declared once.
 
-The loaders (:mod:`planner.io`) validate files against these declarations, and
-``docs/data-model.md`` documents them for users. Column kinds:
+The loaders (:mod:`planner.data.tables`, :mod:`planner.data.dataset`) validate files against these
+declarations, and ``docs/data-model.md`` documents them for users. Column kinds:
 
 - ``id``: non-empty text, unique within the table when it is the table's id;
 - ``ref``: text that must match an id in another table (may be empty when optional);
@@ -207,7 +207,7 @@ def schema_markdown() -> str:
     lines = [
         "# Data model",
         "",
-        "Generated from `planner/schema.py` by `python -m planner.data.schema > docs/data-model.md`.",
+        "Generated from `planner/data/schema.py` by `python -m planner.data.schema > docs/data-model.md`.",
         "",
         "A data set is a folder of files named after their tables: `units` as GeoJSON, GeoPackage,",
         "shapefile or GeoParquet (with a CRS); the other tables as CSV or Parquet. Rows in error",

@@ -1,4 +1,4 @@
-"""Read one input table from disk and check it against its schema.
+"""Read one input table from disk and check it against its schema; read a small CSV as checked text.
 
 Rows are counted the way a spreadsheet shows them: the header is row 1, so the first
 record is row 2. Every problem in a file is collected; nothing stops at the first one.
@@ -66,6 +66,39 @@ def read_frame(path: Path, schema: TableSchema) -> tuple[pd.DataFrame | None, li
         frame = frame.reset_index()
     frame = frame.reset_index(drop=True)
     frame.columns = [str(c).strip() for c in frame.columns]
+    return frame, []
+
+
+def read_csv_table(path: Path, required: tuple[str, ...]) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Read a CSV as text columns; ``None`` and the problem if it is missing, unreadable or lacks a column.
+
+    For the small CSVs that are not data-set tables (a plan directory, quotas, relief):
+    every cell is kept as text (no NA parsing) and header names are stripped.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The CSV file.
+    required : tuple of str
+        Columns the header must have.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame or None, list of Problem)
+        The table and no problems, or ``None`` and the one problem that stopped the read.
+    """
+    if not path.is_file():
+        return None, [Problem(path.name, f"file not found at {path}", "check the path")]
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        return None, [Problem(path.name, f"cannot be read as CSV ({exc})", "save it as a UTF-8 CSV file")]
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        return None, [
+            Problem(path.name, f"missing column(s) {missing}", f"add a header with {', '.join(required)}")
+        ]
     return frame, []
 
 

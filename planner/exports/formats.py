@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -41,6 +41,7 @@ from planner.exports.crm import account_assignments
 from planner.money import cents_to_usd
 from planner.plans.approved import ApprovedPlan
 from planner.plans.dissolve import dissolve_territories
+from planner.progress import ProgressCallback
 
 #: Export formats and the files they write.
 FORMAT_FILES: dict[str, tuple[str, ...]] = {
@@ -58,9 +59,6 @@ _RATE_SUFFIXES = ("_pct", "_frac")
 _CENTS = re.compile(r"^(annual_)?quota(_.+)?_cents$")
 #: Decimals kept in measure totals (sums of floats otherwise print as 484405.57999999996).
 MEASURE_DECIMALS = 2
-
-Progress = Callable[[float, str], None]
-
 
 # -- money as exact text --
 
@@ -394,7 +392,7 @@ def export_plan(
     *,
     changed_only: bool = False,
     simplify_tolerance_deg: float | None = None,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> list[Path]:
     """Write the chosen exports of ``approved`` to ``directory``, all or nothing.
 

@@ -17,32 +17,16 @@ import numpy as np
 import pandas as pd
 
 from planner.data.dataset import Dataset
-from planner.data.tables import sheet_row
+from planner.data.tables import read_csv_table, sheet_row
 from planner.errors import InputError, Problem
 from planner.exports.formats import parse_cents
 from planner.money import split_cents
 from planner.plans.approved import PERIOD_PATTERN, ApprovedPlan
+from planner.plans.files import read_plan
 from planner.plans.plan import Plan
 from planner.quota.phasing import phase_quotas
 
 DEMO_GROWTH_FRAC = 0.10
-
-
-def read_csv_table(path: Path, required: tuple[str, ...]) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """Read a CSV as text columns; ``None`` and the problem if it is missing, unreadable or lacks a column."""
-    if not path.is_file():
-        return None, [Problem(path.name, f"file not found at {path}", "check the path")]
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        return None, [Problem(path.name, f"cannot be read as CSV ({exc})", "save it as a UTF-8 CSV file")]
-    frame.columns = [str(c).strip() for c in frame.columns]
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        return None, [
-            Problem(path.name, f"missing column(s) {missing}", f"add a header with {', '.join(required)}")
-        ]
-    return frame, []
 
 
 def _amount_cents(raw: str, column: str) -> int:
@@ -139,83 +123,6 @@ def read_quota_file(path: str | Path, plan: Plan | None) -> pd.DataFrame:
     )
 
 
-def read_plan_dir(directory: str | Path, units: pd.Index) -> Plan:
-    """Read a plan directory (``alignment.csv``, optional ``territory_reps.csv``) over ``units``.
-
-    Raises :class:`InputError` for a missing file, a unit without a territory, an unknown
-    unit, a duplicate unit or a rep on two territories.
-    """
-    out = Path(directory)
-    alignment, problems = read_csv_table(out / "alignment.csv", ("unit_id", "territory_id"))
-    reps = pd.DataFrame({"rep_id": [], "territory_id": []})
-    if (out / "territory_reps.csv").is_file():
-        read, found = read_csv_table(out / "territory_reps.csv", ("territory_id", "rep_id"))
-        problems += found
-        reps = read if read is not None else reps
-    if alignment is None:
-        raise InputError(problems)
-    known = set(units.astype(str))
-    for position, (unit_id, territory_id) in enumerate(
-        zip(alignment["unit_id"], alignment["territory_id"], strict=True)
-    ):
-        if unit_id not in known:
-            problems.append(
-                Problem(
-                    "alignment.csv",
-                    f"unknown unit_id '{unit_id}' (not in the data set's units)",
-                    "use unit ids of the data set the plan was made on",
-                    row=sheet_row(position),
-                    column="unit_id",
-                )
-            )
-        if not territory_id.strip():
-            problems.append(
-                Problem(
-                    "alignment.csv",
-                    "empty territory_id",
-                    "give every unit a territory",
-                    row=sheet_row(position),
-                    column="territory_id",
-                )
-            )
-    for position in np.flatnonzero(alignment["unit_id"].duplicated().to_numpy()):
-        problems.append(
-            Problem(
-                "alignment.csv",
-                f"unit '{alignment['unit_id'].iloc[position]}' listed twice",
-                "keep one row per unit",
-                row=sheet_row(position),
-                column="unit_id",
-            )
-        )
-    missing = sorted(known - set(alignment["unit_id"]))
-    if missing:
-        problems.append(
-            Problem(
-                "alignment.csv",
-                f"{len(missing)} unit(s) of the data set have no territory (e.g. {missing[:5]})",
-                "add a row unit_id,territory_id for each",
-                column="unit_id",
-            )
-        )
-    for position in np.flatnonzero(reps["rep_id"].duplicated().to_numpy()):
-        problems.append(
-            Problem(
-                "territory_reps.csv",
-                f"rep '{reps['rep_id'].iloc[position]}' covers two territories",
-                "give each rep one territory",
-                row=sheet_row(position),
-                column="rep_id",
-            )
-        )
-    if problems:
-        raise InputError(problems)
-    assignment = alignment.set_index("unit_id")["territory_id"].str.strip()
-    return Plan(
-        assignment.reindex(units.astype(str)), reps.set_index("rep_id")["territory_id"], name=out.name
-    )
-
-
 def demo_quotas(
     plan: Plan, units: pd.DataFrame, year: int, *, growth_frac: float = DEMO_GROWTH_FRAC
 ) -> pd.DataFrame:
@@ -260,7 +167,7 @@ def approved_from_files(
     approved_by : str
         Who approved it (for the export's metadata).
     """
-    plan = dataset.plan if plan_dir is None else read_plan_dir(plan_dir, dataset.units.index)
+    plan = dataset.plan if plan_dir is None else read_plan(plan_dir, dataset.units.index)
     if isinstance(quotas, str | Path):
         table = read_quota_file(quotas, plan)
     elif quotas is None:

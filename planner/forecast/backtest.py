@@ -18,7 +18,7 @@ Metrics, for each method, per horizon and overall (pooled over origins and serie
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,12 +27,11 @@ from sklearn.base import BaseEstimator, clone
 
 from planner.errors import PlannerError
 from planner.forecast.model import SEASON_MONTHS, BookingsForecaster, SeasonalNaiveForecaster, check_history
+from planner.progress import ProgressCallback
 
 MODEL = "model"
 BASELINE = "seasonal naive"
 METRICS = ("wape", "mase", "coverage")
-
-Progress = Callable[[float, str], None]
 
 
 def rolling_origins(
@@ -165,7 +164,7 @@ def backtest(
     n_origins: int = 4,
     step_months: int = 2,
     min_train_months: int = 18,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> BacktestResult:
     """Rolling-origin backtest of ``forecasters`` (default: the model and seasonal naive).
 

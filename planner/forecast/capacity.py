@@ -24,6 +24,11 @@ even that cannot reach it, the result says so and by how much it falls short.
 
 Scenarios: best, base and worst cases take the low, base and high attrition with the
 high, base and low attainment.
+
+From a data set: :func:`plan_capacity_for` takes a :class:`CapacityRequest` (the target,
+the months, the assumptions), reads the current reps and the seasonality of past bookings
+from the data set and returns the three scenarios (:class:`CapacityPlan`). The Capacity page
+and ``planner capacity`` both make that one call and only render its result.
 """
 
 from __future__ import annotations
@@ -36,7 +41,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from planner.data.dataset import Dataset
 from planner.errors import PlannerError
+from planner.forecast.history import seasonal_weights, territory_history
 
 MONTH_FORMAT = "%Y-%m"
 
@@ -421,3 +428,145 @@ def current_reps(reps: pd.DataFrame, first_month: str) -> tuple[pd.Series, dict[
     sellers = reps[reps["role"].astype(str) != "manager"] if "role" in reps else reps
     leaving = sellers.index[sellers["status"].astype(str) == "leaving"] if "status" in sellers else []
     return sellers["hire_date"].rename("hire_date"), {str(rep): first_month for rep in leaving}
+
+
+def first_plan_month(history: pd.DataFrame) -> str:
+    """The month after the last month of bookings ``history`` (``'YYYY-MM'``): the default start."""
+    return (history.index[-1] + pd.DateOffset(months=1)).strftime(MONTH_FORMAT)
+
+
+@dataclass(frozen=True)
+class CapacityRequest:
+    """What to plan: the target over the plan's months and the assumptions of the scenarios.
+
+    The values are checked by :func:`plan_capacity_for` (through :func:`plan_months`,
+    :func:`spread_target`, :class:`CapacityInputs` and :func:`plan_scenarios`), which raises
+    :class:`CapacityInputError` naming the bad value.
+
+    Parameters
+    ----------
+    target_usd : float
+        Bookings target over the plan's months.
+    ramped_annual_usd : float
+        Yearly quota (or expected bookings) of a fully ramped rep.
+    ramp_frac : tuple of float
+        Share of full productivity in tenure month 1, 2, ...; never falling, ends at 1.
+    attainment_frac : float
+        Expected attainment of the base case, 0-1.
+    attainment_range_frac : tuple of (float, float)
+        Worst and best attainment, 0-1, low first.
+    attrition_monthly_frac : float
+        Monthly attrition of the base case, 0-1.
+    attrition_range_frac : tuple of (float, float)
+        Best and worst monthly attrition, 0-1, low first.
+    backfill_months : int
+        Months a leaver's seat stays empty before the replacement starts.
+    start_month : str or None
+        First month ``'YYYY-MM'``; None: the month after the last booking.
+    n_months : int
+        Months in the plan.
+    planned_hires : mapping of str to int
+        New reps starting in a month ``'YYYY-MM'`` of the plan.
+    max_hires_per_month : int or None
+        Most extra hires that can start in one month (None: no limit).
+    seasonal : bool
+        Spread the target like past bookings (True) or evenly (False).
+    """
+
+    target_usd: float
+    ramped_annual_usd: float
+    ramp_frac: tuple[float, ...]
+    attainment_frac: float
+    attainment_range_frac: tuple[float, float]
+    attrition_monthly_frac: float
+    attrition_range_frac: tuple[float, float]
+    backfill_months: int
+    start_month: str | None = None
+    n_months: int = 12
+    planned_hires: Mapping[str, int] = field(default_factory=dict)
+    max_hires_per_month: int | None = None
+    seasonal: bool = True
+
+
+@dataclass(frozen=True)
+class CapacityPlan:
+    """The capacity of a data set's sales team against a target: best, base and worst cases.
+
+    Attributes
+    ----------
+    inputs : CapacityInputs
+        The base case's model inputs (months, monthly target, current reps, assumptions).
+    scenarios : dict of str to CapacityResult
+        ``"best"``, ``"base"`` and ``"worst"``, in that order.
+    """
+
+    inputs: CapacityInputs
+    scenarios: dict[str, CapacityResult]
+
+    @property
+    def base(self) -> CapacityResult:
+        """The base case."""
+        return self.scenarios["base"]
+
+    def summary(self) -> pd.DataFrame:
+        """Headline numbers of each scenario, one row per scenario (see :func:`scenario_table`)."""
+        return scenario_table(self.scenarios)
+
+    def by_month(self) -> pd.DataFrame:
+        """Every scenario by month in one table: ``month``, the columns of ``by_month``, ``scenario``."""
+        frames = [result.by_month.assign(scenario=name) for name, result in self.scenarios.items()]
+        return pd.concat(frames).reset_index()
+
+
+def plan_capacity_for(
+    dataset: Dataset, request: CapacityRequest, *, history: pd.DataFrame | None = None
+) -> CapacityPlan:
+    """Plan the capacity of ``dataset``'s reps against ``request``: the call behind page and CLI.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Current reps (managers left out; reps with status ``leaving`` leave after the first
+        month, see :func:`current_reps`) and the bookings history.
+    request : CapacityRequest
+        Target, months and assumptions.
+    history : pandas.DataFrame, optional
+        Monthly bookings per territory of ``dataset`` (:func:`~planner.forecast.history.territory_history`),
+        when the caller already has it (the app caches it); computed when omitted.
+
+    Returns
+    -------
+    CapacityPlan
+        The base case inputs and the best, base and worst scenarios.
+
+    Raises
+    ------
+    CapacityInputError
+        For a bad month, target, ramp, rate, hire count or range.
+    PlannerError
+        When the data set's bookings history cannot be built.
+    """
+    if history is None:
+        history = territory_history(dataset)
+    first = first_plan_month(history) if request.start_month is None else request.start_month
+    months = plan_months(first, request.n_months)
+    weights = seasonal_weights(history, months) if request.seasonal else None
+    hire_dates, leaving = current_reps(dataset.reps, months[0] if months else first)
+    inputs = CapacityInputs(
+        target_usd=spread_target(request.target_usd, months, weights),
+        hire_dates=hire_dates,
+        ramp_frac=request.ramp_frac,
+        ramped_monthly_usd=request.ramped_annual_usd / 12,
+        attainment_frac=request.attainment_frac,
+        attrition_monthly_frac=request.attrition_monthly_frac,
+        backfill_months=request.backfill_months,
+        planned_hires=request.planned_hires,
+        leave_months=leaving,
+        max_hires_per_month=request.max_hires_per_month,
+    )
+    scenarios = plan_scenarios(
+        inputs,
+        attrition_range=request.attrition_range_frac,
+        attainment_range=request.attainment_range_frac,
+    )
+    return CapacityPlan(inputs=inputs, scenarios=scenarios)

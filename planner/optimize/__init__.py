@@ -5,8 +5,8 @@ in :mod:`planner.optimize.search`.
 """
 
 from planner.optimize.api import (
-    STATUS_INFEASIBLE,
     OptimizationResult,
+    Outcome,
     optimize,
     optimize_dataset,
     protected_unit_locks,
@@ -14,10 +14,10 @@ from planner.optimize.api import (
 from planner.optimize.options import BalanceTarget, OptimizeOptions, ProgressCallback
 
 __all__ = [
-    "STATUS_INFEASIBLE",
     "BalanceTarget",
     "OptimizationResult",
     "OptimizeOptions",
+    "Outcome",
     "ProgressCallback",
     "optimize",
     "optimize_dataset",

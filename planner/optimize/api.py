@@ -8,7 +8,7 @@ Pipeline (scales to tens of thousands of units):
    dissolved to free reps for multi-rep territories are absorbed by their neighbours) or,
    without one, grows territories from seeds (rep homes or weighted k-means++); then
    repairs contiguity.
-3. :class:`~planner.optimize.search.border_search.BorderSearch` moves border units between adjacent
+3. :func:`~planner.optimize.search.run_search` moves border units between adjacent
    territories, never disconnecting one, until balance, compactness and disruption stop
    improving (see its module docstring for the objective); where no rep home fixes them,
    it also moves reps between territories and merges lumpy ones, and territories left
@@ -25,6 +25,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
 import geopandas as gpd
 import numpy as np
@@ -45,7 +46,7 @@ from planner.optimize.instance import (
     without_territories,
 )
 from planner.optimize.options import OptimizeOptions, ProgressCallback
-from planner.optimize.search.border_search import BorderSearch, SearchStats
+from planner.optimize.search import SearchState, SearchStats, default_recombination, run_search
 from planner.optimize.work_clock import WorkClock
 from planner.plans.metrics import (
     PlanReport,
@@ -59,9 +60,13 @@ from planner.plans.plan import Plan
 PROBE_SHARE = 0.25  # share of the search time each start gets before the best one continues
 BISECTION_TRIES = 2  # bisection starts tried while a hard tolerance is missed (docs/optimizer.md)
 
-STATUS_BALANCED = "balanced"
-STATUS_SOFT_MISSED = "soft_targets_missed"
-STATUS_INFEASIBLE = "infeasible"
+
+class Outcome(StrEnum):
+    """How an optimization ended: every tolerance met, only the hard ones met, or a hard one missed."""
+
+    BALANCED = "balanced"
+    SOFT_TARGETS_MISSED = "soft_targets_missed"
+    INFEASIBLE = "infeasible"
 
 
 @dataclass(frozen=True)
@@ -74,9 +79,10 @@ class OptimizationResult:
         The optimized plan (``parent`` is the reference plan when one was given).
     report : PlanReport
         Balance, contiguity, compactness, disruption and travel of the plan.
-    status : str
-        ``"balanced"`` (every tolerance met), ``"soft_targets_missed"`` (hard ones met)
-        or ``"infeasible"`` (a hard tolerance was not met).
+    status : Outcome
+        ``Outcome.BALANCED`` (every tolerance met), ``Outcome.SOFT_TARGETS_MISSED`` (hard
+        ones met) or ``Outcome.INFEASIBLE`` (a hard tolerance was not met); a ``str`` enum
+        whose values are ``"balanced"``, ``"soft_targets_missed"`` and ``"infeasible"``.
     messages : tuple of str
         Explanations: what forced multi-rep territories, what to relax and by how much.
     multi_rep_units : DataFrame
@@ -89,7 +95,7 @@ class OptimizationResult:
 
     plan: Plan
     report: PlanReport
-    status: str
+    status: Outcome
     messages: tuple[str, ...]
     multi_rep_units: pd.DataFrame
     stats: SearchStats
@@ -98,10 +104,10 @@ class OptimizationResult:
     @property
     def feasible(self) -> bool:
         """True when every hard tolerance is met."""
-        return self.status != STATUS_INFEASIBLE
+        return self.status != Outcome.INFEASIBLE
 
 
-def _homes_km(reps: pd.DataFrame | None, units: gpd.GeoDataFrame) -> pd.DataFrame | None:
+def _rep_homes_km(reps: pd.DataFrame | None, units: gpd.GeoDataFrame) -> pd.DataFrame | None:
     """Rep homes projected to the units' equal-area CRS, km, indexed by rep_id."""
     if reps is None or not {"home_lat", "home_lon"} <= set(reps.columns) or not len(reps):
         return None
@@ -165,7 +171,7 @@ def _explain(
     budget_binding: bool,
     unbudgeted_disruption: float | None,
     neighbors: dict[str, list[str]],
-) -> tuple[str, list[str]]:
+) -> tuple[Outcome, list[str]]:
     messages = []
     missed_hard = missed_soft = False
     for target in options.targets:
@@ -203,7 +209,9 @@ def _explain(
                 message += f", or unlock some of the {locked_in_worst} units locked to {worst}"
             message += ", or give the search more time"
         messages.append(message)
-    status = STATUS_INFEASIBLE if missed_hard else STATUS_SOFT_MISSED if missed_soft else STATUS_BALANCED
+    status = Outcome.SOFT_TARGETS_MISSED if missed_soft else Outcome.BALANCED
+    if missed_hard:
+        status = Outcome.INFEASIBLE
     return status, messages
 
 
@@ -211,7 +219,7 @@ def optimize(
     units: gpd.GeoDataFrame,
     adjacency: Adjacency,
     *,
-    k: int | None = None,
+    n_reps: int | None = None,
     reference: Plan | None = None,
     reps: pd.DataFrame | None = None,
     options: OptimizeOptions | None = None,
@@ -225,7 +233,7 @@ def optimize(
         Indexed by unit_id, with the measures named in ``options.targets``.
     adjacency : Adjacency
         Adjacency of ``units`` (see :func:`planner.data.adjacency.build_adjacency`).
-    k : int, optional
+    n_reps : int, optional
         Number of reps to plan for; default: the reference plan's reps.
     reference : Plan, optional
         Current alignment: where the search starts and what disruption is measured against.
@@ -248,9 +256,9 @@ def optimize(
     notify = progress or (lambda fraction, message: None)
     notify(0.0, "checking the request")
     points = unit_points_km(units)
-    homes = _homes_km(reps, units) if options.use_rep_homes else None
+    rep_homes_km = _rep_homes_km(reps, units) if options.use_rep_homes else None
     instance = build_instance(
-        units, adjacency, points, options, n_reps=k, reference=reference, homes_km=homes
+        units, adjacency, points, options, n_reps=n_reps, reference=reference, rep_homes_km=rep_homes_km
     )
     rng = np.random.default_rng(options.seed)
     clock = WorkClock()  # time limits are read on it: same seed, same plan (planner.optimize.work_clock)
@@ -274,30 +282,39 @@ def optimize(
 
         sparse = _sparse_hard_measures(instance)
 
-        def searcher(start: np.ndarray) -> BorderSearch:
-            return BorderSearch(
+        def searcher(start: np.ndarray) -> SearchState:
+            return SearchState(
                 instance,
                 start,
                 neighbors,
                 compactness_weight=options.compactness_weight,
                 disruption_weight=options.disruption_weight if has_reference else 0.0,
                 max_disruption=options.max_disruption,
-                rng=rng,
-                recombination=True if sparse else None,
-                merging=options.allow_multi_rep,
                 clock=clock,
+            )
+
+        def run(state: SearchState, time_limit_s: float, progress: ProgressCallback, polish: bool = True):
+            return run_search(
+                state,
+                rng=rng,
+                clock=clock,
+                time_limit_s=time_limit_s,
+                recombination=sparse or default_recombination(state),
+                merging=options.allow_multi_rep,
+                progress=progress,
+                polish=polish,
             )
 
         if sparse:
             search, stats = _race_starts(
-                instance, searcher(labels), searcher, search_time, rng, notify, clock
+                instance, searcher(labels), searcher, run, search_time, rng, notify, clock
             )
         else:
             search = searcher(labels)
-            stats = search.run(time_limit_s=search_time, progress=lambda f, m: notify(0.1 + 0.85 * f, m))
+            stats = run(search, search_time, lambda f, m: notify(0.1 + 0.85 * f, m))
         final_labels = search.labels
         # Rep counts as the search left them; territories that gave their rep away are dropped.
-        resized = search.inst
+        resized = search.current_instance()
         resized, final_labels = without_territories(resized, final_labels, resized.reps <= 0)
         rep_changes = _rep_changes(instance, resized)
         multi = instance.multi_rep_units
@@ -311,10 +328,10 @@ def optimize(
     assignment = pd.Series(ids[final_labels], index=units.index)
     plan = Plan(assignment, _result_reps(instance, reference), name="optimized", parent=reference)
     rep_series = pd.Series(instance.reps, index=instance.territory_ids, name="reps")
-    homes_by_territory = None
-    if np.isfinite(instance.homes_xy).all(axis=1).any():
-        homes_by_territory = pd.DataFrame(
-            instance.homes_xy, index=instance.territory_ids, columns=["x_km", "y_km"]
+    territory_homes_km = None
+    if np.isfinite(instance.territory_homes_km).all(axis=1).any():
+        territory_homes_km = pd.DataFrame(
+            instance.territory_homes_km, index=instance.territory_ids, columns=["x_km", "y_km"]
         ).dropna()
     report = plan_report(
         plan,
@@ -329,7 +346,7 @@ def optimize(
                 + (["accounts"] if "accounts" in units.columns else [])
             )
         ),
-        homes_km=homes_by_territory,
+        territory_homes_km=territory_homes_km,
         with_polsby_popper=len(units) <= 20_000,
     )
     budget_binding, unbudgeted = False, None
@@ -339,7 +356,7 @@ def optimize(
         free = optimize(
             units,
             adjacency,
-            k=k,
+            n_reps=n_reps,
             reference=reference,
             reps=reps,
             options=replace(options, max_disruption=None, time_limit_s=max(options.time_limit_s / 2, 1.0)),
@@ -402,34 +419,33 @@ def _sparse_hard_measures(instance: Instance) -> bool:
     scale, races the usual one, and the search recombines pairs of territories (as it
     does with two hard measures).
 
-    With a dense hard measure too (TAM), the usual start did better on the demo counties
-    (bookings and TAM hard: mean violation 600 against 682 over four seeds with the race),
-    so the race is not run.
+    With a dense hard measure too, the usual start does better and the race is not run
+    (measurements in ``docs/optimizer.md``).
     """
     return bool(instance.hard.any() and sparse_measures(instance)[instance.hard].all())
 
 
 def _race_starts(
     instance: Instance,
-    search: BorderSearch,
-    searcher: Callable[[np.ndarray], BorderSearch],
+    search: SearchState,
+    searcher: Callable[[np.ndarray], SearchState],
+    run: Callable[..., SearchStats],
     search_time: float,
     rng: np.random.Generator,
     notify: ProgressCallback,
     clock: WorkClock,
-) -> tuple[BorderSearch, SearchStats]:
+) -> tuple[SearchState, SearchStats]:
     """Search from the usual start and from a recursive bisection start; finish the better.
 
     Each start gets ``PROBE_SHARE`` of the search time, all of it for balance (the
     compactness polish is left to the final run); while the best so far misses a
     hard tolerance, up to ``BISECTION_TRIES`` bisection starts (new random trees each) are
     tried. The one with the least violation of the hard tolerances (ties: the earlier
-    start) gets the rest. Measured on the demo counties with bookings hard
-    (``benchmarks``, ``docs/optimizer.md``).
+    start) gets the rest (measurements in ``docs/optimizer.md``).
     """
     deadline = clock.now() + search_time
     probe = PROBE_SHARE * search_time
-    runs = [search.run(time_limit_s=probe, progress=lambda f, m: notify(0.1 + 0.2 * f, m), polish=False)]
+    runs = [run(search, probe, lambda f, m: notify(0.1 + 0.2 * f, m), polish=False)]
     chosen = runs[0]
     for attempt in range(BISECTION_TRIES):
         if search.hard_violation() <= 0:
@@ -441,17 +457,15 @@ def _race_starts(
             rival = searcher(alternative)
             if rival.within_budget():
                 left = max(rival_deadline - clock.now(), 0.1)
-                rival_run = rival.run(
-                    time_limit_s=left,
-                    progress=lambda f, m, a=attempt: notify(0.3 + 0.1 * (a + f), m),
-                    polish=False,
+                rival_run = run(
+                    rival, left, lambda f, m, a=attempt: notify(0.3 + 0.1 * (a + f), m), polish=False
                 )
                 runs.append(rival_run)
                 if rival.hard_violation() < search.hard_violation():
                     search, chosen = rival, rival_run
     left = deadline - clock.now()
     if left > 0:  # the probes did not polish: the chosen start is balanced further and polished
-        chosen = search.run(time_limit_s=left, progress=lambda f, m: notify(0.5 + 0.45 * f, m))
+        chosen = run(search, left, lambda f, m: notify(0.5 + 0.45 * f, m))
         runs.append(chosen)
     stats = SearchStats(
         rounds=sum(r.rounds for r in runs),
@@ -497,7 +511,7 @@ def protected_unit_locks(dataset: Dataset) -> dict[str, str]:
 def optimize_dataset(
     dataset: Dataset,
     *,
-    k: int | None = None,
+    n_reps: int | None = None,
     options: OptimizeOptions | None = None,
     progress: ProgressCallback | None = None,
     adjacency: Adjacency | None = None,
@@ -510,7 +524,7 @@ def optimize_dataset(
     return optimize(
         dataset.units,
         adjacency or build_adjacency(dataset.units),
-        k=k,
+        n_reps=n_reps,
         reference=dataset.plan,
         reps=dataset.reps,
         options=options,

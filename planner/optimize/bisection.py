@@ -156,10 +156,10 @@ def _rename(inst: Instance, labels: np.ndarray, free: list[int]) -> np.ndarray:
             in_part = labels == part
             for j, name in enumerate(free):
                 cost[i, j] = -weight[in_part & (inst.reference == name)].sum()
-    elif np.isfinite(inst.homes_xy[free]).all():
+    elif np.isfinite(inst.territory_homes_km[free]).all():
         for i, part in enumerate(free):
             centre = inst.xy_km[labels == part].mean(axis=0)
-            cost[i] = ((inst.homes_xy[free] - centre) ** 2).sum(axis=1)
+            cost[i] = ((inst.territory_homes_km[free] - centre) ** 2).sum(axis=1)
     else:
         return labels
     rows, cols = linear_sum_assignment(cost)

@@ -30,8 +30,8 @@ def choose_seeds(instance: Instance, labels: np.ndarray, rng: np.random.Generato
         members = np.flatnonzero(labels == k)
         if len(members):
             seeds[k] = members[0]
-        elif np.isfinite(instance.homes_xy[k]).all():
-            seeds[k] = int(np.argmin(((xy - instance.homes_xy[k]) ** 2).sum(axis=1)))
+        elif np.isfinite(instance.territory_homes_km[k]).all():
+            seeds[k] = int(np.argmin(((xy - instance.territory_homes_km[k]) ** 2).sum(axis=1)))
     free = np.flatnonzero(seeds < 0)
     if not len(free):
         return seeds

@@ -45,8 +45,8 @@ def territory_centres(instance: Instance, labels: np.ndarray, *, use_homes: bool
     centroid = sums / np.maximum(mass, 1e-12)[:, None]
     if not use_homes:
         return centroid
-    has_home = np.isfinite(instance.homes_xy).all(axis=1)
-    return np.where(has_home[:, None], instance.homes_xy, centroid)
+    has_home = np.isfinite(instance.territory_homes_km).all(axis=1)
+    return np.where(has_home[:, None], instance.territory_homes_km, centroid)
 
 
 def _capacities(instance: Instance, supply: np.ndarray) -> np.ndarray:

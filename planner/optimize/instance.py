@@ -16,6 +16,7 @@ import pandas as pd
 
 from planner.data.adjacency import Adjacency
 from planner.errors import InfeasibleError, PlannerError
+from planner.optimize.locks import lock_corridors, locked_labels
 from planner.optimize.options import OptimizeOptions
 from planner.optimize.sizing import lumpy_partners, multi_rep_groups, reps_needed
 from planner.plans.plan import Plan
@@ -57,7 +58,7 @@ class Instance:
         Territory ids; index k is territory k.
     reps : ndarray (K,)
         Reps per territory (>= 1).
-    homes_xy : ndarray (K, 2)
+    territory_homes_km : ndarray (K, 2)
         Rep home per territory in km, NaN where there is none.
     frozen_territory : ndarray (K,) bool
         Locked territories: no unit leaves or joins.
@@ -86,7 +87,7 @@ class Instance:
     locked: np.ndarray
     territory_ids: list[str]
     reps: np.ndarray
-    homes_xy: np.ndarray
+    territory_homes_km: np.ndarray
     frozen_territory: np.ndarray
     multi_rep_units: pd.DataFrame
     border_km: np.ndarray
@@ -166,7 +167,7 @@ def build_instance(
     *,
     n_reps: int | None = None,
     reference: Plan | None = None,
-    homes_km: pd.DataFrame | None = None,
+    rep_homes_km: pd.DataFrame | None = None,
 ) -> Instance:
     """Check the request and build the solver arrays.
 
@@ -184,7 +185,7 @@ def build_instance(
         per territory).
     reference : Plan, optional
         Current alignment: the start of the search, and the plan disruption is measured against.
-    homes_km : DataFrame, optional
+    rep_homes_km : DataFrame, optional
         Rep homes ``x_km``, ``y_km`` indexed by rep_id.
     """
     measures = tuple(t.measure for t in options.targets)
@@ -244,9 +245,8 @@ def build_instance(
     skip = units.index.isin(list(options.locked_units))
     # With two or more hard measures, whose mix differs between units, each unit no one-rep
     # territory can hold starts in a multi-rep territory with a partner. With one,
-    # territories are sized by the big units alone (anchoring such groups made counties
-    # k = 200 worse, 26.8% against 23.6%); the search merges stuck territories of lumpy
-    # units instead (see BorderSearch.merge_lumpy).
+    # territories are sized by the big units alone; the search merges stuck territories of
+    # lumpy units instead (planner.optimize.search.moves.reps.merge_lumpy; docs/optimizer.md).
     partners = (
         lumpy_partners(share, tolerances, sizing, need, adjacency, skip)
         if options.allow_multi_rep and sizing.sum() >= 2
@@ -278,8 +278,8 @@ def build_instance(
             need, partners, *sizing_args
         )
     territory_index = {t: i for i, t in enumerate(territory_ids)}
-    locked = _locks(units.index, options, territory_index)
-    locked = _lock_corridors(locked, start, adjacency)
+    locked = locked_labels(units.index, options, territory_index)
+    locked = lock_corridors(locked, start, adjacency)
     # Units that need a multi-rep territory anchor it.
     anchor = (group >= 0) & (locked < 0) & (start >= 0)
     locked[anchor] = start[anchor]
@@ -292,7 +292,7 @@ def build_instance(
     disrupt_weight = dv / dv.sum() if dv.sum() > 0 else np.full(n, 1.0 / n)
     primary_share = share[:, 0] / share[:, 0].sum()
     compact_weight = 0.5 * primary_share + 0.5 / n
-    homes = _homes(territory_ids, reference, homes_km) if options.use_rep_homes else None
+    homes = _homes(territory_ids, reference, rep_homes_km) if options.use_rep_homes else None
     in_group = np.flatnonzero(group >= 0)
     multi = pd.DataFrame(
         {
@@ -326,7 +326,7 @@ def build_instance(
         locked=locked,
         territory_ids=territory_ids,
         reps=reps.astype(float),
-        homes_xy=homes if homes is not None else np.full((len(territory_ids), 2), np.nan),
+        territory_homes_km=homes if homes is not None else np.full((len(territory_ids), 2), np.nan),
         frozen_territory=frozen,
         multi_rep_units=multi,
         border_km=(
@@ -468,74 +468,14 @@ def _group_reason(
     return f"shares a territory with {', '.join(owners)}, which no one-rep territory can hold"
 
 
-def _locks(
-    unit_ids: pd.Index,
-    options: OptimizeOptions,
-    territory_index: dict[str, int],
-) -> np.ndarray:
-    locked = np.full(len(unit_ids), -1)
-    for territory in options.locked_territories:
-        if territory not in territory_index:
-            known = ", ".join(list(territory_index)[:10])
-            raise PlannerError(
-                f"locked territory '{territory}' is not a territory of this plan (e.g. {known})"
-            )
-    if not options.locked_units:
-        return locked
-    requested = pd.Series(options.locked_units, dtype=object)
-    unknown_units = requested.index.difference(unit_ids)
-    if len(unknown_units):
-        raise PlannerError(
-            f"locked_units names unknown unit(s) {unknown_units[:5].tolist()}; "
-            "use unit_id values of the units"
-        )
-    unknown = sorted(set(requested) - set(territory_index))
-    if unknown:
-        known = ", ".join(list(territory_index)[:10])
-        raise PlannerError(
-            f"locked_units names unknown territory {unknown[:5]}; territories are e.g. {known}"
-        )
-    positions = unit_ids.get_indexer(requested.index)
-    locked[positions] = [territory_index[t] for t in requested]
-    return locked
-
-
-def _lock_corridors(locked: np.ndarray, start: np.ndarray, adjacency: Adjacency) -> np.ndarray:
-    """Lock the units on shortest paths, inside the start territory, between units locked to it.
-
-    Without such a corridor, two locked units of one territory could end up in separate
-    pieces, and no later move could join them again.
-    """
-    locked = locked.copy()
-    indptr, indices = adjacency.matrix.indptr, adjacency.matrix.indices
-    for k in np.unique(locked[locked >= 0]):
-        anchors = np.flatnonzero(locked == k)
-        if len(anchors) < 2 or start[anchors[0]] != k:
-            continue
-        parent = {int(anchors[0]): -1}
-        queue = [int(anchors[0])]
-        for u in queue:  # BFS within the start territory
-            for v in indices[indptr[u] : indptr[u + 1]]:
-                v = int(v)
-                if v not in parent and start[v] == k:
-                    parent[v] = u
-                    queue.append(v)
-        for target in anchors[1:]:
-            u = int(target)
-            while u in parent and u != -1 and locked[u] in (-1, k):
-                locked[u] = k
-                u = parent[u]
-    return locked
-
-
 def _homes(
-    territory_ids: list[str], reference: Plan | None, homes_km: pd.DataFrame | None
+    territory_ids: list[str], reference: Plan | None, rep_homes_km: pd.DataFrame | None
 ) -> np.ndarray | None:
     """Mean rep home (km) of each territory's reps, NaN where it has none."""
-    if reference is None or homes_km is None or not len(homes_km):
+    if reference is None or rep_homes_km is None or not len(rep_homes_km):
         return None
     reps = reference.territory_reps
-    joined = homes_km.reindex(reps.index)[["x_km", "y_km"]].assign(territory_id=reps.to_numpy()).dropna()
+    joined = rep_homes_km.reindex(reps.index)[["x_km", "y_km"]].assign(territory_id=reps.to_numpy()).dropna()
     centre = joined.groupby("territory_id")[["x_km", "y_km"]].mean()
     return centre.reindex(territory_ids).to_numpy(dtype=float)
 
@@ -593,7 +533,7 @@ def without_territories(
         locked=remap[instance.locked],
         territory_ids=[instance.territory_ids[t] for t in keep],
         reps=instance.reps[keep],
-        homes_xy=instance.homes_xy[keep],
+        territory_homes_km=instance.territory_homes_km[keep],
         frozen_territory=instance.frozen_territory[keep],
         fixed_reps=instance.fixed_reps[keep],
     )

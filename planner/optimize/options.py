@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from planner.errors import PlannerError
-
-#: Called with (fraction done 0-1, message) as the optimizer works.
-ProgressCallback = Callable[[float, str], None]
+from planner.progress import ProgressCallback as ProgressCallback  # re-exported for the optimizer's callers
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,8 @@
 
 Why. A search that stops when the wall clock says so stops after a different number of
 steps whenever the machine is busier (another process, a shared CI runner), so the same
-seed gave different plans: on the demo counties the benchmark row of one seed ended 2.0%
-off in one run and 23.4% in another. Approved plans are audited, and a planner who re-runs
-the optimizer must get the plan that was approved.
+seed gives different plans (measured in ``docs/optimizer.md``). Approved plans are
+audited, and a planner who re-runs the optimizer must get the plan that was approved.
 
 How. The search counts its work instead: kinds of elementary steps (scored candidate
 moves, visited neighbours, passes over all units, units of random spanning trees, CP-SAT's
@@ -41,9 +40,7 @@ PRICES: Mapping[str, float] = {
     "cpsat": 1.83e6,  # one second of CP-SAT deterministic time
     "construct": 1.75,  # one (unit, territory) pair when the first plan is built
 }
-# Identical runs of the same work take up to about 20% more or less wall time on the
-# reference machine (it is shared: voronoi10k 41.9 and 51.9 s); the fitted prices already
-# read the counties instances about 10% slow, so no further margin is added.
+# No margin on the fitted prices: docs/optimizer.md says why (wall time of identical work varies).
 MARGIN = 1.0
 WALL_CAP = 3.0  # the wall clock stops a run after this many times its time limit ...
 WALL_CAP_SLACK_S = 5.0  # ... plus this many seconds

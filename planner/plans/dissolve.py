@@ -3,9 +3,8 @@
 Units normally form a *coverage* (polygons that share edges exactly and never overlap:
 counties, ZIP areas, Voronoi cells). For a coverage, ``shapely.coverage_union_all``
 merges a territory's units by dropping their shared edges instead of running a full
-polygon overlay, which the exports benchmark measures at about 10x faster than
-``GeoDataFrame.dissolve`` (``unary_union`` per group) on the demo counties and on
-40,000 Voronoi cells, with the same areas. A coverage union of polygons that are *not*
+polygon overlay, much faster than ``GeoDataFrame.dissolve`` (``unary_union`` per group)
+with the same areas (``docs/benchmarks.md``). A coverage union of polygons that are *not*
 a coverage is undefined, so every territory's result is verified (a valid geometry whose
 area equals the sum of its units' areas, i.e. no overlaps) and a territory that fails
 is merged again with the full ``shapely.union_all``.

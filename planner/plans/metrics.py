@@ -178,16 +178,18 @@ def polsby_popper(plan: Plan, units: gpd.GeoDataFrame) -> pd.Series:
     return pd.Series(result, name="polsby_popper").rename_axis("territory_id")
 
 
-def travel_km(plan: Plan, points: pd.DataFrame, weights: pd.Series, homes_km: pd.DataFrame) -> pd.DataFrame:
+def travel_km(
+    plan: Plan, points: pd.DataFrame, weights: pd.Series, territory_homes_km: pd.DataFrame
+) -> pd.DataFrame:
     """Per territory with a rep home: weighted mean and max distance (km) from home to its units.
 
-    ``homes_km`` has ``x_km``, ``y_km`` indexed by territory_id (one home per territory;
+    ``territory_homes_km`` has ``x_km``, ``y_km`` indexed by territory_id (one home per territory;
     for a multi-rep territory, the first rep's).
     """
     labels = plan.assignment.reindex(points.index)
     frame = points.assign(territory_id=labels.to_numpy(), w=weights.reindex(points.index).fillna(0.0))
-    frame = frame[frame["territory_id"].isin(homes_km.index)]
-    home = homes_km.reindex(frame["territory_id"])
+    frame = frame[frame["territory_id"].isin(territory_homes_km.index)]
+    home = territory_homes_km.reindex(frame["territory_id"])
     dist = np.hypot(
         frame["x_km"].to_numpy() - home["x_km"].to_numpy(), frame["y_km"].to_numpy() - home["y_km"].to_numpy()
     )
@@ -239,7 +241,7 @@ def plan_report(
     reps: pd.Series | None = None,
     reference: Plan | None = None,
     disruption_measures: list[str] | None = None,
-    homes_km: pd.DataFrame | None = None,
+    territory_homes_km: pd.DataFrame | None = None,
     weight_measure: str | None = None,
     with_polsby_popper: bool = True,
 ) -> PlanReport:
@@ -254,7 +256,7 @@ def plan_report(
     reference : Plan, optional
         Plan to measure disruption against (share of units and of each of
         ``disruption_measures`` that changed territory).
-    homes_km : DataFrame, optional
+    territory_homes_km : DataFrame, optional
         Rep home per territory (``x_km``, ``y_km``) for the travel metric.
     weight_measure : str, optional
         Measure weighting dispersion and travel (default: the first tolerance measure).
@@ -274,6 +276,8 @@ def plan_report(
         dispersion_km=dispersion_km(plan, points, weight),
         polsby_popper=polsby_popper(plan, units) if with_polsby_popper else None,
         disruption=disruption,
-        travel=travel_km(plan, points, weight, homes_km) if homes_km is not None else None,
+        travel=travel_km(plan, points, weight, territory_homes_km)
+        if territory_homes_km is not None
+        else None,
         reps=reps,
     )

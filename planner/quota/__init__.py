@@ -3,7 +3,7 @@
 from planner.quota.allocation import QuotaAllocation, QuotaOptions, allocate_quotas
 from planner.quota.fairness import FairnessReport, fairness_report
 from planner.quota.phasing import phase_quotas
-from planner.quota.versions import QuotaRequest, draft_quotas, save_draft
+from planner.quota.versions import QuotaRequest, draft_quotas
 
 __all__ = [
     "FairnessReport",
@@ -14,5 +14,4 @@ __all__ = [
     "draft_quotas",
     "fairness_report",
     "phase_quotas",
-    "save_draft",
 ]

@@ -1,9 +1,9 @@
-"""From a data set and a plan to a draft quota version, and a stored version's fairness.
+"""From a data set and a plan to a draft quota version.
 
 The steps, each in its own module: territory inputs (:mod:`planner.quota.inputs`),
 allocation with guardrails, ramp and relief (:mod:`planner.quota.allocation`), phasing from the
-seasonality of past bookings (:mod:`planner.quota.phasing`), fairness (:mod:`planner.quota.fairness`)
-and storage (:mod:`planner.store`).
+seasonality of past bookings (:mod:`planner.quota.phasing`), fairness (:mod:`planner.quota.fairness`).
+Saving a draft in the plan store is :func:`planner.store.drafts.save_draft`.
 """
 
 from __future__ import annotations
@@ -16,16 +16,13 @@ from typing import Literal
 import pandas as pd
 
 from planner.data.dataset import Dataset
-from planner.data.tables import sheet_row
+from planner.data.tables import read_csv_table, sheet_row
 from planner.errors import InputError, PlannerError, Problem
-from planner.exports.inputs import read_csv_table
 from planner.forecast.model import forecast_territories
 from planner.plans.plan import Plan
 from planner.quota.allocation import QuotaAllocation, QuotaOptions, allocate_quotas
-from planner.quota.fairness import FairnessReport, fairness_report
 from planner.quota.inputs import prorated_relief_frac, quota_territories
 from planner.quota.phasing import Frequency, phase_quotas, seasonality_from_history
-from planner.store import PlanStore, PlanVersion, VersionInfo
 
 
 @dataclass(frozen=True)
@@ -199,44 +196,3 @@ def draft_quotas(dataset: Dataset, plan: Plan, request: QuotaRequest) -> DraftQu
     seasonality = seasonality_from_history(known.bookings)
     quotas = phase_quotas(allocation.quotas_cents, seasonality, request.frequency, request.fiscal_year_start)
     return DraftQuotas(territories, allocation, quotas)
-
-
-def save_draft(
-    store: PlanStore,
-    actor: str,
-    dataset: Dataset,
-    plan: Plan,
-    request: QuotaRequest,
-    *,
-    name: str,
-    effective_from: date | None = None,
-) -> tuple[VersionInfo, DraftQuotas]:
-    """Allocate and phase quotas, then save them with the plan as a new draft version.
-
-    The version takes effect at the start of the fiscal year, or on ``effective_from``
-    (e.g. a mid-year realignment).
-    """
-    draft = draft_quotas(dataset, plan, request)
-    reps = dataset.reps.reindex(plan.territory_reps.index)[["name", "manager_id"]]
-    info = store.create_version(
-        actor,
-        name=name,
-        plan=plan,
-        reps=reps,
-        territories=draft.territories,
-        quotas=draft.quotas,
-        target_cents=int(request.target_cents),
-        effective_from=effective_from or request.effective_from,
-    )
-    return info, draft
-
-
-def version_fairness(version: PlanVersion, *, threshold_frac: float = 0.5) -> FairnessReport:
-    """Fairness of a stored version's current quotas against its potential and forecast."""
-    territories = version.territories
-    return fairness_report(
-        territories["annual_quota_cents"],
-        territories["potential_cents"] / 100.0,
-        territories["forecast_cents"] / 100.0,
-        threshold_frac=threshold_frac,
-    )

@@ -3,8 +3,9 @@
 See :class:`planner.store.store.PlanStore`. SQLite by default, PostgreSQL by URL.
 """
 
+from planner.store.records import PlanVersion, User, VersionInfo
 from planner.store.roles import Role
-from planner.store.store import PlanStore, PlanVersion, User, VersionInfo
+from planner.store.store import PlanStore
 from planner.store.workflow import Status
 
 __all__ = ["PlanStore", "PlanVersion", "Role", "Status", "User", "VersionInfo"]

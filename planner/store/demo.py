@@ -25,7 +25,8 @@ from datetime import date
 from planner.data.dataset import Dataset
 from planner.plans.plan import Plan
 from planner.quota.inputs import territory_bookings_usd
-from planner.quota.versions import QuotaRequest, history_before, save_draft
+from planner.quota.versions import QuotaRequest, history_before
+from planner.store.drafts import save_draft
 from planner.store.roles import Role
 from planner.store.store import PlanStore
 

@@ -31,10 +31,10 @@ from planner.exports.formats import (
     read_territories_csv,
     territory_table,
 )
-from planner.exports.inputs import approved_from_files, demo_quotas, read_plan_dir, read_quota_file
+from planner.exports.inputs import approved_from_files, demo_quotas, read_quota_file
 from planner.plans.approved import ApprovedPlan
 from planner.plans.dissolve import dissolve_territories
-from planner.plans.files import write_plan
+from planner.plans.files import read_plan, write_plan
 from planner.plans.plan import Plan
 from tests.conftest import grid_units
 
@@ -381,17 +381,17 @@ def test_quota_file_reports_every_bad_row(grid, tmp_path):
 def test_plan_dir_round_trip_and_errors(grid, tmp_path):
     moved = grid.plan.move(["r0c2"], "West")
     write_plan(moved, tmp_path / "v2")
-    assert read_plan_dir(tmp_path / "v2", grid.units.index).equals(moved)
+    assert read_plan(tmp_path / "v2", grid.units.index).equals(moved)
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "alignment.csv").write_text("unit_id,territory_id\nr0c0,West\nr0c0,East\nzz,West\n")
     with pytest.raises(InputError) as caught:
-        read_plan_dir(tmp_path / "bad", grid.units.index)
+        read_plan(tmp_path / "bad", grid.units.index)
     text = "\n".join(str(p) for p in caught.value.problems)
     assert "row 4, column 'unit_id': unknown unit_id 'zz'" in text
     assert "row 3, column 'unit_id': unit 'r0c0' listed twice" in text
     assert "8 unit(s) of the data set have no territory" in text
     with pytest.raises(InputError, match="file not found"):
-        read_plan_dir(tmp_path / "missing", grid.units.index)
+        read_plan(tmp_path / "missing", grid.units.index)
 
 
 def test_demo_quotas_add_up_exactly(grid):

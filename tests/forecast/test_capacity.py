@@ -218,3 +218,78 @@ def test_a_data_set_without_reps_has_no_current_reps():
     assert hire_dates.empty and leaving == {}
     inputs = three_reps(hire_dates=hire_dates, leave_months={}, planned_hires={"2027-01": 1})
     assert plan_capacity(inputs).by_month["ramped_equivalent"].tolist() == pytest.approx([0.25, 0.5, 1, 1])
+
+
+def test_the_page_and_the_cli_show_the_numbers_of_plan_capacity_for(grid_dir, tmp_path, monkeypatch):
+    """Page and CLI each make one call to plan_capacity_for and show its numbers, the same for one request."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+    from typer.testing import CliRunner
+
+    import planner.cli.forecast
+    import planner.forecast.capacity
+    from planner.cli.main import app
+    from planner.data.dataset import load_dataset
+    from planner.forecast.capacity import CapacityPlan, CapacityRequest, plan_capacity_for
+    from planner.money import format_usd
+
+    calls: list[tuple[CapacityRequest, CapacityPlan]] = []
+
+    def spy(dataset, request, **kwargs) -> CapacityPlan:
+        result = plan_capacity_for(dataset, request, **kwargs)
+        calls.append((request, result))
+        return result
+
+    # The page imports plan_capacity_for on every run; the CLI module imported it once.
+    monkeypatch.setattr(planner.forecast.capacity, "plan_capacity_for", spy)
+    monkeypatch.setattr(planner.cli.forecast, "plan_capacity_for", spy)
+    dataset = load_dataset(grid_dir)
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=120)
+    at.session_state["terrain.dataset"] = dataset
+    at.session_state["terrain.dataset_token"] = "upload-grid"
+    at.session_state["terrain.dataset_label"] = "3x3 grid"
+    at.run()
+    at.switch_page("app_pages/capacity.py").run()
+    at.number_input(key="cap_target_musd").set_value(1.0).run()
+    at.number_input(key="cap_quota_musd").set_value(0.6).run()
+    assert not at.exception, at.exception
+    calls_by_page = len(calls)
+    assert calls_by_page == 3  # one call per run of the page
+    request, shown = calls[-1]
+    assert request.target_usd == 1_000_000 and request.ramped_annual_usd == 600_000
+    assert request.start_month == "2026-07" and request.n_months == 12  # bookings end in 2026-06
+    # The page shows that call's numbers, and the call is repeatable.
+    again = plan_capacity_for(dataset, request)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Target"] == format_usd(usd=again.base.target_usd, decimals=1, scale=" M") == "$1.0 M"
+    assert metrics["Capacity (base)"] == format_usd(usd=again.base.capacity_usd, decimals=1, scale=" M")
+    assert int(metrics["Extra hires needed (base)"]) == again.base.hires_needed > 0
+    [scenario_frame] = [t.value for t in at.dataframe if t.value.index.tolist() == ["best", "base", "worst"]]
+    pd.testing.assert_frame_equal(scenario_frame, again.summary(), check_names=False)
+    pd.testing.assert_frame_equal(shown.summary(), again.summary())
+    [by_month_frame] = [t.value for t in at.dataframe if "capacity_with_hires_usd" in t.value.columns]
+    pd.testing.assert_frame_equal(by_month_frame, again.base.by_month, check_names=False)
+
+    # The same request on the command line: one call, the same numbers in its CSV and its table.
+    out = tmp_path / "capacity.csv"
+    args = ["capacity", str(grid_dir), "--target-usd", repr(request.target_usd)]
+    args += ["--ramped-annual-usd", repr(request.ramped_annual_usd), "--start", request.start_month]
+    args += ["--months", str(request.n_months), "--ramp", ",".join(map(repr, request.ramp_frac))]
+    args += ["--attainment", repr(request.attainment_frac)]
+    args += ["--attrition", repr(request.attrition_monthly_frac)]
+    args += ["--attainment-range", ":".join(map(repr, request.attainment_range_frac))]
+    args += ["--attrition-range", ":".join(map(repr, request.attrition_range_frac))]
+    args += ["--backfill-months", str(request.backfill_months), "--seasonal", "--out", str(out)]
+    result = CliRunner().invoke(app, args, terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert len(calls) == calls_by_page + 1
+    cli_request, printed = calls[-1]
+    assert cli_request == request
+    written = pd.read_csv(out, dtype={"month": str})
+    pd.testing.assert_frame_equal(written, again.by_month(), check_dtype=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(printed.by_month(), again.by_month())
+    first_month = again.base.by_month.iloc[0]
+    assert format_usd(usd=first_month["capacity_usd"], decimals=0) in result.output
+    assert format_usd(usd=again.summary().loc["worst", "gap_after_hires_usd"], decimals=0) in result.output

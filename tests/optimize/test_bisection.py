@@ -141,6 +141,8 @@ def test_balancing_a_sparse_measure_alone_gives_a_balanced_contiguous_plan():
     rng = np.random.default_rng(3)
     units, adjacency = grid(8, 8, rng.choice(SPARSE, 64) * rng.integers(1, 20, 64))
     bookings_only = (BalanceTarget("bookings_usd", 0.05, hard=True),)
-    result = optimize(units, adjacency, k=4, options=OptimizeOptions(targets=bookings_only, time_limit_s=4))
+    result = optimize(
+        units, adjacency, n_reps=4, options=OptimizeOptions(targets=bookings_only, time_limit_s=4)
+    )
     assert contiguity_violations(result.plan, adjacency) == 0
     assert result.status == "balanced", result.messages

@@ -11,9 +11,9 @@ import pytest
 from planner.optimize import work_clock
 from planner.optimize.api import optimize
 from planner.optimize.options import BalanceTarget, OptimizeOptions
-from planner.optimize.search.border_search import BorderSearch
+from planner.optimize.search import SearchState
 from planner.optimize.work_clock import WorkClock
-from tests.optimize.test_optimize import grid_with_bookings
+from tests.conftest import grid_with_bookings
 
 
 def test_the_clock_reads_priced_work_and_each_reading_costs_a_tick():
@@ -50,19 +50,19 @@ def both_hard(time_limit_s: float) -> OptimizeOptions:
 
 def test_same_seed_same_plan_when_the_time_limit_stops_the_search_on_a_busier_machine(monkeypatch):
     units, adjacency = two_measure_grid()
-    first = optimize(units, adjacency, k=12, options=both_hard(0.6))
+    first = optimize(units, adjacency, n_reps=12, options=both_hard(0.6))
     assert not first.stats.converged  # the time limit stopped it: where a wall clock would differ
 
-    apply = BorderSearch._apply
+    move = SearchState._move
 
-    def busy_apply(self, u, a, b):  # the same work, on a machine that is busy elsewhere
+    def busy_move(self, u, a, b):  # the same work, on a machine that is busy elsewhere
         until = time.perf_counter() + 3e-4
         while time.perf_counter() < until:
             pass
-        apply(self, u, a, b)
+        move(self, u, a, b)
 
-    monkeypatch.setattr(BorderSearch, "_apply", busy_apply)
-    second = optimize(units, adjacency, k=12, options=both_hard(0.6))
+    monkeypatch.setattr(SearchState, "_move", busy_move)
+    second = optimize(units, adjacency, n_reps=12, options=both_hard(0.6))
     assert first.plan.assignment.equals(second.plan.assignment)
     assert not any("wall clock" in message for message in second.messages)
 
@@ -71,7 +71,7 @@ def test_a_run_stopped_by_the_wall_cap_still_returns_a_whole_plan_and_says_it_ma
     monkeypatch.setattr(work_clock, "WALL_CAP", 0.0)
     monkeypatch.setattr(work_clock, "WALL_CAP_SLACK_S", 0.0)
     units, adjacency = two_measure_grid()
-    result = optimize(units, adjacency, k=12, options=both_hard(5.0))
+    result = optimize(units, adjacency, n_reps=12, options=both_hard(5.0))
     assignment = result.plan.assignment
     assert assignment.notna().all() and assignment.index.equals(units.index)
     graph = adjacency.to_networkx()

@@ -70,7 +70,9 @@ def test_report_disruption_and_travel(units):
     before = Plan(pd.Series(["A", "A", "B", "B"], index=units.index))
     after = before.move(["r0c1"], "B")
     homes = pd.DataFrame({"x_km": [0.0], "y_km": [0.0]}, index=["A"])
-    report = plan_report(after, units, adjacency, {"tam_usd": 0.1}, reference=before, homes_km=homes)
+    report = plan_report(
+        after, units, adjacency, {"tam_usd": 0.1}, reference=before, territory_homes_km=homes
+    )
     assert report.disruption["units"] == pytest.approx(0.25)
     assert report.disruption["tam_usd"] == pytest.approx(0.2)
     assert report.contiguity_violations == 0

@@ -1,24 +1,23 @@
 """Relocating a territory: dissolve one where the map has room, carve a new one where a block is full.
 
-Border moves, recombination and chains only redraw borders, so each region keeps the
-number of territories the start gave it. When a territory and its neighbours *together*
-hold more than their reps' share of a hard measure beyond tolerance (the Washington DC
-counties at k = 200 hold 5.8 reps of TAM in 5 territories), no redrawing inside the block
-can balance it, and lumpy border units (counties of 0.2-0.3 of a rep) cannot carry the
-surplus out bit by bit without pushing a neighbour out of tolerance. Relocation moves a
-whole territory instead: a donor territory in the part of the map with the most room is
-dissolved into its neighbours, and its label is reused for a piece carved out of the
-full territory along a random spanning tree (see :mod:`planner.optimize.tree_cuts`). The search
-then spreads the donor's units over its neighbourhood and fills the new territory from
-the block. This is the merge-split move of districting heuristics.
+Border moves, recombination and chains only redraw borders, so each region keeps the number
+of territories the start gave it. When a territory and its neighbours *together* hold more
+than their reps' share of a hard measure beyond tolerance (a metro block with more reps of
+TAM than territories), no redrawing inside the block can balance it, and lumpy border units
+(a fifth of a rep or more) cannot carry the surplus out bit by bit without pushing a
+neighbour out of tolerance. Relocation moves a whole territory instead: a donor territory in
+the part of the map with the most room is dissolved into its neighbours, and its label is
+reused for a piece carved out of the full territory along a random spanning tree (see
+:mod:`planner.optimize.tree_cuts`). The search then spreads the donor's units over its
+neighbourhood and fills the new territory from the block. This is the merge-split move of
+districting heuristics.
 
-When the full territory already has several reps (a metro of lumpy counties: New York
-City's territory at k = 200 holds 9.05 reps of TAM in counties of 0.3-1.9 reps each), no
-tree cut of it lands on one rep's share; instead the donor's rep goes to it
+When the full territory already has several reps (a metro of lumpy units, each a third of
+a rep or more), no tree cut of it lands on one rep's share; instead the donor's rep goes to it
 (:func:`retire`): the donor's units are spread over its neighbours, the full territory
 gets one more rep and the donor is retired (no units, no reps; the result drops it).
 A one-rep territory stuck around lumpy units is instead merged with a neighbour, which
-takes its units and its rep (:func:`merge`, used by ``BorderSearch.merge_lumpy``).
+takes its units and its rep (:func:`merge`, used by :func:`~planner.optimize.search.moves.reps.merge_lumpy`).
 
 Only territories without a rep home, locked units or a fixed rep count are dissolved,
 and only territories without a home or a fixed rep count gain reps: moving a rep's home
@@ -35,26 +34,27 @@ from planner.optimize.tree_cuts import random_tree_cuts, region_graph
 CARVE_TREES = 16  # random spanning trees tried when carving the new territory
 
 
-def block_deviation(instance: Instance, load: np.ndarray, block: list[int]) -> np.ndarray:
+def block_deviation(reps: np.ndarray, load: np.ndarray, block: list[int]) -> np.ndarray:
     """Per-rep deviation of a group of territories taken together, per measure."""
-    reps = instance.reps[block]
+    reps = reps[block]
     return (load[block] * reps[:, None]).sum(axis=0) / reps.sum() - 1.0
 
 
-def resizable(instance: Instance) -> np.ndarray:
+def resizable(instance: Instance, reps: np.ndarray) -> np.ndarray:
     """Territories whose rep count may change: no rep home, count not fixed, not frozen, not retired."""
-    homeless = ~np.isfinite(instance.homes_xy).all(axis=1)
-    return homeless & ~instance.fixed_reps & ~instance.frozen_territory & (instance.reps > 0)
+    homeless = ~np.isfinite(instance.territory_homes_km).all(axis=1)
+    return homeless & ~instance.fixed_reps & ~instance.frozen_territory & (reps > 0)
 
 
-def dissolvable(instance: Instance) -> np.ndarray:
+def dissolvable(instance: Instance, reps: np.ndarray) -> np.ndarray:
     """Territories that may be dissolved: resizable (see :func:`resizable`), one rep, no locked unit."""
     locked = np.bincount(instance.locked[instance.locked >= 0], minlength=instance.n_territories) > 0
-    return resizable(instance) & (instance.reps == 1) & ~locked
+    return resizable(instance, reps) & (reps == 1) & ~locked
 
 
 def choose_donor(
     instance: Instance,
+    reps: np.ndarray,
     load: np.ndarray,
     adjacent: dict[int, set[int]],
     exclude: set[int],
@@ -73,15 +73,17 @@ def choose_donor(
         around = sorted(adjacent.get(d, set()) - {d})
         if d in exclude or not around or exclude & set(around):
             continue
-        reps = instance.reps[around]
-        after = ((load[around] * reps[:, None]).sum(axis=0) + load[d]) / reps.sum() - 1.0
+        around_reps = reps[around]
+        after = ((load[around] * around_reps[:, None]).sum(axis=0) + load[d]) / around_reps.sum() - 1.0
         score = float(np.max(np.abs(after[hard]) / instance.tolerances[hard]))
         if score < best_score:
             best, best_score = d, score
     return best
 
 
-def dissolve(instance: Instance, labels: np.ndarray, donor: int, neighbors: list[list[int]]) -> np.ndarray:
+def dissolve(
+    instance: Instance, reps: np.ndarray, labels: np.ndarray, donor: int, neighbors: list[list[int]]
+) -> np.ndarray:
     """Labels with the donor's units given to adjacent territories, the least loaded first.
 
     Grows the neighbours into the donor one ring of units at a time, each unit joining
@@ -96,7 +98,7 @@ def dissolve(instance: Instance, labels: np.ndarray, donor: int, neighbors: list
         for u in left:
             around = {labels[v] for v in neighbors[u] if labels[v] != donor}
             if around:
-                ring[u] = min(around, key=lambda t: (load[t] / instance.reps[t], t))
+                ring[u] = min(around, key=lambda t: (load[t] / reps[t], t))
         if not ring:
             raise ValueError("the donor territory does not touch another territory")
         for u, t in ring.items():
@@ -107,7 +109,7 @@ def dissolve(instance: Instance, labels: np.ndarray, donor: int, neighbors: list
 
 
 def carve(
-    instance: Instance, labels: np.ndarray, full: int, new: int, rng: np.random.Generator
+    instance: Instance, reps: np.ndarray, labels: np.ndarray, full: int, new: int, rng: np.random.Generator
 ) -> np.ndarray | None:
     """Labels with part of territory ``full`` given to the empty territory ``new``.
 
@@ -122,7 +124,7 @@ def carve(
     values = np.column_stack([instance.share[members][:, hard], instance.locked[members] == full])
     total = values.sum(axis=0)
     graph = region_graph(instance.indptr, instance.indices, members)
-    target = instance.reps[full]
+    target = reps[full]
     best, best_score = None, np.inf
     for _ in range(CARVE_TREES):
         cuts = random_tree_cuts(graph, values, rng)
@@ -149,6 +151,7 @@ def carve(
 
 def relocation_labels(
     instance: Instance,
+    reps: np.ndarray,
     labels: np.ndarray,
     full: int,
     donor: int,
@@ -156,31 +159,37 @@ def relocation_labels(
     rng: np.random.Generator,
 ) -> np.ndarray | None:
     """Dissolve ``donor`` into its neighbours and carve its replacement out of ``full``."""
-    dissolved = dissolve(instance, labels, donor, neighbors)
-    return carve(instance, dissolved, full, donor, rng)
+    dissolved = dissolve(instance, reps, labels, donor, neighbors)
+    return carve(instance, reps, dissolved, full, donor, rng)
 
 
 def retire(
-    instance: Instance, labels: np.ndarray, donor: int, heir: int, neighbors: list[list[int]]
-) -> np.ndarray:
+    instance: Instance,
+    reps: np.ndarray,
+    labels: np.ndarray,
+    donor: int,
+    heir: int,
+    neighbors: list[list[int]],
+) -> tuple[np.ndarray, np.ndarray]:
     """Give the donor's rep to ``heir`` and spread the donor's units over its neighbours.
 
-    Changes ``instance.reps`` in place (the heir gains the rep, the donor is left with
-    none) and returns the new labels; the donor holds no unit afterwards. The heir gains
-    its rep first, so when it borders the donor it takes the donor's units first.
+    Returns the new labels and reps (the heir gains the rep, the donor is left with none
+    and holds no unit). The heir gains its rep first, so when it borders the donor it
+    takes the donor's units first.
     """
-    instance.reps[heir] += instance.reps[donor]
-    instance.reps[donor] = 0
-    return dissolve(instance, labels, donor, neighbors)
+    reps = reps.copy()
+    reps[heir] += reps[donor]
+    reps[donor] = 0
+    return dissolve(instance, reps, labels, donor, neighbors), reps
 
 
-def merge(instance: Instance, labels: np.ndarray, donor: int, heir: int) -> np.ndarray:
+def merge(reps: np.ndarray, labels: np.ndarray, donor: int, heir: int) -> np.ndarray:
     """Give the donor's units and reps to the adjacent territory ``heir``.
 
-    Changes ``instance.reps`` in place and returns the new labels; the donor is retired
-    (no units, no reps). Both territories were connected and they touch, so the merged
-    one is connected.
+    Changes ``reps`` in place and returns the new labels; the donor is retired (no units,
+    no reps). Both territories were connected and they touch, so the merged one is
+    connected.
     """
-    instance.reps[heir] += instance.reps[donor]
-    instance.reps[donor] = 0
+    reps[heir] += reps[donor]
+    reps[donor] = 0
     return np.where(labels == donor, heir, labels)

@@ -12,6 +12,7 @@ from planner.data.adjacency import build_adjacency
 from planner.optimize.api import optimize
 from planner.optimize.instance import adjacency_lists, build_instance, without_territories
 from planner.optimize.options import BalanceTarget, OptimizeOptions
+from planner.optimize.search.moves.reps import merge_lumpy, relocate, shift_reps
 from planner.optimize.search.relocation import dissolvable, merge, resizable, retire
 from planner.plans.metrics import contiguity_violations, unit_points_km
 from planner.plans.plan import Plan
@@ -44,8 +45,8 @@ def test_a_territory_with_a_rep_count_the_user_fixed_is_neither_dissolved_nor_re
     instance, _, _ = grid_instance(
         1, 4, [1, 1, 1, 1], 3, labels, reps=rep_table({"A": 1, "B": 1, "C": 1}), reps_per_territory={"B": 1}
     )
-    assert resizable(instance).tolist() == [True, False, True]
-    assert dissolvable(instance).tolist() == [True, False, True]
+    assert resizable(instance, instance.reps).tolist() == [True, False, True]
+    assert dissolvable(instance, instance.reps).tolist() == [True, False, True]
 
 
 def test_retire_gives_the_donor_rep_to_the_heir_and_its_units_to_its_neighbours():
@@ -54,16 +55,18 @@ def test_retire_gives_the_donor_rep_to_the_heir_and_its_units_to_its_neighbours(
     instance, _, _ = grid_instance(
         1, 5, [1] * 5, 3, ["A", "A", "B", "C", "C"], reps=rep_table({"A": 1, "B": 1, "C": 1})
     )
-    labels = retire(instance, np.array([0, 0, 1, 2, 2]), 1, 0, adjacency_lists(instance))
+    labels, reps = retire(instance, instance.reps, np.array([0, 0, 1, 2, 2]), 1, 0, adjacency_lists(instance))
     assert labels.tolist() == [0, 0, 0, 2, 2]
-    assert instance.reps.tolist() == [2, 0, 1]
+    assert reps.tolist() == [2, 0, 1]
+    assert instance.reps.tolist() == [1, 1, 1]  # the instance is never changed
 
 
 def test_merge_hands_units_and_reps_to_the_heir():
     instance, _, _ = grid_instance(1, 4, [1] * 4, 4)
-    labels = merge(instance, np.array([0, 1, 2, 3]), 2, 1)
+    reps = instance.reps.copy()
+    labels = merge(reps, np.array([0, 1, 2, 3]), 2, 1)
     assert labels.tolist() == [0, 1, 1, 3]
-    assert instance.reps.tolist() == [1, 2, 0, 1]
+    assert reps.tolist() == [1, 2, 0, 1]
 
 
 def test_without_territories_drops_retired_ones_and_renumbers_the_rest():
@@ -82,10 +85,10 @@ def test_a_rep_shifts_from_a_territory_with_too_many_to_one_with_too_few():
     # 4 cells with 3 reps (-33%): one rep moving from B to A balances both exactly.
     reference = ["A"] * 8 + ["B"] * 4
     instance, _, _ = grid_instance(1, 12, [1] * 12, 6, reference, reps=rep_table({"A": 3, "B": 3}))
-    search = border_search(instance, np.array([0] * 8 + [1] * 4))
+    search, at = border_search(instance, np.array([0] * 8 + [1] * 4))
     assert search.violation() > 0
-    assert search.shift_reps() == 1
-    assert search.inst.reps.tolist() == [4, 2]
+    assert shift_reps(search, **at) == 1
+    assert search.reps.tolist() == [4, 2]
     assert search.violation() == 0
     assert instance.reps.tolist() == [3, 3]  # the search owns its rep counts
 
@@ -94,8 +97,8 @@ def test_no_shift_when_it_would_not_lower_violation():
     # A: 8 cells, 4 reps (balanced); B: 4 cells, 2 reps (balanced): nothing to gain.
     reference = ["A"] * 8 + ["B"] * 4
     instance, _, _ = grid_instance(1, 12, [1] * 12, 6, reference, reps=rep_table({"A": 4, "B": 2}))
-    search = border_search(instance, np.array([0] * 8 + [1] * 4))
-    assert search.shift_reps() == 0
+    search, at = border_search(instance, np.array([0] * 8 + [1] * 4))
+    assert shift_reps(search, **at) == 0
 
 
 def test_a_territory_keeps_the_reps_its_biggest_unit_needs():
@@ -105,9 +108,9 @@ def test_a_territory_keeps_the_reps_its_biggest_unit_needs():
     reference = ["A", "B", "B", "B", "B", "B"]
     tam = [1.3, 0.95, 0.95, 0.95, 0.95, 0.9]
     instance, _, _ = grid_instance(1, 6, tam, 6, reference, reps=rep_table({"A": 2, "B": 4}))
-    search = border_search(instance, np.array([0, 1, 1, 1, 1, 1]))
-    assert search.shift_reps() == 0
-    assert search.inst.reps.tolist() == [2, 4]
+    search, at = border_search(instance, np.array([0, 1, 1, 1, 1, 1]))
+    assert shift_reps(search, **at) == 0
+    assert search.reps.tolist() == [2, 4]
 
 
 def lumpy_line():
@@ -124,11 +127,11 @@ def lumpy_line():
 
 def test_a_stuck_territory_of_a_lumpy_unit_merges_with_the_neighbour_that_balances_it():
     instance, _, _, labels = lumpy_line()
-    search = border_search(instance, labels)
-    assert search.merge_lumpy(stuck=np.zeros(20, dtype=bool)) == 0  # not stuck yet: no merge
-    assert search.merge_lumpy(stuck=np.ones(20, dtype=bool)) == 1
+    search, at = border_search(instance, labels)
+    assert merge_lumpy(search, **at, stuck=np.zeros(20, dtype=bool)) == 0  # not stuck yet: no merge
+    assert merge_lumpy(search, **at, stuck=np.ones(20, dtype=bool)) == 1
     assert search.labels[:3].tolist() == [1, 1, 1]
-    assert search.inst.reps[:2].tolist() == [0, 2]
+    assert search.reps[:2].tolist() == [0, 2]
     assert search.violation() == 0
 
 
@@ -136,8 +139,8 @@ def test_no_merge_beyond_the_share_of_reps_a_merged_territory_may_hold():
     # Same shape with k = 4 (cells 0.8, 0.5, 0.7, 1, 1): merging would give a territory
     # half of all reps, more than MERGE_MAX_SHARE.
     instance, _, _ = grid_instance(1, 5, [0.8, 0.5, 0.7, 1.0, 1.0], 4)
-    search = border_search(instance, np.array([0, 1, 1, 2, 3]))
-    assert search.merge_lumpy(stuck=np.ones(4, dtype=bool)) == 0
+    search, at = border_search(instance, np.array([0, 1, 1, 2, 3]))
+    assert merge_lumpy(search, **at, stuck=np.ones(4, dtype=bool)) == 0
 
 
 def test_a_full_multi_rep_territory_gains_the_rep_of_a_retired_donor():
@@ -151,9 +154,9 @@ def test_a_full_multi_rep_territory_gains_the_rep_of_a_retired_donor():
     instance, _, _ = grid_instance(
         8, 8, [1] * 64, 5, list(names), reps=rep_table({"A": 2, "B": 1, "C": 1, "D": 1})
     )
-    search = border_search(instance, np.select([cols < 5, cols < 6, cols < 7], [0, 1, 2], 3))
-    assert search.relocate(1) == 1
-    assert search.inst.reps.tolist() == [3, 1, 1, 0]
+    search, at = border_search(instance, np.select([cols < 5, cols < 6, cols < 7], [0, 1, 2], 3))
+    assert relocate(search, **at, count=1) == 1
+    assert search.reps.tolist() == [3, 1, 1, 0]
     assert np.bincount(search.labels, minlength=4).tolist() == [40, 8, 16, 0]
 
 
@@ -162,7 +165,7 @@ def test_optimize_reports_the_reps_it_moved_and_drops_retired_territories():
     # territory, so the plan has 19 territories for 20 reps, and the message says so.
     _, adjacency, units, _ = lumpy_line()
     options = OptimizeOptions(targets=TAM_HARD, time_limit_s=3, seed=0)
-    result = optimize(units, adjacency, k=20, options=options)
+    result = optimize(units, adjacency, n_reps=20, options=options)
     assert result.status == "balanced"
     assert result.report.reps.sum() == 20
     assert len(result.plan.territories) == 19
@@ -188,7 +191,7 @@ def test_rep_moves_keep_every_unit_once_every_rep_once_and_territories_contiguou
     options = OptimizeOptions(
         targets=(BalanceTarget("tam_usd", 0.02, hard=True),), time_limit_s=0.5, seed=seed
     )
-    result = optimize(units, adjacency, k=k, options=options)
+    result = optimize(units, adjacency, n_reps=k, options=options)
     assignment = result.plan.assignment
     assert assignment.notna().all() and assignment.index.equals(units.index)
     assert contiguity_violations(result.plan, adjacency) == 0
@@ -199,12 +202,12 @@ def test_rep_moves_keep_every_unit_once_every_rep_once_and_territories_contiguou
 
 def test_shift_and_merge_leave_the_search_able_to_restore_its_snapshot():
     instance, _, _, labels = lumpy_line()
-    search = border_search(instance, labels)
+    search, at = border_search(instance, labels)
     snapshot = search.snapshot()
-    search.merge_lumpy(stuck=np.ones(20, dtype=bool))
+    merge_lumpy(search, **at, stuck=np.ones(20, dtype=bool))
     search.restore(snapshot)
     assert np.array_equal(search.labels, labels)
-    assert search.inst.reps.tolist() == [1.0] * 20
+    assert search.reps.tolist() == [1.0] * 20
 
 
 def test_reps_a_territory_loses_go_to_the_territory_that_gained_them_in_the_plan():
@@ -234,7 +237,7 @@ def test_reps_a_territory_loses_go_to_the_territory_that_gained_them_in_the_plan
 def test_no_territories_merge_when_multi_rep_territories_are_not_allowed():
     _, adjacency, units, _ = lumpy_line()
     options = OptimizeOptions(targets=TAM_HARD, time_limit_s=2, seed=0, allow_multi_rep=False)
-    result = optimize(units, adjacency, k=20, options=options)
+    result = optimize(units, adjacency, n_reps=20, options=options)
     assert len(result.plan.territories) == 20
     assert (result.report.reps == 1).all()
     assert result.status == "infeasible"

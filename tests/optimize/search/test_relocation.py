@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import numpy as np
@@ -15,8 +14,9 @@ from planner.data.adjacency import build_adjacency
 from planner.errors import InfeasibleError
 from planner.optimize.instance import adjacency_lists, build_instance
 from planner.optimize.options import BalanceTarget, OptimizeOptions
-from planner.optimize.search.border_search import _BestWorst, _Relocations
+from planner.optimize.search.moves.reps import relocate
 from planner.optimize.search.relocation import carve, dissolvable, dissolve, relocation_labels
+from planner.optimize.search.schedule import _BestWorst, _Relocations
 from planner.plans.metrics import contiguity_violations, unit_points_km
 from planner.plans.plan import Plan
 from tests.conftest import border_search, grid_units
@@ -42,7 +42,7 @@ def test_dissolved_units_join_the_least_loaded_territory_they_touch():
     # Line of four equal units, territories 0 | 1 | 2 2; territory 1 is dissolved: its unit
     # touches territory 0 (one unit) and territory 2 (two units), so it joins territory 0.
     instance, _ = instance_on_grid(1, 4, [1, 1, 1, 1], 3)
-    labels = dissolve(instance, np.array([0, 1, 2, 2]), 1, adjacency_lists(instance))
+    labels = dissolve(instance, instance.reps, np.array([0, 1, 2, 2]), 1, adjacency_lists(instance))
     assert labels.tolist() == [0, 0, 2, 2]
 
 
@@ -50,7 +50,7 @@ def test_dissolving_grows_neighbours_one_ring_at_a_time():
     # Line 0 0 1 1 1 2: the donor's ends join the territory each touches, then its
     # middle unit joins the less loaded of them (territory 2, TAM 1 + 1 against 2 + 1).
     instance, _ = instance_on_grid(1, 6, [1, 1, 1, 1, 1, 1], 3)
-    labels = dissolve(instance, np.array([0, 0, 1, 1, 1, 2]), 1, adjacency_lists(instance))
+    labels = dissolve(instance, instance.reps, np.array([0, 0, 1, 1, 1, 2]), 1, adjacency_lists(instance))
     assert labels.tolist() == [0, 0, 0, 2, 2, 2]
 
 
@@ -59,21 +59,21 @@ def test_carve_leaves_the_full_territory_at_its_share_and_keeps_its_locks():
     # line that leaves it one rep's share keeps three units; unit r0c5 is locked to it,
     # so it keeps the right half.
     instance, _ = instance_on_grid(1, 6, [1] * 6, 2, locked_units={"r0c5": "T001"})
-    labels = carve(instance, np.zeros(6, dtype=int), 0, 1, np.random.default_rng(0))
+    labels = carve(instance, instance.reps, np.zeros(6, dtype=int), 0, 1, np.random.default_rng(0))
     assert labels.tolist() == [1, 1, 1, 0, 0, 0]
 
 
 def test_carve_gives_up_on_a_single_unit():
     instance, _ = instance_on_grid(1, 2, [5, 1], 2)
-    assert carve(instance, np.array([0, 1]), 0, 1, np.random.default_rng(0)) is None
+    assert carve(instance, instance.reps, np.array([0, 1]), 0, 1, np.random.default_rng(0)) is None
 
 
 def test_territories_with_a_rep_home_locked_units_or_several_reps_are_never_dissolved():
     instance, _ = instance_on_grid(1, 6, [1] * 6, 3, locked_units={"r0c0": "T001"})
-    homes = instance.homes_xy.copy()
+    homes = instance.territory_homes_km.copy()
     homes[1] = (0.0, 0.0)
-    instance = replace(instance, homes_xy=homes)
-    assert dissolvable(instance).tolist() == [False, False, True]
+    instance = replace(instance, territory_homes_km=homes)
+    assert dissolvable(instance, instance.reps).tolist() == [False, False, True]
 
 
 def full_block_search():
@@ -83,47 +83,47 @@ def full_block_search():
     instance, adjacency = instance_on_grid(8, 8, [1] * 64, 4)
     cols = np.tile(np.arange(8), 8)
     labels = np.select([cols < 4, cols < 5, cols < 7], [0, 1, 2], 3)
-    search = border_search(instance, labels)
-    return search, adjacency
+    search, at = border_search(instance, labels)
+    return search, at, adjacency
 
 
 def test_relocate_moves_a_territory_into_the_full_block():
-    search, adjacency = full_block_search()
+    search, at, adjacency = full_block_search()
     # Territory 0 (32 cells, +100%) and its only neighbour 1 (8 cells, -50%) together are
     # +25% per rep. Territory 3 (column 7) is the donor: its neighbour 2 is outside the
     # block. It joins 2, and its label takes 16 cells of territory 0's left half.
-    assert search.relocate(1) == 1
+    assert relocate(search, **at, count=1) == 1
     cells = np.bincount(search.labels, minlength=4)
     assert cells.tolist() == [16, 8, 24, 16]
     cols = np.tile(np.arange(8), 8)
     assert (cols[search.labels == 3] < 4).all() and (cols[search.labels == 2] >= 5).all()
-    assert connected_and_complete(search.inst, search.labels, adjacency)
+    assert connected_and_complete(search.instance, search.labels, adjacency)
     assert search.hard_violation() < 37  # (100% - 5%) / 5% + 2 x (50% - 5%) / 5% before
 
 
 def test_a_relocation_is_undone_at_the_next_stall_unless_hard_violation_fell():
-    search, _ = full_block_search()
+    search, at, _ = full_block_search()
     start = search.labels.copy()
     relocations = _Relocations()
-    deadline = time.perf_counter() + 60
-    assert relocations.step(search, deadline)
+    deadline = at["deadline"]
+    assert relocations.step(search, at["rng"], at["clock"], deadline)
     assert not np.array_equal(search.labels, start)
     search.reset(start)  # as if the search had drifted back to where it was: no gain
-    assert not relocations.step(search, deadline)
+    assert not relocations.step(search, at["rng"], at["clock"], deadline)
     assert np.array_equal(search.labels, start)
-    assert not relocations.step(search, deadline)  # stopped for this run
+    assert not relocations.step(search, at["rng"], at["clock"], deadline)  # stopped for this run
 
 
 def test_a_relocation_that_pays_off_is_kept():
-    search, _ = full_block_search()
+    search, at, _ = full_block_search()
     relocations = _Relocations()
-    deadline = time.perf_counter() + 60
-    assert relocations.step(search, deadline)
+    deadline = at["deadline"]
+    assert relocations.step(search, at["rng"], at["clock"], deadline)
     kept = search.labels.copy()
     # Judged at the next stall: hard violation 18 against 37 before, so it stays. No block
     # is out of tolerance any more (1 and 2 together, and 0, 1, 2, 3 together, are even),
     # so nothing else is relocated.
-    assert not relocations.step(search, deadline)
+    assert not relocations.step(search, at["rng"], at["clock"], deadline)
     assert np.array_equal(search.labels, kept) and relocations.done == 1
     relocations.keep_best(search)
     assert np.array_equal(search.labels, kept)
@@ -156,11 +156,11 @@ def test_relocation_keeps_every_unit_once_every_territory_connected_and_locks(ro
     if labels[unit] != 0:
         return  # the lock must sit in its territory at the start, as the optimizer guarantees
     full = int(rng.integers(k))
-    donors = [d for d in np.flatnonzero(dissolvable(instance)) if d != full]
+    donors = [d for d in np.flatnonzero(dissolvable(instance, instance.reps)) if d != full]
     if not donors:
         return
     donor = int(rng.choice(donors))
-    result = relocation_labels(instance, labels, full, donor, adjacency_lists(instance), rng)
+    result = relocation_labels(instance, instance.reps, labels, full, donor, adjacency_lists(instance), rng)
     if result is None:
         return  # the full territory has one unit, or no cut keeps its lock
     assert result.min() >= 0 and result.max() < k
@@ -170,33 +170,33 @@ def test_relocation_keeps_every_unit_once_every_territory_connected_and_locks(ro
 
 @pytest.mark.parametrize("homes", [True, False])
 def test_no_relocation_when_every_territory_has_a_rep_home(homes):
-    search, _ = full_block_search()
+    search, at, _ = full_block_search()
     if homes:
-        inst = search.inst
-        search.inst = replace(inst, homes_xy=np.zeros((inst.n_territories, 2)))
-    assert search.relocate(1) == (0 if homes else 1)
+        inst = search.instance
+        search.instance = replace(inst, territory_homes_km=np.zeros((inst.n_territories, 2)))
+    assert relocate(search, **at, count=1) == (0 if homes else 1)
 
 
 def test_a_relocation_that_lowers_total_violation_but_leaves_a_worse_worst_territory_is_undone():
-    search, _ = full_block_search()
+    search, at, _ = full_block_search()
     relocations = _Relocations()
-    assert relocations.step(search, time.perf_counter() + 60)
+    assert relocations.step(search, at["rng"], at["clock"], at["deadline"])
     relocated = search.labels.copy()
     before = relocations.checkpoint[0]
     # Pretend the plan before had more total violation but a better worst territory.
     relocations.checkpoint = (before, search.hard_violation() + 10.0, search.worst_hard_excess() - 1.0)
-    assert not relocations.step(search, time.perf_counter() + 60)
+    assert not relocations.step(search, at["rng"], at["clock"], at["deadline"])
     assert np.array_equal(search.labels, before[0]) and not np.array_equal(relocated, before[0])
 
 
 def test_the_main_loop_hands_on_the_plan_with_the_least_worst_excess_it_saw():
     # Start: worst territory +100% (19 tolerance units beyond 5%), total 37. Relocated:
     # worst +50% (9), total 18. Whatever the search holds last, the least worst wins.
-    search, _ = full_block_search()
+    search, at, _ = full_block_search()
     start = search.labels.copy()
     best = _BestWorst()
     best.offer(search)
-    search.relocate(1)
+    relocate(search, **at, count=1)
     relocated = search.labels.copy()
     best.offer(search)
     search.reset(start)
@@ -219,7 +219,7 @@ def test_with_every_hard_tolerance_met_the_least_soft_violation_wins():
     )
     rows, columns = np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])
     for order in ((rows, columns), (columns, rows)):
-        search = border_search(instance, order[0])
+        search, _ = border_search(instance, order[0])
         best = _BestWorst()
         for labels in order:
             search.reset(labels)

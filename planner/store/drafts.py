@@ -1,0 +1,53 @@
+"""Quota versions in the store: save a draft (see :mod:`planner.quota.versions`); a version's fairness."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from planner.data.dataset import Dataset
+from planner.plans.plan import Plan
+from planner.quota.fairness import FairnessReport, fairness_report
+from planner.quota.versions import DraftQuotas, QuotaRequest, draft_quotas
+from planner.store.records import PlanVersion, VersionInfo
+from planner.store.store import PlanStore
+
+
+def save_draft(
+    store: PlanStore,
+    actor: str,
+    dataset: Dataset,
+    plan: Plan,
+    request: QuotaRequest,
+    *,
+    name: str,
+    effective_from: date | None = None,
+) -> tuple[VersionInfo, DraftQuotas]:
+    """Allocate and phase quotas, then save them with the plan as a new draft version.
+
+    The version takes effect at the start of the fiscal year, or on ``effective_from``
+    (e.g. a mid-year realignment).
+    """
+    draft = draft_quotas(dataset, plan, request)
+    reps = dataset.reps.reindex(plan.territory_reps.index)[["name", "manager_id"]]
+    info = store.create_version(
+        actor,
+        name=name,
+        plan=plan,
+        reps=reps,
+        territories=draft.territories,
+        quotas=draft.quotas,
+        target_cents=int(request.target_cents),
+        effective_from=effective_from or request.effective_from,
+    )
+    return info, draft
+
+
+def version_fairness(version: PlanVersion, *, threshold_frac: float = 0.5) -> FairnessReport:
+    """Fairness of a stored version's current quotas against its potential and forecast."""
+    territories = version.territories
+    return fairness_report(
+        territories["annual_quota_cents"],
+        territories["potential_cents"] / 100.0,
+        territories["forecast_cents"] / 100.0,
+        threshold_frac=threshold_frac,
+    )

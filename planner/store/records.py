@@ -1,0 +1,102 @@
+"""What the store hands out: users, version info and whole plan versions, built from database rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import pandas as pd
+import sqlalchemy as sa
+
+from planner.plans.plan import Plan
+from planner.store.roles import Role
+from planner.store.workflow import Status
+
+
+@dataclass(frozen=True)
+class User:
+    """A person using the planner; managers carry the ``rep_id`` their team reports to."""
+
+    user_id: str
+    name: str
+    role: Role
+    rep_id: str | None = None
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One row of ``plan_versions``: status, revision and who did what when."""
+
+    version_id: int
+    name: str
+    status: Status
+    revision: int
+    parent_id: int | None
+    target_cents: int
+    effective_from: date
+    created_by: str
+    created_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PlanVersion:
+    """A plan version as stored: alignment, reps, territory inputs and phased quotas.
+
+    ``territories`` is indexed by ``territory_id`` with ``potential_cents``,
+    ``forecast_cents``, ``last_quota_cents`` (may be missing) and ``annual_quota_cents``
+    (sum of the period quotas). ``reps`` is indexed by ``rep_id`` with ``territory_id``,
+    ``name`` and ``manager_id``. ``quotas`` follows :mod:`planner.plans.approved`.
+    """
+
+    info: VersionInfo
+    plan: Plan
+    reps: pd.DataFrame
+    territories: pd.DataFrame
+    quotas: pd.DataFrame
+
+    def team_of(self, manager_rep_id: str | None) -> frozenset[str]:
+        """Territories covered by reps who report to ``manager_rep_id``."""
+        if manager_rep_id is None:
+            return frozenset()
+        return frozenset(self.reps.loc[self.reps["manager_id"] == manager_rep_id, "territory_id"])
+
+    @property
+    def total_quota_cents(self) -> int:
+        """Sum of every territory's quota, in cents."""
+        return int(self.quotas["quota_cents"].sum())
+
+
+def now() -> datetime:
+    """The current time in UTC (every timestamp the store writes)."""
+    return datetime.now(UTC)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """``value`` marked as UTC when the database returned it without a time zone (SQLite)."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def user_from_row(row: sa.Row) -> User:
+    """A :class:`User` from a ``users`` row."""
+    return User(row.user_id, row.name, Role(row.role), row.rep_id)
+
+
+def info_from_row(row: sa.Row) -> VersionInfo:
+    """A :class:`VersionInfo` from a ``plan_versions`` row."""
+    return VersionInfo(
+        version_id=row.version_id,
+        name=row.name,
+        status=Status(row.status),
+        revision=row.revision,
+        parent_id=row.parent_id,
+        target_cents=int(row.target_cents),
+        effective_from=row.effective_from,
+        created_by=row.created_by,
+        created_at=utc(row.created_at),
+        approved_by=row.approved_by,
+        approved_at=utc(row.approved_at),
+    )
