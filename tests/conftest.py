@@ -157,7 +157,7 @@ def border_search(instance, labels, *, compactness_weight: float = 0.0, rng=None
 
 
 def run_border_search(state, at, *, time_limit_s: float, polish: bool = True):
-    """Run the whole search schedule on ``state`` as the optimizer does (multi-rep merges allowed)."""
+    """Run the whole search schedule on ``state`` as the optimizer does with pooled reps."""
     from planner.optimize.search import default_recombination, run_search
 
     return run_search(
@@ -166,16 +166,16 @@ def run_border_search(state, at, *, time_limit_s: float, polish: bool = True):
         clock=at["clock"],
         time_limit_s=time_limit_s,
         recombination=default_recombination(state),
-        merging=True,
+        pool_reps=True,
         polish=polish,
     )
 
 
-def grid(rows: int, cols: int, tam=None):
+def grid(rows: int, cols: int, tam=None, *, contiguity: str = "rook"):
     """A ``rows x cols`` grid of units with ``tam_usd`` (100 each unless given) and its adjacency."""
     units = grid_units(rows, cols).set_index("unit_id")
     units["tam_usd"] = 100.0 if tam is None else np.asarray(tam, dtype=float)
-    return units, build_adjacency(units)
+    return units, build_adjacency(units, contiguity=contiguity)
 
 
 def grid_with_bookings(rows: int, cols: int, tam, bookings):

@@ -1,10 +1,13 @@
-"""Adjacency graph of units (queen contiguity), with islands linked to the mainland.
+"""Adjacency graph of units (rook contiguity by default), with islands linked to the mainland.
 
-Two units are neighbours when their polygons touch, at an edge or a single point
-(queen contiguity), within a small tolerance that absorbs slivers and gaps left by
-digitising or generalisation. A unit, or a group of units, that touches nothing else
-(an island such as Nantucket) is linked to its nearest unit so the graph is connected,
-and every such link is reported: territories may then cross water only along these links.
+Two units are neighbours when they share a border of positive length (rook contiguity):
+a rep can drive from one to the other. Borders are found within a small tolerance that
+absorbs slivers and gaps left by digitising or generalisation; two units whose borders
+run together for less than ``MIN_BORDER_TOLERANCES`` tolerances only meet at a point and
+are neighbours only when queen contiguity is asked for. A unit, or a group of units, that
+has no neighbour (an island such as Nantucket) is linked to its nearest unit so the graph
+is connected, and every such link is reported: territories may then cross water only
+along these links.
 """
 
 from __future__ import annotations
@@ -20,8 +23,11 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from planner.data.geometry import equal_area_crs
+from planner.errors import PlannerError
 
 DEFAULT_TOLERANCE_M = 10.0
+MIN_BORDER_TOLERANCES = 4.0  # a shared border shorter than this many tolerances is a point contact
+CONTIGUITY = ("rook", "queen")
 
 
 @dataclass(frozen=True)
@@ -50,14 +56,17 @@ class Adjacency:
         Edges added to connect units that touch no other unit.
     border_km : numpy.ndarray or None
         Length (km) of the border each pair of neighbours shares, aligned with
-        ``matrix.indices`` (CSR order); 0 for units touching at a corner and for island
-        links. Used for the cut-length compactness of the optimizer.
+        ``matrix.indices`` (CSR order); 0 for island links (and, with queen contiguity,
+        for units touching at a corner). Used for the cut-length compactness of the optimizer.
+    contiguity : {"rook", "queen"}
+        Whether neighbours share a border (rook) or may touch at a point (queen).
     """
 
     unit_ids: pd.Index
     matrix: sparse.csr_array
     island_links: tuple[IslandLink, ...]
     border_km: np.ndarray | None = None
+    contiguity: str = "rook"
 
     @property
     def n_edges(self) -> int:
@@ -96,24 +105,37 @@ def _symmetric(rows: np.ndarray, cols: np.ndarray, n: int) -> sparse.csr_array:
 
 
 def build_adjacency(
-    units: gpd.GeoDataFrame, *, tolerance_m: float = DEFAULT_TOLERANCE_M, link_islands: bool = True
+    units: gpd.GeoDataFrame,
+    *,
+    contiguity: str = "rook",
+    tolerance_m: float = DEFAULT_TOLERANCE_M,
+    link_islands: bool = True,
 ) -> Adjacency:
-    """Queen adjacency of ``units`` (indexed by unit id), with islands linked.
+    """Adjacency of ``units`` (indexed by unit id): shared borders (rook) by default, islands linked.
 
     Parameters
     ----------
     units : geopandas.GeoDataFrame
         Unit polygons with a CRS, indexed by ``unit_id``.
+    contiguity : {"rook", "queen"}
+        ``"rook"``: neighbours share a border of positive length; ``"queen"``: a single
+        point of contact is enough.
     tolerance_m : float
         Polygons closer than this many metres count as touching.
     link_islands : bool
         Connect every component to its nearest unit outside it until the graph is connected.
     """
+    if contiguity not in CONTIGUITY:
+        raise PlannerError(f"contiguity is '{contiguity}'; use 'rook' (shared borders) or 'queen'")
     projected = units.geometry.to_crs(equal_area_crs(units)).to_numpy()
     n = len(projected)
     tree = shapely.STRtree(projected)
     rows, cols = tree.query(projected, predicate="dwithin", distance=tolerance_m)
     matrix = _symmetric(rows, cols, n)
+    lengths_km = _shared_border_km(matrix, projected, tolerance_m)
+    if contiguity == "rook":
+        keep = _aligned(lengths_km, matrix) * 1000.0 >= MIN_BORDER_TOLERANCES * tolerance_m
+        matrix = _symmetric(np.repeat(np.arange(n), np.diff(matrix.indptr))[keep], matrix.indices[keep], n)
     links: list[IslandLink] = []
     if link_islands and n > 1:
         matrix, links = _link_components(matrix, projected, units.index)
@@ -121,26 +143,42 @@ def build_adjacency(
         unit_ids=units.index.copy(),
         matrix=matrix,
         island_links=tuple(links),
-        border_km=_shared_border_km(matrix, projected),
+        border_km=_aligned(lengths_km, matrix),
+        contiguity=contiguity,
     )
 
 
-def _shared_border_km(matrix: sparse.csr_array, projected: np.ndarray) -> np.ndarray:
-    """Shared border length (km) of every neighbour pair, in CSR order (see :class:`Adjacency`).
+def _aligned(lengths_km: sparse.csr_array, matrix: sparse.csr_array) -> np.ndarray:
+    """Border length of every entry of ``matrix`` in CSR order (0 for pairs ``lengths_km`` lacks)."""
+    if not matrix.nnz:
+        return np.zeros(0)
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    return np.asarray(lengths_km[rows, matrix.indices]).ravel()
+
+
+def _shared_border_km(
+    matrix: sparse.csr_array, projected: np.ndarray, tolerance_m: float
+) -> sparse.csr_array:
+    """Shared border length (km) of every neighbour pair of ``matrix``, as a symmetric sparse matrix.
 
     The length of the common part of the two boundaries, computed once per pair and
-    mirrored. Units that only come within the tolerance of each other, without sharing
-    boundary segments, count 0 km.
+    mirrored. Where the boundaries do not coincide exactly (a sliver or gap from
+    digitising), the length of one boundary within ``tolerance_m`` of the other is taken
+    instead; a pair that only meets at a point gets a few tolerances at most.
     """
     n = matrix.shape[0]
     rows = np.repeat(np.arange(n), np.diff(matrix.indptr))
     cols = matrix.indices
     upper = np.flatnonzero(rows < cols)
     boundary = shapely.boundary(projected)
-    length = shapely.length(shapely.intersection(boundary[rows[upper]], boundary[cols[upper]])) / 1000.0
-    lookup = sparse.csr_array((length, (rows[upper], cols[upper])), shape=(n, n))
-    lookup = lookup + lookup.T
-    return np.asarray(lookup[rows, cols]).ravel()
+    a, b = boundary[rows[upper]], boundary[cols[upper]]
+    length = shapely.length(shapely.intersection(a, b))
+    loose = np.flatnonzero(length == 0)
+    if len(loose):
+        near = shapely.intersection(a[loose], shapely.buffer(b[loose], tolerance_m))
+        length[loose] = shapely.length(near)
+    lookup = sparse.csr_array((length / 1000.0, (rows[upper], cols[upper])), shape=(n, n))
+    return lookup + lookup.T
 
 
 def _link_components(

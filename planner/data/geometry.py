@@ -14,7 +14,7 @@ import shapely
 from pyproj import CRS
 
 from planner.data.tables import sheet_row
-from planner.errors import Problem
+from planner.errors import PlannerError, Problem
 
 STORAGE_CRS = "EPSG:4326"
 
@@ -100,8 +100,30 @@ def check_geometry(units: gpd.GeoDataFrame, file: str) -> tuple[gpd.GeoDataFrame
     return units, problems
 
 
+def require_crs(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> None:
+    """Refuse geometries without a CRS, or with coordinates that a geographic CRS cannot hold.
+
+    Raises :class:`~planner.errors.PlannerError` naming the fix; every public entry point
+    that measures geometry (adjacency, unit points, the optimizer, metrics) calls it.
+    """
+    if frame.crs is None:
+        raise PlannerError(
+            "the units have no coordinate reference system (CRS); set the one their coordinates "
+            "were made in, e.g. units.set_crs('EPSG:4326') for longitude/latitude degrees"
+        )
+    if frame.crs.is_geographic and len(frame):
+        bounds = frame.total_bounds
+        if np.nanmax(np.abs(bounds[[0, 2]])) > 180 or np.nanmax(np.abs(bounds[[1, 3]])) > 90:
+            raise PlannerError(
+                f"the units' coordinates reach {np.nanmax(np.abs(bounds)):,.0f}, which is not degrees, "
+                f"but their CRS is {frame.crs.to_string()}; set the CRS they were made in "
+                "(e.g. units.set_crs('EPSG:3857', allow_override=True) for web-mercator metres)"
+            )
+
+
 def equal_area_crs(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> CRS:
     """Lambert azimuthal equal-area CRS (metres) centred on the bounding box of ``frame``."""
+    require_crs(frame)
     minx, miny, maxx, maxy = frame.to_crs(STORAGE_CRS).total_bounds
     lon0, lat0 = (minx + maxx) / 2.0, (miny + maxy) / 2.0
     return CRS.from_proj4(

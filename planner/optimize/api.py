@@ -300,7 +300,8 @@ def optimize(
                 clock=clock,
                 time_limit_s=time_limit_s,
                 recombination=sparse or default_recombination(state),
-                merging=options.allow_multi_rep,
+                pool_reps=options.pool_reps,
+                max_reps=options.max_reps_per_territory,
                 progress=progress,
                 polish=polish,
             )
@@ -372,6 +373,8 @@ def optimize(
             0,
             f"unit {unit_id} {row['reason']}, so its territory has {int(row['reps_needed'])} reps",
         )
+    if status == Outcome.INFEASIBLE:
+        messages.extend(instance.unfit_one_rep)
     if rep_changes:
         messages.append(rep_changes)
     if clock.capped:

@@ -62,6 +62,9 @@ class Instance:
         Rep home per territory in km, NaN where there is none.
     frozen_territory : ndarray (K,) bool
         Locked territories: no unit leaves or joins.
+    unfit_one_rep : tuple of str
+        Without pooled reps: why a unit cannot be in a one-rep territory within tolerance on
+        every hard measure (its share of each, the bands), for the result to say so.
     fixed_reps : ndarray (K,) bool
         Territories whose rep count the user fixed (``reps_per_territory``): the search
         never changes it.
@@ -92,6 +95,7 @@ class Instance:
     multi_rep_units: pd.DataFrame
     border_km: np.ndarray
     fixed_reps: np.ndarray
+    unfit_one_rep: tuple[str, ...] = ()
 
     @property
     def n_units(self) -> int:
@@ -243,14 +247,22 @@ def build_instance(
         )
 
     skip = units.index.isin(list(options.locked_units))
-    # With two or more hard measures, whose mix differs between units, each unit no one-rep
-    # territory can hold starts in a multi-rep territory with a partner. With one,
-    # territories are sized by the big units alone; the search merges stuck territories of
-    # lumpy units instead (planner.optimize.search.moves.reps.merge_lumpy; docs/optimizer.md).
-    partners = (
+    # With pooled reps and two or more hard measures, whose mix differs between units, each
+    # unit no one-rep territory can hold starts in a multi-rep territory with a partner.
+    # Otherwise territories are sized by the big units alone (with pooled reps, the search
+    # merges stuck territories of lumpy units: planner.optimize.search.moves.reps).
+    found = (
         lumpy_partners(share, tolerances, sizing, need, adjacency, skip)
         if options.allow_multi_rep and sizing.sum() >= 2
         else {}
+    )
+    partners = found if options.pool_reps else {}
+    unfit = tuple(
+        f"unit {units.index[u]} "
+        f"{_group_reason(u, need, found, share, tolerances, sizing, measures, units.index)}: its "
+        f"one-rep territory cannot be within tolerance (pool_reps=True would give the two a 2-rep "
+        f"territory; or relax the tolerances)"
+        for u in ([] if options.pool_reps else sorted(found))
     )
     sizing_args = (
         share,
@@ -335,6 +347,7 @@ def build_instance(
             else np.zeros(len(matrix.indices))
         ),
         fixed_reps=np.isin(territory_ids, list(options.reps_per_territory or {})),
+        unfit_one_rep=unfit,
     )
     _check_locks_balance(instance)
     return instance

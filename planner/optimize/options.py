@@ -66,11 +66,18 @@ class OptimizeOptions:
         Centre territories on rep home bases (when the data has them) rather than on
         their weighted centroids.
     allow_multi_rep : bool
-        Let the optimizer give several reps to territories whose units are too big for
-        one rep, and merge territories whose lumpy units have no one-rep shape within
-        tolerance (a metro county of 0.8 reps whose neighbours hold 0.3 or more); if
-        False, a unit too big for one rep makes the request infeasible and no
-        territories merge.
+        Give a territory several reps where one unit alone exceeds one rep's upper band
+        on a hard measure (the fewest reps that fit it; the report names the unit); if
+        False, such a unit makes the request infeasible.
+    pool_reps : bool
+        Let the optimizer change rep counts to reach balance: shift reps between
+        multi-rep territories, merge a one-rep territory stuck around a lumpy unit into a
+        neighbour, give a dissolved territory's rep to a full one, and size multi-rep
+        territories for units no one-rep territory can hold on every hard measure. Off
+        by default: the plan then has exactly the territories asked for.
+    max_reps_per_territory : int or None
+        With ``pool_reps``, the most reps one territory may end with (territories that
+        start with more keep theirs).
     reps_per_territory : mapping or None
         Fix the number of reps per territory id; others get one (or what is needed).
     method : {"heuristic", "exact"}
@@ -96,6 +103,8 @@ class OptimizeOptions:
     locked_territories: tuple[str, ...] = ()
     use_rep_homes: bool = True
     allow_multi_rep: bool = True
+    pool_reps: bool = False
+    max_reps_per_territory: int | None = None
     reps_per_territory: Mapping[str, int] | None = None
     method: str = "heuristic"
     time_limit_s: float = 60.0
@@ -111,6 +120,10 @@ class OptimizeOptions:
             raise PlannerError(f"max_disruption is {self.max_disruption}; give a share in [0, 1], e.g. 0.10")
         if self.method not in ("heuristic", "exact"):
             raise PlannerError(f"method is '{self.method}'; use 'heuristic' or 'exact'")
+        if self.max_reps_per_territory is not None and self.max_reps_per_territory < 1:
+            raise PlannerError(
+                f"max_reps_per_territory is {self.max_reps_per_territory}; give 1 or more, or None for no cap"
+            )
         if self.time_limit_s <= 0:
             raise PlannerError(f"time_limit_s is {self.time_limit_s}; give a positive number of seconds")
 

@@ -233,6 +233,26 @@ def test_reference_territory_dissolved_to_give_a_big_unit_two_reps():
     assert per_rep["tam_usd"].abs().max() <= 0.05 + 1e-9
 
 
+def test_without_pooled_reps_k_means_k_and_the_unit_that_needs_pooling_is_named():
+    # The instance below: no one-rep territory can hold r0c0 within 5% on both measures.
+    # By default the plan keeps three one-rep territories and says which unit stops it.
+    tam = [50, 100, 40, 10, 20, 20, 20, 20, 20]
+    bookings = [100, 50, 40, 10, 20, 20, 20, 20, 20]
+    units, adjacency = grid_with_bookings(3, 3, tam, bookings)
+    result = optimize(units, adjacency, n_reps=3, options=both_hard(0.05, time_limit_s=2))
+    assert result.plan.assignment.nunique() == 3
+    assert result.report.reps.tolist() == [1, 1, 1]
+    assert result.multi_rep_units.empty
+    assert result.status == "infeasible"
+    assert any(
+        m.startswith("unit r0c0 holds 0.50x of tam_usd and 1.00x of bookings_usd")
+        and "its one-rep territory cannot be within tolerance" in m
+        and "pool_reps=True" in m
+        for m in result.messages
+    )
+    assert_contiguous(result.plan, adjacency)
+
+
 def test_unit_no_one_rep_territory_can_hold_shares_a_multi_rep_territory_with_its_neighbour():
     # Fair share per rep (k = 3): 100 TAM, 100 bookings. r0c0 holds 0.5x the TAM but 1.0x the
     # bookings; adding either neighbour (r0c1: 1.0x/0.5x, r1c0: 0.1x/0.1x) puts bookings over
@@ -241,7 +261,7 @@ def test_unit_no_one_rep_territory_can_hold_shares_a_multi_rep_territory_with_it
     tam = [50, 100, 40, 10, 20, 20, 20, 20, 20]
     bookings = [100, 50, 40, 10, 20, 20, 20, 20, 20]
     units, adjacency = grid_with_bookings(3, 3, tam, bookings)
-    options = both_hard(0.05, time_limit_s=10)
+    options = both_hard(0.05, time_limit_s=10, pool_reps=True)
     result = optimize(units, adjacency, n_reps=3, options=options)
     assert result.status == "balanced"
     assignment = result.plan.assignment

@@ -125,7 +125,16 @@ class _Relocations:
         _, violation, worst = self.checkpoint
         return state.hard_violation() >= violation - EPS or state.worst_hard_excess() > worst + EPS
 
-    def step(self, state: SearchState, rng: np.random.Generator, clock: WorkClock, deadline: float) -> bool:
+    def step(
+        self,
+        state: SearchState,
+        rng: np.random.Generator,
+        clock: WorkClock,
+        deadline: float,
+        *,
+        pool_reps: bool = False,
+        max_reps: int | None = None,
+    ) -> bool:
         """At a stall: judge the last relocation, then try another. False when nothing changed.
 
         No new relocation starts when less time is left than the last one took to settle.
@@ -144,7 +153,15 @@ class _Relocations:
         self.started = now
         self.checkpoint = (state.snapshot(), state.hard_violation(), state.worst_hard_excess())
         count = min(RELOCATIONS_AT_ONCE, RELOCATIONS - self.done)
-        moved = relocate(state, rng=rng, clock=clock, deadline=deadline, count=count)
+        moved = relocate(
+            state,
+            rng=rng,
+            clock=clock,
+            deadline=deadline,
+            count=count,
+            pool_reps=pool_reps,
+            max_reps=max_reps,
+        )
         if not moved:
             self.checkpoint, self.stopped = None, True
             return False
@@ -196,14 +213,17 @@ def run_search(
     clock: WorkClock,
     time_limit_s: float,
     recombination: bool,
-    merging: bool,
+    pool_reps: bool,
+    max_reps: int | None = None,
     progress: ProgressCallback | None = None,
     polish: bool = True,
 ) -> SearchStats:
     """Improve the plan of ``state`` until balanced and compact, or out of time (see the module docstring).
 
     ``recombination`` makes it a main step of every round from the start (else it steps
-    in once the worst territory stalls); ``merging`` lets stuck lumpy territories merge.
+    in once the worst territory stalls); ``pool_reps`` lets rep counts move (rep shifts,
+    lumpy merges, a relocated territory's rep given to a full one), up to ``max_reps`` per
+    territory.
     With ``polish=False`` the whole time goes to balance (a probe of a race of starts,
     continued by a run that polishes).
     """
@@ -232,9 +252,11 @@ def run_search(
         # Rep counts first, every round: a territory a whole rep off cannot be fixed by its
         # borders; a territory merges only once a round left it no better.
         excess = state.hard_excess().max(axis=1, initial=0.0)
-        if last_excess is not None and merging:
-            moves += merge_lumpy(state, **moves_at, stuck=excess > (1.0 - STALL_GAIN) * last_excess)
-        moves += shift_reps(state, **moves_at)
+        if last_excess is not None and pool_reps:
+            stuck = excess > (1.0 - STALL_GAIN) * last_excess
+            moves += merge_lumpy(state, **moves_at, stuck=stuck, max_reps=max_reps)
+        if pool_reps:
+            moves += shift_reps(state, **moves_at, max_reps=max_reps)
         last_excess = state.hard_excess().max(axis=1, initial=0.0)
         worst_before = state.worst_hard_excess()
         recombined = recombine(state, **moves_at) + recombine_chains(state, **moves_at) if recombining else 0
@@ -251,7 +273,7 @@ def run_search(
             # The worst territory is stuck. When its block as a whole holds too much (or
             # too little), a territory is relocated there; otherwise lumpy units often fit
             # only when a whole border is redrawn, so recombination steps in.
-            if relocations.step(state, rng, clock, balance_deadline):
+            if relocations.step(state, rng, clock, balance_deadline, pool_reps=pool_reps, max_reps=max_reps):
                 continue
             if not recombining:
                 recombining = True

@@ -112,7 +112,7 @@ def test_recombination_keeps_territories_connected_locks_in_place_and_violation_
 
 def stripes_search(tam, rows: int, cols: int, locks: dict[str, str]) -> tuple[SearchState, dict]:
     """A search state (and its moves' arguments) on a grid in three column stripes, TAM alone hard at 5%."""
-    units, adjacency = grid(rows, cols, tam)
+    units, adjacency = grid(rows, cols, tam, contiguity="queen")  # the stall below was found on queen
     options = OptimizeOptions(targets=(BalanceTarget("tam_usd", 0.05, hard=True),), locked_units=locks)
     stripes = [f"T{c * 3 // cols}" for _ in range(rows) for c in range(cols)]
     reference = Plan(pd.Series(stripes, index=units.index))
@@ -150,7 +150,7 @@ def test_one_hard_measure_recombines_only_once_the_worst_territory_stops_improvi
     plan = Plan(
         pd.Series(np.array(search.instance.territory_ids)[search.labels], index=search.instance.unit_ids)
     )
-    assert contiguity_violations(plan, build_adjacency(grid(3, 6, tam)[0])) == 0
+    assert contiguity_violations(plan, build_adjacency(grid(3, 6, tam)[0], contiguity="queen")) == 0
 
 
 def two_measure_line(tam, accounts, labels, **options) -> tuple[SearchState, dict]:

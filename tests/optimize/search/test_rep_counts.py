@@ -155,7 +155,7 @@ def test_a_full_multi_rep_territory_gains_the_rep_of_a_retired_donor():
         8, 8, [1] * 64, 5, list(names), reps=rep_table({"A": 2, "B": 1, "C": 1, "D": 1})
     )
     search, at = border_search(instance, np.select([cols < 5, cols < 6, cols < 7], [0, 1, 2], 3))
-    assert relocate(search, **at, count=1) == 1
+    assert relocate(search, **at, count=1, pool_reps=True) == 1
     assert search.reps.tolist() == [3, 1, 1, 0]
     assert np.bincount(search.labels, minlength=4).tolist() == [40, 8, 16, 0]
 
@@ -164,7 +164,7 @@ def test_optimize_reports_the_reps_it_moved_and_drops_retired_territories():
     # The lumpy line through the whole optimizer: the first three cells end in one 2-rep
     # territory, so the plan has 19 territories for 20 reps, and the message says so.
     _, adjacency, units, _ = lumpy_line()
-    options = OptimizeOptions(targets=TAM_HARD, time_limit_s=3, seed=0)
+    options = OptimizeOptions(targets=TAM_HARD, time_limit_s=3, seed=0, pool_reps=True)
     result = optimize(units, adjacency, n_reps=20, options=options)
     assert result.status == "balanced"
     assert result.report.reps.sum() == 20
@@ -189,7 +189,7 @@ def test_rep_moves_keep_every_unit_once_every_rep_once_and_territories_contiguou
     units["tam_usd"] = tam
     adjacency = build_adjacency(units)
     options = OptimizeOptions(
-        targets=(BalanceTarget("tam_usd", 0.02, hard=True),), time_limit_s=0.5, seed=seed
+        targets=(BalanceTarget("tam_usd", 0.02, hard=True),), time_limit_s=0.5, seed=seed, pool_reps=True
     )
     result = optimize(units, adjacency, n_reps=k, options=options)
     assignment = result.plan.assignment
@@ -219,7 +219,9 @@ def test_reps_a_territory_loses_go_to_the_territory_that_gained_them_in_the_plan
     adjacency = build_adjacency(units)
     names = pd.Series(["A"] * 8 + ["B"] * 4, index=units.index)
     reference = Plan(names, rep_table({"A": 3, "B": 3}))
-    options = OptimizeOptions(targets=TAM_HARD, time_limit_s=1, locked_units={"r0c7": "A", "r0c8": "B"})
+    options = OptimizeOptions(
+        targets=TAM_HARD, time_limit_s=1, locked_units={"r0c7": "A", "r0c8": "B"}, pool_reps=True
+    )
     result = optimize(units, adjacency, reference=reference, options=options)
     assert result.status == "balanced"
     assert result.report.reps.to_dict() == {"A": 4, "B": 2}

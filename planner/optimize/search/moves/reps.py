@@ -44,7 +44,14 @@ def _rep_floor(state: SearchState) -> np.ndarray:
     return floor
 
 
-def shift_reps(state: SearchState, *, rng: np.random.Generator, clock: WorkClock, deadline: float) -> int:
+def shift_reps(
+    state: SearchState,
+    *,
+    rng: np.random.Generator,
+    clock: WorkClock,
+    deadline: float,
+    max_reps: int | None = None,
+) -> int:
     """Move reps from territories that have too many to territories that have too few.
 
     A multi-rep territory of lumpy units (a metro) can end a whole rep above or below its
@@ -52,14 +59,16 @@ def shift_reps(state: SearchState, *, rng: np.random.Generator, clock: WorkClock
     (a county enclosed by a metro territory) can only join it. Each step moves one rep
     between two resizable territories when that lowers total violation without raising
     the worst hard excess; no unit moves. A territory never drops below the reps its
-    biggest unit needs on its own. Returns the number of reps moved.
+    biggest unit needs on its own, and never rises above ``max_reps``. Returns the number of
+    reps moved.
     """
     can = resizable(state.instance, state.reps)
+    cap = np.inf if max_reps is None else max_reps
     floor = np.maximum(_rep_floor(state), 1)  # no unit moves here, so it holds throughout
     moved = 0
     while can.sum() >= 2:
         reps = state.reps
-        gain = np.where(can, rep_gain(state, 1.0), -np.inf)
+        gain = np.where(can & (reps + 1 <= cap), rep_gain(state, 1.0), -np.inf)
         loss = np.where(can & (reps - 1 >= floor), rep_gain(state, -1.0), -np.inf)
         up = int(np.argmax(gain))
         loss[up] = -np.inf
@@ -82,7 +91,13 @@ def shift_reps(state: SearchState, *, rng: np.random.Generator, clock: WorkClock
 
 
 def merge_lumpy(
-    state: SearchState, *, rng: np.random.Generator, clock: WorkClock, deadline: float, stuck: np.ndarray
+    state: SearchState,
+    *,
+    rng: np.random.Generator,
+    clock: WorkClock,
+    deadline: float,
+    stuck: np.ndarray,
+    max_reps: int | None = None,
 ) -> int:
     """Merge one-rep territories of lumpy units into a neighbour; returns how many merged.
 
@@ -113,7 +128,7 @@ def merge_lumpy(
     adjacent = state.territory_graph()
     gain = np.where(heirs, rep_gain(state, 1.0), -np.inf)
     reps = state.reps.copy()
-    cap = MERGE_MAX_SHARE * reps.sum()
+    cap = MERGE_MAX_SHARE * reps.sum() if max_reps is None else min(MERGE_MAX_SHARE * reps.sum(), max_reps)
     floor = _rep_floor(state)
     labels, touched = state.labels, set()
     for t in np.argsort(-excess, kind="stable"):
@@ -161,7 +176,14 @@ def merge_lumpy(
 
 
 def relocate(
-    state: SearchState, *, rng: np.random.Generator, clock: WorkClock, deadline: float, count: int
+    state: SearchState,
+    *,
+    rng: np.random.Generator,
+    clock: WorkClock,
+    deadline: float,
+    count: int,
+    pool_reps: bool = False,
+    max_reps: int | None = None,
 ) -> int:
     """Move territories to blocks that as a whole are out of tolerance; returns how many moved.
 
@@ -169,16 +191,17 @@ def relocate(
     neighbours) together holds too much (or too little) per rep on that measure, a
     dissolvable territory where the map has the most room is spread over its neighbours
     and its label is carved out of the full territory; when the full territory has
-    several reps and may gain one, the donor's rep goes to it instead and the donor is
-    retired (see :mod:`planner.optimize.search.relocation`). Blocks and donors of one
-    call do not overlap.
+    several reps and may gain one (only with ``pool_reps``, up to ``max_reps``), the donor's
+    rep goes to it instead and the donor is retired (see
+    :mod:`planner.optimize.search.relocation`). Blocks and donors of one call do not overlap.
     """
     inst = state.instance
     hard = np.flatnonzero(inst.hard)
     excess = state.hard_excess()
     adjacent = state.territory_graph()
     candidates = dissolvable(inst, state.reps)
-    grows = resizable(inst, state.reps) & (state.reps >= 2)
+    cap = np.inf if max_reps is None else max_reps
+    grows = resizable(inst, state.reps) & (state.reps >= 2) & (state.reps + 1 <= cap) & pool_reps
     touched: set[int] = set()
     moved = 0
     for t in np.argsort(-excess.max(axis=1) if excess.size else [], kind="stable"):
