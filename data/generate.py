@@ -245,9 +245,11 @@ def grow_current_alignment(units: gpd.GeoDataFrame, rng: np.random.Generator) ->
     Seeds are random counties; the territory with the smallest "size" (30% land-area
     share, 70% TAM share) claims an unassigned neighbour until every county is taken.
     Drawn partly by geography, such plans are visibly unbalanced on TAM and bookings, as
-    inherited plans usually are.
+    inherited plans usually are. They grow over queen contiguity (a corner is enough), as the
+    shipped demo was drawn, so some territories meet only at a corner, as inherited plans
+    sometimes do; the optimizer works on shared borders and reconnects them.
     """
-    adjacency = build_adjacency(units)
+    adjacency = build_adjacency(units, contiguity="queen")
     neighbors = adjacency.matrix
     n = len(units)
     area = units["land_area_km2"].to_numpy() + 1.0

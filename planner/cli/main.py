@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.table import Table
 
@@ -17,10 +18,11 @@ from planner.cli.comp import comp
 from planner.cli.export import export
 from planner.cli.forecast import capacity_command, forecast_command
 from planner.cli.quota import quota_app
-from planner.data.dataset import check_files, load_dataset
+from planner.data.dataset import Dataset, check_files, load_dataset
 from planner.data.demo import DEMO_DIR, write_demo_files
 from planner.errors import InputError, PlannerError
 from planner.optimize.api import Outcome, optimize_dataset
+from planner.optimize.frontier import frontier as run_frontier
 from planner.optimize.options import BalanceTarget, OptimizeOptions
 from planner.plans.files import write_plan, write_report
 
@@ -122,11 +124,25 @@ def optimize(
         float, typer.Option(help="Seconds of search work (about wall seconds; same seed, same plan).")
     ] = 60.0,
     seed: Annotated[int, typer.Option(help="Random seed (same seed and inputs, same plan).")] = 0,
+    pool_reps: Annotated[
+        bool,
+        typer.Option(help="Let rep counts move (shifts, merges); off: exactly the territories asked for."),
+    ] = False,
+    frontier: Annotated[
+        bool,
+        typer.Option(
+            "--frontier",
+            help="Run budgets of 1.1, 1.25, 1.5, 2x the transport floor and no budget; write frontier.csv.",
+        ),
+    ] = False,
 ) -> None:
     """Optimize territories from the current plan: balanced, contiguous, compact, minimal moves.
 
     Writes alignment.csv and territory_reps.csv (loadable as a plan), report.json and
     territories.csv to --out. Exit code 0 when every hard tolerance is met, 2 otherwise.
+    With --frontier, runs the balance-versus-disruption frontier instead, prints it, writes
+    frontier.csv and the plan of the smallest budget that meets every hard tolerance (else
+    of the last budget).
     """
     try:
         targets = tuple(parse_target(t) for t in (balance or ["tam_usd:0.02"]))
@@ -139,10 +155,14 @@ def optimize(
             method=method,
             time_limit_s=time_limit,
             seed=seed,
+            pool_reps=pool_reps,
         )
         dataset = load_dataset(*data)
     except (InputError, PlannerError) as exc:
         raise fail(exc) from exc
+    if frontier:
+        _run_frontier(dataset, options, out)
+        return
     with progress_bar("optimizing") as progress:
         try:
             result = optimize_dataset(dataset, n_reps=n_reps, options=options, progress=progress)
@@ -167,6 +187,44 @@ def optimize(
         console.print(f"wrote {path}")
     if result.status == Outcome.INFEASIBLE:
         raise typer.Exit(code=2)
+
+
+def _run_frontier(dataset: Dataset, options: OptimizeOptions, out: Path) -> None:
+    """``planner optimize --frontier``: the table, frontier.csv, and the plan of the chosen budget."""
+    with progress_bar("frontier") as progress:
+        try:
+            result = run_frontier(dataset, options=options, progress=progress)
+        except PlannerError as exc:
+            raise fail(exc) from exc
+    measure = options.disruption_measure or options.primary
+    table = Table(
+        "budget",
+        f"{options.primary} max |dev|",
+        "within tol",
+        "moved units",
+        f"moved {measure}",
+        "x floor",
+        title=f"Frontier: transport floor {result.transport_floor:.1%} of {measure}",
+    )
+    for _, row in result.table.iterrows():
+        budget = "none" if pd.isna(row["budget_frac"]) else f"{row['budget_frac']:.1%}"
+        times = "" if row["moved_over_floor"] is None else f"{row['moved_over_floor']:.2f}"
+        table.add_row(
+            budget,
+            f"{row[f'{options.primary}_max_abs_dev']:.2%}",
+            f"{row[f'{options.primary}_within_tol']:.0%}",
+            f"{row['moved_units']:.0%}",
+            f"{row[f'moved_{measure}']:.1%}",
+            times,
+        )
+    console.print(table)
+    out.mkdir(parents=True, exist_ok=True)
+    result.table.to_csv(out / "frontier.csv", index=False)
+    chosen = next((r for r in result.results if r.status != Outcome.INFEASIBLE), result.results[-1])
+    written = [out / "frontier.csv"]
+    written += write_plan(chosen.plan, out) + write_report(chosen.report, chosen.status, chosen.messages, out)
+    for path in written:
+        console.print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -52,13 +52,16 @@ from planner.plans.metrics import (
     PlanReport,
     group_deviation,
     plan_report,
+    rep_counts,
     territory_neighbors,
+    transport_floor,
     unit_points_km,
 )
 from planner.plans.plan import Plan
 
 PROBE_SHARE = 0.25  # share of the search time each start gets before the best one continues
 BISECTION_TRIES = 2  # bisection starts tried while a hard tolerance is missed (docs/optimizer.md)
+WARM_SHARE = 0.25  # share of an exact run's time spent on the heuristic plan that warm-starts CP-SAT
 
 
 class Outcome(StrEnum):
@@ -91,6 +94,10 @@ class OptimizationResult:
         Rounds, moves and time of the local search.
     seconds : float
         Wall time of the whole optimization.
+    transport_floor : float or None
+        With a reference plan: the least share of the disruption measure that must change
+        territory to bring every territory of the reference within the primary measure's
+        tolerance (see :func:`planner.plans.metrics.transport_floor`).
     """
 
     plan: Plan
@@ -100,6 +107,7 @@ class OptimizationResult:
     multi_rep_units: pd.DataFrame
     stats: SearchStats
     seconds: float
+    transport_floor: float | None = None
 
     @property
     def feasible(self) -> bool:
@@ -265,8 +273,22 @@ def optimize(
     clock.cap_wall(options.time_limit_s)
     neighbors = adjacency_lists(instance)
     has_reference = bool((instance.reference >= 0).any())
+    exact_messages: list[str] = []
     if options.method == "exact":
-        labels, stats, final_labels = _solve_exact(instance, options, notify)
+        warm = optimize(
+            units,
+            adjacency,
+            n_reps=n_reps,
+            reference=reference,
+            reps=reps,
+            options=replace(
+                options, method="heuristic", time_limit_s=max(WARM_SHARE * options.time_limit_s, 1.0)
+            ),
+        )
+        position = {t: i for i, t in enumerate(instance.territory_ids)}
+        start = warm.plan.assignment.reindex(units.index).map(position).to_numpy(dtype=int)
+        labels, stats, exact_messages = _solve_exact(instance, options, notify, start, warm.feasible)
+        final_labels = labels
         rep_changes = ""
     else:
         notify(0.05, "building a first contiguous plan")
@@ -373,8 +395,26 @@ def optimize(
             0,
             f"unit {unit_id} {row['reason']}, so its territory has {int(row['reps_needed'])} reps",
         )
+    messages.extend(exact_messages)
     if status == Outcome.INFEASIBLE:
         messages.extend(instance.unfit_one_rep)
+    floor = None
+    if reference is not None:
+        measure = options.disruption_measure or options.primary
+        floor = transport_floor(
+            reference,
+            units,
+            measure,
+            rep_counts(reference),
+            tolerance_frac=options.tolerances.get(measure, 0.0),
+        )
+        moved = float(report.disruption[measure]) if report.disruption is not None else float("nan")
+        times = f" ({moved / floor:.1f}x the floor)" if floor > 0 else ""
+        messages.append(
+            f"transport floor: at least {floor:.1%} of {measure} must change territory to bring every "
+            f"territory of the current plan within +/-{options.tolerances.get(measure, 0.0):.1%}; "
+            f"this plan moved {moved:.1%}{times}"
+        )
     if rep_changes:
         messages.append(rep_changes)
     if clock.capped:
@@ -392,6 +432,7 @@ def optimize(
         multi_rep_units=instance.multi_rep_units,
         stats=stats,
         seconds=time.perf_counter() - started,
+        transport_floor=floor,
     )
 
 
@@ -479,26 +520,51 @@ def _race_starts(
     return search, stats
 
 
-def _solve_exact(instance: Instance, options: OptimizeOptions, notify: ProgressCallback):
-    """Exact mode: the CP-SAT model over every unit."""
-    notify(0.05, f"solving the exact model ({instance.n_units} units, {instance.n_territories} territories)")
+def _solve_exact(
+    instance: Instance,
+    options: OptimizeOptions,
+    notify: ProgressCallback,
+    start: np.ndarray,
+    start_feasible: bool,
+) -> tuple[np.ndarray, SearchStats, list[str]]:
+    """Exact mode: the CP-SAT model over every unit, hinted with the heuristic's plan ``start``.
+
+    Returns the labels, the stats and what CP-SAT proved: optimal, a plan and its gap to the
+    best bound, or infeasible (an :class:`InfeasibleError` saying which constraints).
+    When CP-SAT finds no plan in time, the heuristic's plan is returned with the bound.
+    """
+    notify(0.3, f"solving the exact model ({instance.n_units} units, {instance.n_territories} territories)")
     result = solve_exact(
         instance,
         compactness_weight=options.compactness_weight,
         disruption_weight=options.disruption_weight,
-        time_limit_s=options.time_limit_s,
+        time_limit_s=max((1.0 - WARM_SHARE) * options.time_limit_s, 1.0),
         seed=options.seed,
+        start=start,
     )
-    if result.labels is None:
-        raise InfeasibleError(
-            f"the exact model found no plan within {options.time_limit_s:.0f} s "
-            f"(CP-SAT status {result.status})",
-            constraint="the hard tolerances or the time limit",
-            suggestion="make the tolerances soft (hard=False) or larger, give more time, "
-            "or use method='heuristic'",
-        )
     stats = SearchStats(rounds=0, moves=0, seconds=result.seconds, converged=result.status == "OPTIMAL")
-    return result.labels, stats, result.labels
+    if result.status == "INFEASIBLE":
+        raise InfeasibleError(
+            "proven infeasible: CP-SAT proved that no plan meets the hard tolerances together with "
+            "contiguity, the locks and the rep counts",
+            constraint="the hard tolerances, locks and rep counts",
+            suggestion="relax a hard tolerance or make it soft, unlock units, or allow multi-rep territories",
+        )
+    if result.labels is None:
+        note = (
+            f"exact mode: CP-SAT found no plan in {result.seconds:.0f} s (status {result.status}); "
+            f"this is the heuristic's plan{'' if start_feasible else ', which misses a hard tolerance'}"
+        )
+        return start, stats, [note]
+    gap = abs(result.objective - result.bound) / max(abs(result.objective), 1e-9)
+    if result.status == "OPTIMAL":
+        note = f"exact mode: proven optimal (objective {result.objective:.6g}) in {result.seconds:.1f} s"
+    else:
+        note = (
+            f"exact mode: status {result.status}, objective {result.objective:.6g}, best bound "
+            f"{result.bound:.6g}, gap {gap:.1%} after {result.seconds:.1f} s"
+        )
+    return result.labels, stats, [note]
 
 
 def protected_unit_locks(dataset: Dataset) -> dict[str, str]:

@@ -142,6 +142,24 @@ def group_deviation(deviations: pd.DataFrame, reps: pd.Series, territories: list
     return (deviations.loc[territories] + 1.0).mul(r, axis=0).sum() / r.sum() - 1.0
 
 
+def transport_floor(
+    plan: Plan, units: pd.DataFrame, measure: str, reps: pd.Series, *, tolerance_frac: float = 0.0
+) -> float:
+    """Least share of ``measure`` that must change territory to bring every territory within tolerance.
+
+    Every territory holding more than its reps' share times ``1 + tolerance_frac`` must
+    give the excess away, so the sum of the excesses (as a share of the total) is a lower
+    bound on what any plan with these territories and rep counts moves; with
+    ``tolerance_frac=0`` it is the floor of perfect balance. Units are indivisible, so the
+    true least is at least this.
+    """
+    totals = territory_totals(plan, units, [measure])[measure]
+    r = reps.reindex(totals.index).fillna(1.0)
+    fair = totals.sum() / r.sum()
+    excess = (totals - r * fair * (1.0 + tolerance_frac)).clip(lower=0.0)
+    return float(excess.sum() / totals.sum())
+
+
 def contiguity_violations(plan: Plan, adjacency: Adjacency) -> int:
     """Sum over territories of (connected pieces - 1); 0 means every territory is contiguous."""
     return int((contiguity_pieces(plan, adjacency) - 1).sum())

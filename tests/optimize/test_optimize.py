@@ -39,6 +39,17 @@ def test_4x4_grid_into_4_exact_mode_finds_the_four_squares():
     result = optimize(units, adjacency, n_reps=4, options=options)
     assert result.status == "balanced" and result.stats.converged  # proven optimal
     assert result.plan.assignment.groupby(result.plan.assignment).apply(block_of).tolist() == [True] * 4
+    assert any(m.startswith("exact mode: proven optimal") for m in result.messages)
+
+
+def test_exact_mode_says_proven_infeasible_when_cp_sat_proves_it():
+    # Three equal units in a line, two reps, 1% hard: every split is 1 against 2 units (-33%/+33%).
+    units, adjacency = grid(1, 3)
+    options = OptimizeOptions(
+        targets=(BalanceTarget("tam_usd", 0.01, hard=True),), method="exact", time_limit_s=20
+    )
+    with pytest.raises(InfeasibleError, match="proven infeasible"):
+        optimize(units, adjacency, n_reps=2, options=options)
 
 
 def block_of(assignment: pd.Series) -> bool:

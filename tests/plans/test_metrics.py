@@ -98,3 +98,18 @@ def test_territory_neighbors_and_group_deviation_by_hand():
     assert group_deviation(dev, reps, ["A", "B"])["tam_usd"] == pytest.approx(-0.5)
     assert group_deviation(dev, reps, ["B", "C"])["tam_usd"] == pytest.approx(700 / 600 - 1)
     assert group_deviation(dev, reps, ["A", "B", "C"])["tam_usd"] == pytest.approx(0.0)
+
+
+def test_transport_floor_is_the_sum_of_excesses_and_no_plan_moves_less():
+    from planner.plans.metrics import transport_floor
+
+    # A line of 4 units (TAM 1, 1, 1, 5) in territories A = {0, 1, 2} (3) and B = {3} (5):
+    # a fair share is 4, B holds 1 too much; within 10% (4.4) it holds 0.6 too much.
+    units = pd.DataFrame({"tam_usd": [1.0, 1.0, 1.0, 5.0]}, index=pd.Index(list("wxyz"), name="unit_id"))
+    plan = Plan(pd.Series(["A", "A", "A", "B"], index=units.index))
+    reps = pd.Series({"A": 1, "B": 1})
+    assert transport_floor(plan, units, "tam_usd", reps) == pytest.approx(1 / 8)
+    assert transport_floor(plan, units, "tam_usd", reps, tolerance_frac=0.1) == pytest.approx(0.6 / 8)
+    # Balanced plans need nothing moved.
+    even = Plan(pd.Series(["A", "A", "A", "A"], index=units.index))
+    assert transport_floor(even, units, "tam_usd", pd.Series({"A": 1})) == 0.0
