@@ -12,7 +12,17 @@ import sys
 from datetime import date
 from pathlib import Path
 
-BENCHMARKS = ("foundation", "optimizer", "workspace", "exports", "store", "forecast", "quota", "comp")
+BENCHMARKS = (
+    "foundation",
+    "optimizer",
+    "frontier",
+    "workspace",
+    "exports",
+    "store",
+    "forecast",
+    "quota",
+    "comp",
+)
 RESULTS = Path(__file__).resolve().parent / "results"
 
 

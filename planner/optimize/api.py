@@ -47,6 +47,7 @@ from planner.optimize.instance import (
 )
 from planner.optimize.options import OptimizeOptions, ProgressCallback
 from planner.optimize.search import SearchState, SearchStats, default_recombination, run_search
+from planner.optimize.transport import crossing_share
 from planner.optimize.work_clock import WorkClock
 from planner.plans.metrics import (
     PlanReport,
@@ -273,6 +274,11 @@ def optimize(
     clock.cap_wall(options.time_limit_s)
     neighbors = adjacency_lists(instance)
     has_reference = bool((instance.reference >= 0).any())
+    crossing = (
+        crossing_share(instance, instance.reference, instance.reps)
+        if (instance.reference >= 0).all()
+        else None
+    )
     exact_messages: list[str] = []
     if options.method == "exact":
         warm = optimize(
@@ -410,10 +416,16 @@ def optimize(
         )
         moved = float(report.disruption[measure]) if report.disruption is not None else float("nan")
         times = f" ({moved / floor:.1f}x the floor)" if floor > 0 else ""
+        through = (
+            f"; passing the excess on through neighbouring territories, with every territory kept in "
+            f"place, would move about {crossing:.1%} of the load"
+            if crossing is not None and measure == options.primary
+            else ""
+        )
         messages.append(
             f"transport floor: at least {floor:.1%} of {measure} must change territory to bring every "
             f"territory of the current plan within +/-{options.tolerances.get(measure, 0.0):.1%}; "
-            f"this plan moved {moved:.1%}{times}"
+            f"this plan moved {moved:.1%}{times}{through}"
         )
     if rep_changes:
         messages.append(rep_changes)

@@ -14,7 +14,6 @@ from scipy.sparse.csgraph import connected_components
 
 from planner.optimize.flow import allocate, territory_centres
 from planner.optimize.instance import Instance, composite_load
-from planner.optimize.transport import border_flows, carry_flows
 
 
 def choose_seeds(instance: Instance, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -176,10 +175,9 @@ def initial_labels(
 
     Centres start at rep homes, at the reference territories' centroids, or at k-means++
     seeds; each round allocates units by min-cost flow (see :mod:`planner.optimize.flow`),
-    repairs contiguity and re-centres territories on their weighted centroids. With a
-    reference plan and a disruption budget, the start is the reference instead, with the
-    least load carried across its borders (:mod:`planner.optimize.transport`) within the
-    budget.
+    repairs contiguity and re-centres territories on their weighted centroids. If that
+    moves more than ``max_disruption`` (share of the disruption measure), the start is the
+    reference plan instead.
     """
     labels = instance.start.copy()
     locked = instance.locked >= 0
@@ -189,14 +187,20 @@ def initial_labels(
         for k in range(instance.n_territories):
             if not (labels == k).any():
                 labels[seeds[k]] = k
-    if max_disruption is not None and (instance.reference >= 0).any():
-        # Realignment within a budget: carry the least load across borders from the reference.
-        start = repair_contiguity(instance, absorb(instance, labels, neighbors), neighbors)
-        flows = border_flows(instance, start, instance.reps)
-        return carry_flows(instance, start, neighbors, flows, max_disruption=max_disruption)
     centres = territory_centres(instance, labels, use_homes=True)
+    reference_start = labels
     for _ in range(iterations):
         labels = allocate(instance, centres, disruption_penalty)
         labels = repair_contiguity(instance, labels, neighbors)
         centres = territory_centres(instance, labels)
+    if max_disruption is not None and _disruption(instance, labels) > max_disruption:
+        # The balanced allocation moves too much: start from the reference and let the
+        # local search move only what the budget allows.
+        labels = repair_contiguity(instance, absorb(instance, reference_start, neighbors), neighbors)
     return labels
+
+
+def _disruption(instance: Instance, labels: np.ndarray) -> float:
+    """Share of the disruption measure whose territory differs from the reference."""
+    moved = (instance.reference >= 0) & (labels != instance.reference)
+    return float(instance.disrupt_weight[moved].sum())
