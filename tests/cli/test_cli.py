@@ -96,3 +96,19 @@ def test_optimize_explains_infeasible_requests(grid_dir, tmp_path):
     assert "reduce k to at most 9" in result.output
     bad = runner.invoke(app, ["optimize", str(grid_dir), "--out", str(tmp_path), "--balance", "tam_usd"])
     assert bad.exit_code != 0 and "measure:tolerance" in bad.output
+
+
+def test_optimize_frontier_prints_the_curve_and_writes_it(grid_dir, tmp_path):
+    result = runner.invoke(
+        app,
+        ["optimize", str(grid_dir), "--out", str(tmp_path), "--frontier", "--time-limit", "1"],
+        terminal_width=200,
+    )
+    assert result.exit_code == 0, result.output
+    assert "Frontier: transport floor" in result.output
+    frontier = pd.read_csv(tmp_path / "frontier.csv")
+    assert len(frontier) == 5 and frontier["budget_frac"].isna().tolist() == [False] * 4 + [True]
+    worst = frontier["tam_usd_max_abs_dev"].tolist()
+    assert worst == sorted(worst, reverse=True)  # more budget never gives a worse plan
+    assert (frontier["moved_tam_usd"] <= frontier["budget_frac"].fillna(1.0) + 1e-9).all()
+    assert (tmp_path / "alignment.csv").is_file()
