@@ -16,8 +16,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from planner.data.adjacency import build_adjacency
 from planner.data.demo import load_demo
-from planner.plans.metrics import territory_totals
+from planner.plans.metrics import contiguity_violations, detached_units, territory_totals
 from planner.plans.plan import Plan
 from tests.conftest import components, grid_units, write_grid_dataset
 from ui import state
@@ -87,7 +88,10 @@ def test_workspace_shows_the_demo_balance_and_an_offline_map(workspace_page, dem
     ]
     assert "L.Control.Draw" in args["script"] and "tileLayer" not in args["script"]
     layers = args["feature_group"]
-    assert layers.count('"unit_id": "') == 3108  # every unit is clickable and says which it is
+    # Every unit is clickable and says which it is; units cut off from their territory on
+    # shared borders (the demo's plan was drawn over corners) are drawn once more in red.
+    detached = len(detached_units(demo.plan, build_adjacency(demo.units)))
+    assert layers.count('"unit_id": "') == 3108 + detached
     assert '"name": "Cook County, IL"' in layers and '"territory": "T' in layers
     assert sum(layers.count(f'"fill": "{c}"') for c in CATEGORICAL) == 3108
     assert layers.count("L.circleMarker") == 50  # one home per account executive
@@ -194,7 +198,8 @@ def test_saving_two_scenarios_and_comparing_them_reports_what_moved(workspace_pa
     changes = next(d.value for d in at.dataframe if "units_out" in d.value.columns)
     assert changes.loc["T10", "units_out"] == 3 and changes.loc["T11", "units_in"] == 3
     compared = next(d.value for d in at.dataframe if "B - A" in d.value.columns)
-    assert compared.loc["contiguity violations (extra pieces)", "A"] == 0
+    pieces = contiguity_violations(demo.plan, build_adjacency(demo.units))  # drawn over corners
+    assert compared.loc["contiguity violations (extra pieces)", "A"] == pieces
     assert compared.loc["territories", "B"] == 50
 
 

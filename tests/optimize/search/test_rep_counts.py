@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner.data.adjacency import build_adjacency
+from planner.errors import InfeasibleError
 from planner.optimize.api import optimize
 from planner.optimize.instance import adjacency_lists, build_instance, without_territories
 from planner.optimize.options import BalanceTarget, OptimizeOptions
@@ -191,7 +192,10 @@ def test_rep_moves_keep_every_unit_once_every_rep_once_and_territories_contiguou
     options = OptimizeOptions(
         targets=(BalanceTarget("tam_usd", 0.02, hard=True),), time_limit_s=0.5, seed=seed, pool_reps=True
     )
-    result = optimize(units, adjacency, n_reps=k, options=options)
+    try:
+        result = optimize(units, adjacency, n_reps=k, options=options)
+    except InfeasibleError:
+        return  # big units need more reps than k: explained, not searched
     assignment = result.plan.assignment
     assert assignment.notna().all() and assignment.index.equals(units.index)
     assert contiguity_violations(result.plan, adjacency) == 0
