@@ -25,7 +25,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from enum import StrEnum
 
 import geopandas as gpd
 import numpy as np
@@ -38,6 +37,7 @@ from planner.errors import InfeasibleError
 from planner.optimize.bisection import bisection_labels
 from planner.optimize.construct import initial_labels
 from planner.optimize.exact import solve_exact
+from planner.optimize.explain import Outcome, explain, rep_changes_sentence
 from planner.optimize.instance import (
     Instance,
     adjacency_lists,
@@ -51,7 +51,6 @@ from planner.optimize.transport import crossing_share
 from planner.optimize.work_clock import WorkClock
 from planner.plans.metrics import (
     PlanReport,
-    group_deviation,
     plan_report,
     rep_counts,
     territory_neighbors,
@@ -63,14 +62,6 @@ from planner.plans.plan import Plan
 PROBE_SHARE = 0.25  # share of the search time each start gets before the best one continues
 BISECTION_TRIES = 2  # bisection starts tried while a hard tolerance is missed (docs/optimizer.md)
 WARM_SHARE = 0.25  # share of an exact run's time spent on the heuristic plan that warm-starts CP-SAT
-
-
-class Outcome(StrEnum):
-    """How an optimization ended: every tolerance met, only the hard ones met, or a hard one missed."""
-
-    BALANCED = "balanced"
-    SOFT_TARGETS_MISSED = "soft_targets_missed"
-    INFEASIBLE = "infeasible"
 
 
 @dataclass(frozen=True)
@@ -148,80 +139,6 @@ def _result_reps(instance: Instance, reference: Plan | None) -> pd.Series:
             reassigned[freed.pop(0)] = territory
             missing -= 1
     return pd.concat([stays, pd.Series(reassigned, dtype=object)])
-
-
-def _regional_shortfall(
-    report: PlanReport, neighbors: dict[str, list[str]], worst: str, measure: str, tolerance: float
-) -> str:
-    """A sentence when the worst territory and its neighbours together are out of tolerance.
-
-    Their units then hold too much (or too little) of the measure per rep whatever their
-    shared borders: the imbalance is regional, and only moving units across the block's
-    outer border can fix it. Empty otherwise.
-    """
-    block = [worst, *neighbors.get(worst, [])]
-    if len(block) < 2:
-        return ""
-    together = float(group_deviation(report.deviations, report.reps, block)[measure])
-    own = float(report.deviations.loc[worst, measure])
-    if abs(together) <= tolerance or np.sign(together) != np.sign(own):
-        return ""
-    return (
-        f". {worst} and its neighbours {', '.join(block[1:])} together are {together:+.1%} per rep on "
-        f"{measure}, so no redrawing of their shared borders can bring them all within "
-        f"+/-{tolerance:.1%}: units have to move across the outer border of this block"
-    )
-
-
-def _explain(
-    instance: Instance,
-    report: PlanReport,
-    options: OptimizeOptions,
-    budget_binding: bool,
-    unbudgeted_disruption: float | None,
-    neighbors: dict[str, list[str]],
-) -> tuple[Outcome, list[str]]:
-    messages = []
-    missed_hard = missed_soft = False
-    for target in options.targets:
-        row = report.balance.loc[target.measure]
-        if row["max_abs_dev"] <= target.tolerance + 1e-9:
-            continue
-        if target.hard:
-            missed_hard = True
-        else:
-            missed_soft = True
-        worst = report.deviations[target.measure].abs().idxmax()
-        kind = "hard" if target.hard else "soft"
-        message = (
-            f"{target.measure} is not within +/-{target.tolerance:.1%} ({kind}): territory {worst} is "
-            f"{report.deviations.loc[worst, target.measure]:+.1%}; "
-            f"{row['share_within_tol']:.0%} of territories are within tolerance"
-        )
-        if budget_binding and unbudgeted_disruption is not None:
-            message += (
-                f". The disruption budget binds: relax max_disruption from {options.max_disruption:.0%} "
-                f"to about {unbudgeted_disruption:.0%} (what an unbudgeted run moves), "
-                f"or relax the {target.measure} tolerance to {row['max_abs_dev']:.1%}"
-            )
-        else:
-            message += _regional_shortfall(report, neighbors, worst, target.measure, target.tolerance)
-            message += (
-                f". Relax the {target.measure} tolerance to {np.ceil(row['max_abs_dev'] * 1000) / 1000:.1%}"
-            )
-            locked_in_worst = (
-                int((instance.locked == instance.territory_ids.index(worst)).sum())
-                if worst in instance.territory_ids
-                else 0
-            )
-            if locked_in_worst:
-                message += f", or unlock some of the {locked_in_worst} units locked to {worst}"
-            message += ", or give the search more time"
-        messages.append(message)
-    status = Outcome.SOFT_TARGETS_MISSED if missed_soft else Outcome.BALANCED
-    if missed_hard:
-        status = Outcome.INFEASIBLE
-    return status, messages
 
 
 def optimize(
@@ -345,7 +262,7 @@ def optimize(
         # Rep counts as the search left them; territories that gave their rep away are dropped.
         resized = search.current_instance()
         resized, final_labels = without_territories(resized, final_labels, resized.reps <= 0)
-        rep_changes = _rep_changes(instance, resized)
+        rep_changes = rep_changes_sentence(instance, resized)
         multi = instance.multi_rep_units
         final_reps = multi["territory_id"].map(dict(zip(resized.territory_ids, resized.reps, strict=True)))
         instance = replace(
@@ -393,7 +310,7 @@ def optimize(
         if (free.report.balance["max_abs_dev"] < report.balance["max_abs_dev"] - 1e-9).any():
             budget_binding = True
             unbudgeted = float(free.report.disruption[options.disruption_measure or options.primary])
-    status, messages = _explain(
+    status, messages = explain(
         instance, report, options, budget_binding, unbudgeted, territory_neighbors(plan, adjacency)
     )
     for unit_id, row in instance.multi_rep_units.iterrows():
@@ -446,25 +363,6 @@ def optimize(
         seconds=time.perf_counter() - started,
         transport_floor=floor,
     )
-
-
-def _rep_changes(before: Instance, after: Instance) -> str:
-    """A sentence on the reps the search moved between territories; empty when none moved."""
-    count = dict(zip(after.territory_ids, after.reps, strict=True))
-    changed = [
-        f"{t} {r:.0f} -> {count[t]:.0f}"
-        for t, r in zip(before.territory_ids, before.reps, strict=True)
-        if t in count and count[t] != r
-    ]
-    gone = [t for t in before.territory_ids if t not in count]
-    if not changed and not gone:
-        return ""
-    sentence = "the optimizer moved reps to where the units are"
-    if changed:
-        sentence += f": reps per territory {', '.join(changed)}"
-    if gone:
-        sentence += f"; {', '.join(gone)} gave their reps away and their units to their neighbours"
-    return sentence
 
 
 def _sparse_hard_measures(instance: Instance) -> bool:
