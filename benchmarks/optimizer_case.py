@@ -9,20 +9,25 @@ Instances: ``counties50``, ``counties50hard``, ``counties50bookings`` (demo coun
 from the demo's current plan; TAM hard and bookings soft, both hard, bookings alone hard with
 TAM only reported),
 ``counties200``, ``voronoi10k``, ``voronoi40k`` (k = 500). Methods: ``terrain``,
-``gerrychain`` (``recursive_tree_part`` balanced on the first target's measure: bookings
-in ``counties50bookings``, TAM elsewhere), ``spopt`` (``Skater`` with a TAM floor).
+``gerrychain`` (big units carved out first, then ``recursive_tree_part`` and ReCom for
+Terrain's time, balanced on the first target's measure: bookings in
+``counties50bookings``, TAM elsewhere; see :func:`run_gerrychain`), ``spopt`` (``Skater`` with a TAM floor).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 import resource
 import sys
 import time
 import warnings
+from functools import partial
 
+import networkx as nx
+import numpy as np
 import pandas as pd
 
 from benchmarks.instances import voronoi_units
@@ -32,6 +37,8 @@ from planner.optimize.options import BalanceTarget, OptimizeOptions
 from planner.plans.metrics import plan_report
 from planner.plans.plan import Plan
 
+RECOM_ATTEMPTS = 500  # balanced-cut attempts per split (ReCom then draws another pair)
+WIDEN = (1, 2, 4, 8, 16)  # tolerance multiples tried by recursive_tree_part, in order
 INSTANCES = {
     # name: (k, targets as (measure, tolerance, hard), first one balanced by the baselines, time limit s);
     # hard None: not a target, only reported against that tolerance
@@ -71,23 +78,96 @@ def run_terrain(units, adjacency, k, targets, reference, reps, data, time_limit)
 
 
 def run_gerrychain(units, adjacency, k, targets, time_limit):
-    from gerrychain import Graph
-    from gerrychain.partition import recursive_tree_part
+    """GerryChain as a user would run it on lumpy units, for the same time as Terrain.
 
-    graph = adjacency.to_networkx()
-    for unit_id, value in units[targets[0].measure].items():
-        graph.nodes[unit_id]["tam"] = float(value)
-    graph = Graph.from_networkx(graph)
-    total = float(units[targets[0].measure].sum())
-    assignment = recursive_tree_part(
-        graph,
-        range(k),
-        pop_target=total / k,
-        pop_col="tam",
-        epsilon=targets[0].tolerance,
-        rng=random.Random(0),
+    1. Units above one district's upper band are carved out first, each its own
+       district with the fewest reps that fit it (GerryChain cannot split a unit).
+    2. ``recursive_tree_part`` splits each connected piece of the rest into districts
+       (districts shared by TAM, largest remainder); when no cut is found at the
+       tolerance, it is retried at wider tolerances (``WIDEN``; the row reports the plan it got).
+    3. ReCom steps on the largest piece for Terrain's time limit, keeping the plan with
+       the least worst deviation.
+    """
+    from gerrychain import Graph, MarkovChain, Partition
+    from gerrychain.accept import always_accept
+    from gerrychain.constraints import within_percent_of_ideal_population
+    from gerrychain.partition import recursive_tree_part
+    from gerrychain.proposals import recom
+    from gerrychain.tree import bipartition_tree
+    from gerrychain.updaters import Tally
+
+    measure, eps = targets[0].measure, targets[0].tolerance
+    value = units[measure].astype(float)
+    ideal = float(value.sum()) / k
+    big = value[value > (1 + eps) * ideal]
+    big_reps = {u: math.ceil(v / ((1 + eps) * ideal)) for u, v in big.items()}
+    labels = {u: f"G{i:03d}" for i, u in enumerate(big.index)}
+    reps = {f"G{i:03d}": r for i, r in enumerate(big_reps.values())}
+    rest = adjacency.to_networkx().subgraph([u for u in units.index if u not in big_reps]).copy()
+    pieces = sorted(nx.connected_components(rest), key=lambda c: -value[list(c)].sum())
+    left = k - sum(big_reps.values())
+    shares = (
+        np.array([value[list(c)].sum() for c in pieces]) / value[~value.index.isin(big.index)].sum() * left
     )
-    return Plan(pd.Series({u: f"G{p:03d}" for u, p in assignment.items()}).reindex(units.index)), None
+    counts = np.maximum(np.floor(shares).astype(int), 1)
+    for i in np.argsort(-(shares - np.floor(shares)))[: max(left - counts.sum(), 0)]:
+        counts[i] += 1
+    rng = random.Random(0)
+    largest = None
+    for piece, count in zip(pieces, counts, strict=True):
+        sub = rest.subgraph(piece).copy()
+        nx.set_node_attributes(sub, {node: float(value[node]) for node in sub.nodes}, "tam")
+        graph = Graph.from_networkx(sub)
+        names = [f"G{len(reps) + i:03d}" for i in range(count)]
+        target = float(value[list(piece)].sum()) / count
+        for widen in WIDEN:
+            try:
+                parts = (
+                    recursive_tree_part(
+                        graph,
+                        names,
+                        target,
+                        "tam",
+                        eps * widen,
+                        bipartition_tree_fn=partial(bipartition_tree, max_attempts=RECOM_ATTEMPTS),
+                        rng=rng,
+                    )
+                    if count > 1
+                    else {node: names[0] for node in graph.nodes}
+                )
+                break
+            except RuntimeError:
+                parts = None
+        if parts is None:
+            raise RuntimeError(
+                f"recursive_tree_part: no cut at {WIDEN[-1]}x the tolerance, piece of {count} districts"
+            )
+        labels.update(parts)
+        reps.update(dict.fromkeys(names, 1))
+        if largest is None:
+            largest = (graph, parts, target, widen)
+    graph, parts, target, widen = largest
+    partition = Partition(graph, parts, {"tam": Tally("tam", alias="tam")})
+    chain = MarkovChain(
+        proposal=partial(
+            recom, pop_col="tam", pop_target=target, epsilon=eps * widen, node_repeats=2, rng=rng
+        ),
+        constraints=[within_percent_of_ideal_population(partition, eps * widen, pop_key="tam")],
+        accept=always_accept,
+        initial_state=partition,
+        total_steps=10**9,
+    )
+    best, best_dev = partition, np.inf
+    deadline = time.perf_counter() + time_limit
+    for step in chain:
+        dev = max(abs(t / target - 1.0) for t in step["tam"].values())
+        if dev < best_dev:
+            best, best_dev = step, dev
+        if time.perf_counter() > deadline:
+            break
+    labels.update(dict(best.assignment))
+    plan = Plan(pd.Series(labels).reindex(units.index))
+    return plan, pd.Series(reps, name="reps")
 
 
 def run_spopt(units, adjacency, k, targets, time_limit):

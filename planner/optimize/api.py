@@ -46,8 +46,10 @@ from planner.optimize.instance import (
     without_territories,
 )
 from planner.optimize.options import OptimizeOptions, ProgressCallback
+from planner.optimize.realign import plan_realignment, realign
 from planner.optimize.search import SearchState, SearchStats, default_recombination, run_search
 from planner.optimize.transport import crossing_share
+from planner.optimize.unit_fit import unfit_units
 from planner.optimize.work_clock import WorkClock
 from planner.plans.metrics import (
     PlanReport,
@@ -251,12 +253,13 @@ def optimize(
                 polish=polish,
             )
 
+        search = searcher(labels)
+        if has_reference:
+            notify(0.07, "planning the realignment on the territory graph")
+            realign(search, rng)
         if sparse:
-            search, stats = _race_starts(
-                instance, searcher(labels), searcher, run, search_time, rng, notify, clock
-            )
+            search, stats = _race_starts(instance, search, searcher, run, search_time, rng, notify, clock)
         else:
-            search = searcher(labels)
             stats = run(search, search_time, lambda f, m: notify(0.1 + 0.85 * f, m))
         final_labels = search.labels
         # Rep counts as the search left them; territories that gave their rep away are dropped.
@@ -321,6 +324,7 @@ def optimize(
     messages.extend(exact_messages)
     if status == Outcome.INFEASIBLE:
         messages.extend(instance.unfit_one_rep)
+        messages.extend(unfit_units(instance, final_labels, instance.reps))
     floor = None
     if reference is not None:
         measure = options.disruption_measure or options.primary
@@ -475,6 +479,28 @@ def _solve_exact(
             f"{result.bound:.6g}, gap {gap:.1%} after {result.seconds:.1f} s"
         )
     return result.labels, stats, [note]
+
+
+def least_realignment_move(
+    units: gpd.GeoDataFrame,
+    adjacency: Adjacency,
+    reference: Plan,
+    options: OptimizeOptions,
+    reps: pd.DataFrame | None = None,
+) -> float | None:
+    """Least share of the primary measure that balancing ``reference`` moves, by the territory model.
+
+    The model of :mod:`planner.optimize.realign` (flows across borders, and relocations of
+    territories without a rep home) ignores unit sizes and contiguity, so this is an
+    estimate of the least, not a bound. None when the model does not apply (see
+    :func:`~planner.optimize.realign.plan_realignment`).
+    """
+    homes = _rep_homes_km(reps, units) if options.use_rep_homes else None
+    instance = build_instance(
+        units, adjacency, unit_points_km(units), options, reference=reference, rep_homes_km=homes
+    )
+    plan = plan_realignment(instance, instance.start, instance.reps, None)
+    return None if plan is None else plan.moved
 
 
 def protected_unit_locks(dataset: Dataset) -> dict[str, str]:

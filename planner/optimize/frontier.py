@@ -20,7 +20,12 @@ import pandas as pd
 from planner.data.adjacency import Adjacency, build_adjacency
 from planner.data.dataset import Dataset
 from planner.errors import PlannerError
-from planner.optimize.api import OptimizationResult, optimize_dataset
+from planner.optimize.api import (
+    OptimizationResult,
+    least_realignment_move,
+    optimize_dataset,
+    protected_unit_locks,
+)
 from planner.optimize.options import OptimizeOptions
 from planner.plans.metrics import rep_counts, transport_floor
 from planner.progress import ProgressCallback
@@ -30,11 +35,17 @@ FLOOR_MULTIPLES = (1.1, 1.25, 1.5, 2.0, None)  # budgets as multiples of the tra
 
 @dataclass(frozen=True)
 class Frontier:
-    """The frontier's table (one row per budget) and the result behind each row."""
+    """The frontier's table (one row per budget), the result behind each row and two anchors.
+
+    ``transport_floor`` is the least share that must move (the sum of the excesses);
+    ``least_move`` the territory model's least move to balance, which counts load passed
+    through territories and relocations (:func:`~planner.optimize.api.least_realignment_move`).
+    """
 
     table: pd.DataFrame
     results: tuple[OptimizationResult, ...]
     transport_floor: float
+    least_move: float | None
 
 
 def _worse(result: OptimizationResult, than: OptimizationResult, measure: str) -> bool:
@@ -90,7 +101,11 @@ def frontier(
         previous = result
         rows.append(_row(result, multiple, budget, floor, options, measure, kept))
     notify(1.0, "frontier done")
-    return Frontier(pd.DataFrame(rows), tuple(results), floor)
+    locks = {**protected_unit_locks(dataset), **options.locked_units}
+    least = least_realignment_move(
+        dataset.units, adjacency, dataset.plan, replace(options, locked_units=locks), dataset.reps
+    )
+    return Frontier(pd.DataFrame(rows), tuple(results), floor, least)
 
 
 def _row(

@@ -33,6 +33,18 @@ def border_flows(instance: Instance, labels: np.ndarray, reps: np.ndarray) -> li
     slack = TARGET_SHARE * instance.tolerances[hard].min() * reps
     excess = np.where(instance.frozen_territory, 0.0, np.maximum(load - reps - slack, 0.0))
     deficit = np.where(instance.frozen_territory, 0.0, np.maximum(reps - slack - load, 0.0))
+    return flows_between(instance, labels, excess, deficit)
+
+
+def flows_between(
+    instance: Instance, labels: np.ndarray, excess: np.ndarray, deficit: np.ndarray
+) -> list[tuple[int, int, float]]:
+    """Least-crossing flows over the territory graph from ``excess`` to ``deficit`` (per territory).
+
+    Returns ``(a, b, amount)``, largest first; excess and deficit are matched as far as
+    the smaller total goes. Frozen territories take no part.
+    """
+    K = instance.n_territories
     total = min(excess.sum(), deficit.sum())
     if total <= 0:
         return []

@@ -109,13 +109,20 @@ def dissolve(
 
 
 def carve(
-    instance: Instance, reps: np.ndarray, labels: np.ndarray, full: int, new: int, rng: np.random.Generator
+    instance: Instance,
+    reps: np.ndarray,
+    labels: np.ndarray,
+    full: int,
+    new: int,
+    rng: np.random.Generator,
+    keep: float | None = None,
 ) -> np.ndarray | None:
     """Labels with part of territory ``full`` given to the empty territory ``new``.
 
     Cuts ``full`` along random spanning trees and keeps the cut that leaves ``full``
-    closest to its reps' share on the hard measures (its locked units stay in it).
-    Returns None when ``full`` has a single unit or no cut keeps its locks.
+    closest to ``keep`` fair shares on the hard measures (default: its reps' share; its
+    locked units stay in it). Returns None when ``full`` has a single unit or no cut
+    keeps its locks.
     """
     members = np.flatnonzero(labels == full)
     if len(members) < 2:
@@ -124,7 +131,7 @@ def carve(
     values = np.column_stack([instance.share[members][:, hard], instance.locked[members] == full])
     total = values.sum(axis=0)
     graph = region_graph(instance.indptr, instance.indices, members)
-    target = reps[full]
+    target = reps[full] if keep is None else keep
     best, best_score = None, np.inf
     for _ in range(CARVE_TREES):
         cuts = random_tree_cuts(graph, values, rng)

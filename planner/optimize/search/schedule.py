@@ -239,13 +239,14 @@ def run_search(
     state.wv = np.where(state.w > 0, state.wv, 0.0)
     recombining = recombination
     relocations = _Relocations()
+    best = _BestWorst()
+    best.offer(state)
     moves = recombine(state, **moves_at)
     moves += descend(state, **moves_at, on_round=on_round)
     for scale in (0.1, 0.0):
         if state.violation() <= EPS:
             break
         moves += descend(state, **moves_at, scale_c=scale, scale_d=scale, on_round=on_round)
-    best = _BestWorst()
     last_excess = None
     while state.violation() > EPS and clock.now() < balance_deadline:
         best.offer(state)
