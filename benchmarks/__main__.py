@@ -16,6 +16,7 @@ BENCHMARKS = (
     "foundation",
     "optimizer",
     "frontier",
+    "two_measures",
     "workspace",
     "exports",
     "store",

@@ -23,6 +23,8 @@ from planner.optimize import BalanceTarget, OptimizeOptions
 from planner.optimize.frontier import frontier
 
 CHART = Path(__file__).resolve().parents[1] / "docs" / "img" / "frontier.png"
+MAPS = Path(__file__).resolve().parents[1] / "docs" / "img" / "realignment_maps.png"
+MAP_POINTS = {"reps keep their homes": None, "territories may relocate": 1.5}  # ladder: budget drawn
 TIME_LIMIT_S = 10.0
 
 
@@ -37,9 +39,12 @@ def run() -> list[dict]:
         targets=(BalanceTarget("tam_usd", 0.02, hard=True), BalanceTarget("accounts", 0.05)),
         time_limit_s=TIME_LIMIT_S,
     )
-    rows, curves = [], {}
+    rows, curves, drawn = [], {}, {}
     for name, homes in LADDERS.items():
         result = frontier(data, options=replace(options, use_rep_homes=homes), adjacency=adjacency)
+        multiples = result.table["floor_multiple"].tolist()
+        point = multiples.index(MAP_POINTS[name]) if MAP_POINTS[name] is not None else len(multiples) - 1
+        drawn[name] = result.results[point]
         within_5 = [float((r.report.deviations["tam_usd"].abs() <= 0.05).mean()) for r in result.results]
         curves[name] = (result.table, within_5)
         for (_, row), share_5 in zip(result.table.iterrows(), within_5, strict=True):
@@ -57,6 +62,7 @@ def run() -> list[dict]:
             }
         )
     _chart(curves, result.transport_floor)
+    _maps(data, drawn)
     return rows
 
 
@@ -106,4 +112,35 @@ def _chart(curves: dict, floor: float) -> None:
     fig.tight_layout()
     CHART.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(CHART, dpi=110)
+    plt.close(fig)
+
+
+def _maps(data, drawn: dict) -> None:
+    """The current plan and the plans of ``drawn`` (ladder: result), side by side, lower 48 states."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from planner.plans.dissolve import dissolve_territories
+
+    units = data.units[~data.units["region"].isin(["AK", "HI", "PR"])].to_crs("EPSG:5070")
+    panels = {"current plan": data.plan} | {
+        f"{name}, {'no budget' if MAP_POINTS[name] is None else f'{MAP_POINTS[name]}x the floor'}: "
+        f"worst {r.report.balance.loc['tam_usd', 'max_abs_dev']:.1%}, "
+        f"{r.report.disruption['tam_usd']:.0%} of TAM moved": r.plan
+        for name, r in drawn.items()
+    }
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.2))
+    for axis, (title, plan) in zip(axes, panels.items(), strict=True):
+        labels = plan.assignment.reindex(units.index)
+        codes = labels.astype("category").cat.codes
+        units.assign(colour=codes % 20).plot(column="colour", cmap="tab20", ax=axis, linewidth=0)
+        shapes = dissolve_territories(units, labels)
+        shapes.boundary.plot(ax=axis, color="black", linewidth=0.6)
+        axis.set_title(title, fontsize=9)
+        axis.set_axis_off()
+    fig.suptitle("Demo counties, k = 50, TAM +/-2% hard: the current plan and two realignments", fontsize=11)
+    fig.tight_layout()
+    fig.savefig(MAPS, dpi=110)
     plt.close(fig)

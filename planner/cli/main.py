@@ -128,6 +128,13 @@ def optimize(
         bool,
         typer.Option(help="Let rep counts move (shifts, merges); off: exactly the territories asked for."),
     ] = False,
+    relocate: Annotated[
+        bool,
+        typer.Option(
+            "--relocate",
+            help="Let a territory be re-formed away from its rep's home where that moves less.",
+        ),
+    ] = False,
     frontier: Annotated[
         bool,
         typer.Option(
@@ -156,6 +163,7 @@ def optimize(
             time_limit_s=time_limit,
             seed=seed,
             pool_reps=pool_reps,
+            use_rep_homes=not relocate,
         )
         dataset = load_dataset(*data)
     except (InputError, PlannerError) as exc:
@@ -197,6 +205,11 @@ def _run_frontier(dataset: Dataset, options: OptimizeOptions, out: Path) -> None
         except PlannerError as exc:
             raise fail(exc) from exc
     measure = options.disruption_measure or options.primary
+    least = (
+        ""
+        if result.least_move is None
+        else f"; least move to balance by the territory model {result.least_move:.1%}"
+    )
     table = Table(
         "budget",
         f"{options.primary} max |dev|",
@@ -204,7 +217,7 @@ def _run_frontier(dataset: Dataset, options: OptimizeOptions, out: Path) -> None
         "moved units",
         f"moved {measure}",
         "x floor",
-        title=f"Frontier: transport floor {result.transport_floor:.1%} of {measure}",
+        title=f"Frontier: transport floor {result.transport_floor:.1%} of {measure}{least}",
     )
     for _, row in result.table.iterrows():
         budget = "none" if pd.isna(row["budget_frac"]) else f"{row['budget_frac']:.1%}"

@@ -39,7 +39,7 @@ PRICES: Mapping[str, float] = {
     "model": 1940.0,  # one (unit, territory) pair of a CP-SAT region model
     "cpsat": 1.83e6,  # one second of CP-SAT deterministic time
     "construct": 1.75,  # one (unit, territory) pair when the first plan is built
-    "territory_model": 2_000.0,  # one variable of the territory-level realignment model
+    "territory_model": 150.0,  # one variable of the territory-level realignment model
 }
 # No margin on the fitted prices: docs/optimizer.md says why (wall time of identical work varies).
 MARGIN = 1.0

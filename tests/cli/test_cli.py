@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -112,3 +113,26 @@ def test_optimize_frontier_prints_the_curve_and_writes_it(grid_dir, tmp_path):
     assert worst == sorted(worst, reverse=True)  # more budget never gives a worse plan
     assert (frontier["moved_tam_usd"] <= frontier["budget_frac"].fillna(1.0) + 1e-9).all()
     assert (tmp_path / "alignment.csv").is_file()
+
+
+def test_optimize_frontier_with_relocation_states_the_territory_models_least_move(grid_dir, tmp_path):
+    result = runner.invoke(
+        app,
+        [
+            "optimize",
+            str(grid_dir),
+            "--out",
+            str(tmp_path),
+            "--frontier",
+            "--relocate",
+            "--balance",
+            "tam_usd:0.02:hard",
+            "--time-limit",
+            "1",
+        ],
+        terminal_width=200,
+    )
+    assert result.exit_code == 0, result.output
+    least = re.search(r"least move to balance by the\s+territory model ([0-9.]+)%", result.output)
+    floor = re.search(r"transport floor ([0-9.]+)%", result.output)
+    assert least and floor and float(least.group(1)) >= float(floor.group(1))
