@@ -35,7 +35,7 @@ from planner.data.dataset import Dataset
 from planner.data.geometry import STORAGE_CRS, equal_area_crs
 from planner.errors import InfeasibleError
 from planner.optimize.bisection import bisection_labels
-from planner.optimize.construct import initial_labels
+from planner.optimize.construct import absorb, initial_labels, repair_contiguity
 from planner.optimize.exact import solve_exact
 from planner.optimize.explain import Outcome, explain, rep_changes_sentence
 from planner.optimize.instance import (
@@ -492,14 +492,17 @@ def least_realignment_move(
 
     The model of :mod:`planner.optimize.realign` (flows across borders, and relocations of
     territories without a rep home) ignores unit sizes and contiguity, so this is an
-    estimate of the least, not a bound. None when the model does not apply (see
+    estimate of the least, not a bound. Units whose territory gave its rep to a multi-rep
+    unit start in a neighbouring territory, as in :func:`optimize`. None when the model does not apply (see
     :func:`~planner.optimize.realign.plan_realignment`).
     """
     homes = _rep_homes_km(reps, units) if options.use_rep_homes else None
     instance = build_instance(
         units, adjacency, unit_points_km(units), options, reference=reference, rep_homes_km=homes
     )
-    plan = plan_realignment(instance, instance.start, instance.reps, None)
+    neighbors = adjacency_lists(instance)
+    start = repair_contiguity(instance, absorb(instance, instance.start, neighbors), neighbors)
+    plan = plan_realignment(instance, start, instance.reps, None)
     return None if plan is None else plan.moved
 
 

@@ -14,8 +14,8 @@ graph, one node per territory, by a small mixed-integer program (OR-Tools with S
 - ``hosted[h]`` (integer): territories re-formed inside host ``h``, carved from it.
 
 Without a budget it finds the least moved load that brings every territory within
-``TARGET_SHARE`` of the tolerance; with a budget (share of the primary measure) it brings
-as many territories as it can within tolerance, then lowers the total excess. The model
+``TARGET_SHARE`` of the tolerance; with a budget (share of the primary measure) it
+minimises the total excess beyond tolerance plus the worst territory's. The model
 ignores unit sizes and contiguity, so its least move is an estimate, not a bound; the plan
 it returns is carried out unit by unit (:func:`carry_out`) and the search finishes it.
 """
@@ -153,8 +153,8 @@ def carry_out(state: SearchState, plan: RealignmentPlan, rng: np.random.Generato
     plan's final loads are pushed across borders, sources first, each by units on the
     border that keep the giver connected (units returning to their reference territory
     first, then those nearest the receiver), each while it brings the border's amount
-    closer. Stops pushing where the budget would be
-    exceeded. Returns False (the state unchanged) when a relocation cannot be made.
+    closer. Stops pushing where the budget would be exceeded. Returns False (the state
+    unchanged) when a relocation cannot be made.
     """
     inst = state.instance
     before = state.snapshot()

@@ -86,3 +86,18 @@ def test_territories_whose_reps_live_somewhere_are_not_relocated():
 def test_nothing_is_planned_for_a_balanced_plan():
     state, *_ = state_for(["AAABBB", "AAABBB", "CCCDDD", "CCCDDD"])
     assert plan_realignment(state.instance, state.labels, state.reps, None) is None
+
+
+def test_the_least_move_is_measured_when_a_big_unit_takes_a_territorys_rep():
+    from planner.optimize.api import least_realignment_move
+
+    # The first cell holds two reps' share: its territory needs 2 reps, so the lightest
+    # territory gives its rep away and its units start in a neighbour.
+    tam = np.full(24, 100.0)
+    tam[0] = 1200.0
+    units, adjacency = grid(4, 6, tam)
+    labels = [ch for row in LAYOUT for ch in row]
+    reference = Plan(pd.Series(labels, index=units.index))
+    options = OptimizeOptions(targets=(BalanceTarget("tam_usd", 0.25, hard=True),), use_rep_homes=False)
+    least = least_realignment_move(units, adjacency, reference, options)
+    assert least is not None and 0.0 < least < 1.0
