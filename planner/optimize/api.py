@@ -152,7 +152,6 @@ def optimize(
     reps: pd.DataFrame | None = None,
     options: OptimizeOptions | None = None,
     progress: ProgressCallback | None = None,
-    start: Plan | None = None,
 ) -> OptimizationResult:
     """Assign units to territories, balanced, contiguous and compact.
 
@@ -173,10 +172,6 @@ def optimize(
         Measures, tolerances, weights, locks, budget, time limit, seed.
     progress : callable, optional
         Called with (fraction done, message).
-    start : Plan, optional
-        A plan over the same territories to search from instead of the first plan built
-        from ``reference`` (the frontier starts each budget from the previous one's plan);
-        disruption is still measured against ``reference``.
 
     Raises
     ------
@@ -214,7 +209,6 @@ def optimize(
             options=replace(
                 options, method="heuristic", time_limit_s=max(WARM_SHARE * options.time_limit_s, 1.0)
             ),
-            start=start,
         )
         position = {t: i for i, t in enumerate(instance.territory_ids)}
         start = warm.plan.assignment.reindex(units.index).map(position).to_numpy(dtype=int)
@@ -223,15 +217,13 @@ def optimize(
         rep_changes = ""
     else:
         notify(0.05, "building a first contiguous plan")
-        labels = _start_labels(instance, units, start)
-        if labels is None:
-            labels = initial_labels(
-                instance,
-                neighbors,
-                rng,
-                disruption_penalty=2.0 * options.disruption_weight if has_reference else 0.0,
-                max_disruption=options.max_disruption,
-            )
+        labels = initial_labels(
+            instance,
+            neighbors,
+            rng,
+            disruption_penalty=2.0 * options.disruption_weight if has_reference else 0.0,
+            max_disruption=options.max_disruption,
+        )
         clock.charge("construct", instance.n_units * instance.n_territories)
         search_time = max(options.time_limit_s - clock.now(), 0.1)
 
@@ -375,17 +367,6 @@ def optimize(
         seconds=time.perf_counter() - started,
         transport_floor=floor,
     )
-
-
-def _start_labels(instance: Instance, units: gpd.GeoDataFrame, start: Plan | None) -> np.ndarray | None:
-    """``start`` as territory indices; None when not given or not over the instance's territories."""
-    if start is None:
-        return None
-    position = {t: i for i, t in enumerate(instance.territory_ids)}
-    labels = start.assignment.reindex(units.index).map(position)
-    if labels.isna().any():
-        return None
-    return labels.to_numpy(dtype=int)
 
 
 def _sparse_hard_measures(instance: Instance) -> bool:
@@ -542,12 +523,8 @@ def optimize_dataset(
     options: OptimizeOptions | None = None,
     progress: ProgressCallback | None = None,
     adjacency: Adjacency | None = None,
-    start: Plan | None = None,
 ) -> OptimizationResult:
-    """Optimize a loaded data set from its current plan; protected accounts' units never move.
-
-    ``start`` is a plan to search from instead (see :func:`optimize`).
-    """
+    """Optimize a loaded data set from its current plan; protected accounts' units never move."""
     options = options or OptimizeOptions()
     locks = dict(protected_unit_locks(dataset))
     locks.update(options.locked_units)
@@ -560,5 +537,4 @@ def optimize_dataset(
         reps=dataset.reps,
         options=options,
         progress=progress,
-        start=start,
     )

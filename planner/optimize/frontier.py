@@ -6,8 +6,8 @@ that must move is known (the transport floor, :func:`planner.plans.metrics.trans
 that floor, and with no budget, and tabulates what each buys: worst deviation and share of
 territories within tolerance on the primary measure, compactness, and the units, accounts
 and potential moved. A plan made under a smaller budget also fits every bigger one, so each
-point starts from the previous point's plan and keeps it when its own run did no better:
-more budget never gives a worse plan.
+point keeps the previous point's plan when its own run did no better: more budget never
+gives a worse plan.
 """
 
 from __future__ import annotations
@@ -92,11 +92,7 @@ def frontier(
         label = "no budget" if budget is None else f"{budget:.1%} of {measure}"
         step = lambda f, m, i=i, label=label: notify((i + f) / len(multiples), f"{label}: {m}")  # noqa: E731
         result = optimize_dataset(
-            dataset,
-            options=replace(options, max_disruption=budget),
-            adjacency=adjacency,
-            progress=step,
-            start=None if previous is None else previous.plan,
+            dataset, options=replace(options, max_disruption=budget), adjacency=adjacency, progress=step
         )
         kept = previous is not None and _worse(result, previous, options.primary)
         if kept:
