@@ -45,25 +45,24 @@ def run() -> list[dict]:
         units = units_all[units_all["region"] == state]
         adjacency = build_adjacency(units)
         targets = tuple(BalanceTarget(m, TOLERANCE, hard=True) for m in MEASURES)
-        for method, seconds in (("heuristic", HEURISTIC_S), ("exact", EXACT_S)):
-            options = OptimizeOptions(targets=targets, time_limit_s=seconds, method=method, seed=0)
+        for method, limit_s in (("heuristic", HEURISTIC_S), ("exact", EXACT_S)):
+            options = OptimizeOptions(targets=targets, time_limit_s=limit_s, method=method, seed=0)
             start = time.perf_counter()
             try:
                 result = optimize(units, adjacency, n_reps=K, options=options)
             except PlannerError as error:
-                rows.append(
-                    _row(state, units, f"terrain {method}", None, time.perf_counter() - start, str(error))
-                )
+                seconds = time.perf_counter() - start
+                rows.append(_row(state, units, adjacency, f"terrain {method}", None, seconds, str(error)))
                 continue
+            seconds = time.perf_counter() - start
             note = next((m for m in result.messages if m.startswith("exact mode:")), "")
             rows.append(
-                _row(
-                    state, units, f"terrain {method}", result.plan, time.perf_counter() - start, _exact(note)
-                )
+                _row(state, units, adjacency, f"terrain {method}", result.plan, seconds, _exact(note))
             )
         start = time.perf_counter()
         plan, outcome = _gerrychain(units, adjacency)
-        rows.append(_row(state, units, "gerrychain (TAM only)", plan, time.perf_counter() - start, outcome))
+        seconds = time.perf_counter() - start
+        rows.append(_row(state, units, adjacency, "gerrychain (TAM only)", plan, seconds, outcome))
         print(f"  {state}: done", file=sys.stderr, flush=True)
     return rows
 
@@ -109,14 +108,14 @@ def _gerrychain(units, adjacency) -> tuple[Plan | None, str]:
     return None, f"no cut at up to +/-{TOLERANCE * WIDEN[-1]:.0%} ({ATTEMPTS} attempts per split)"
 
 
-def _row(state: str, units, method: str, plan: Plan | None, seconds: float, note: str) -> dict:
+def _row(state: str, units, adjacency, method: str, plan: Plan | None, seconds: float, note: str) -> dict:
     row = {"state": f"{state} ({len(units)} counties)", "method": method, "seconds": round(seconds, 1)}
     row |= dict.fromkeys(
         [f"{m} max dev" for m in MEASURES]
         + ["both within", "territories", "contiguity violations", "PP mean"]
     )
     if plan is not None:
-        report = plan_report(plan, units, build_adjacency(units), dict.fromkeys(MEASURES, TOLERANCE))
+        report = plan_report(plan, units, adjacency, dict.fromkeys(MEASURES, TOLERANCE))
         for measure in MEASURES:
             row[f"{measure} max dev"] = f"{report.balance.loc[measure, 'max_abs_dev']:.1%}"
         row["both within"] = bool((report.balance["max_abs_dev"] <= TOLERANCE + 1e-9).all())

@@ -516,6 +516,11 @@ def protected_unit_locks(dataset: Dataset) -> dict[str, str]:
     return {str(u): str(current[u]) for u in units}
 
 
+def with_protected_locks(dataset: Dataset, options: OptimizeOptions) -> OptimizeOptions:
+    """``options`` with the units of protected accounts locked to their current territory too."""
+    return replace(options, locked_units={**protected_unit_locks(dataset), **options.locked_units})
+
+
 def optimize_dataset(
     dataset: Dataset,
     *,
@@ -525,10 +530,7 @@ def optimize_dataset(
     adjacency: Adjacency | None = None,
 ) -> OptimizationResult:
     """Optimize a loaded data set from its current plan; protected accounts' units never move."""
-    options = options or OptimizeOptions()
-    locks = dict(protected_unit_locks(dataset))
-    locks.update(options.locked_units)
-    options = replace(options, locked_units=locks)
+    options = with_protected_locks(dataset, options or OptimizeOptions())
     return optimize(
         dataset.units,
         adjacency or build_adjacency(dataset.units),

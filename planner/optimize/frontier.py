@@ -24,7 +24,7 @@ from planner.optimize.api import (
     OptimizationResult,
     least_realignment_move,
     optimize_dataset,
-    protected_unit_locks,
+    with_protected_locks,
 )
 from planner.optimize.options import OptimizeOptions
 from planner.plans.metrics import rep_counts, transport_floor
@@ -101,9 +101,8 @@ def frontier(
         previous = result
         rows.append(_row(result, multiple, budget, floor, options, measure, kept))
     notify(1.0, "frontier done")
-    locks = {**protected_unit_locks(dataset), **options.locked_units}
     least = least_realignment_move(
-        dataset.units, adjacency, dataset.plan, replace(options, locked_units=locks), dataset.reps
+        dataset.units, adjacency, dataset.plan, with_protected_locks(dataset, options), dataset.reps
     )
     return Frontier(pd.DataFrame(rows), tuple(results), floor, least)
 

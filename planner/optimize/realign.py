@@ -28,10 +28,10 @@ import numpy as np
 from ortools.linear_solver import pywraplp
 
 from planner.optimize.instance import Instance
-from planner.optimize.search.accept import keeps_contiguity
+from planner.optimize.search.accept import keeps_contiguity, within_budget
 from planner.optimize.search.relocation import carve, dissolvable, dissolve
 from planner.optimize.search.state import SearchState
-from planner.optimize.transport import flows_between
+from planner.optimize.transport import flows_between, territory_pairs
 
 TARGET_SHARE = 0.5  # without a budget, the plan brings every territory within this share of the tolerance
 MODEL_SECONDS = 10.0  # safety cap on the solver (the model is a few hundred variables)
@@ -83,10 +83,7 @@ def plan_realignment(
     active = (reps > 0) & ~instance.frozen_territory
     if not (np.abs(load - reps) > tol * reps + 1e-9)[active].any():
         return None
-    rows = np.repeat(np.arange(instance.n_units), np.diff(instance.indptr))
-    a, b = labels[rows], labels[instance.indices]
-    cross = (a != b) & active[a] & active[b]
-    pairs = np.unique(np.column_stack([a[cross], b[cross]]), axis=0)
+    pairs = territory_pairs(instance, labels, active)
     may_relocate = dissolvable(instance, reps) & active & (load < 1.0 - tol)
     counts = np.bincount(labels, minlength=K)
     may_host = active & (load >= (reps + 1) * (1.0 - tol)) & (counts >= 2)
@@ -101,7 +98,7 @@ def plan_realignment(
     for (x, y), f in zip(pairs.tolist(), flow, strict=True):
         net[x] -= f
         net[y] += f
-    final = [load[t] + net[t] - (carved.get(t, 0.0)) for t in range(K)]
+    final = [load[t] + net[t] - carved.get(t, 0.0) for t in range(K)]
     for h, n in hosted.items():
         solver.Add(carved[h] >= (1.0 - tol) * n)
         solver.Add(carved[h] <= (1.0 + tol) * n)
@@ -228,9 +225,10 @@ def _push(state: SearchState, a: int, b: int, amount: float) -> float:
         chosen = next((u for u in fits if keeps_contiguity(state, u, a)), None)
         if chosen is None:
             break
-        state.apply(chosen, a, b)
-        if not state.within_budget():
-            state.apply(chosen, b, a)
+        with state.trial() as trial:
+            state.apply(chosen, a, b)
+            trial.keep_if(within_budget)
+        if not trial.kept:
             break
         sent += float(share[chosen])
     return sent

@@ -20,6 +20,14 @@ FLOW_SCALE = 1_000_000  # integer flow units per rep's fair share
 TARGET_SHARE = 0.5  # flows bring every territory within this share of its (tightest hard) tolerance
 
 
+def territory_pairs(instance: Instance, labels: np.ndarray, taking_part: np.ndarray) -> np.ndarray:
+    """Ordered pairs (a, b) of adjacent territories under ``labels``, both in the mask ``taking_part``."""
+    rows = np.repeat(np.arange(instance.n_units), np.diff(instance.indptr))
+    a, b = labels[rows], labels[instance.indices]
+    cross = (a != b) & taking_part[a] & taking_part[b]
+    return np.unique(np.column_stack([a[cross], b[cross]]), axis=0)
+
+
 def border_flows(instance: Instance, labels: np.ndarray, reps: np.ndarray) -> list[tuple[int, int, float]]:
     """Load (fair shares) to pass from territory a to adjacent territory b: ``(a, b, amount)``, largest first.
 
@@ -51,10 +59,7 @@ def flows_between(
     supply = np.round(excess / excess.sum() * total * FLOW_SCALE).astype(np.int64)
     demand = np.round(deficit / deficit.sum() * total * FLOW_SCALE).astype(np.int64)
     demand[np.argmax(demand)] += supply.sum() - demand.sum()  # rounding: supplies must sum to zero
-    rows = np.repeat(np.arange(instance.n_units), np.diff(instance.indptr))
-    a, b = labels[rows], labels[instance.indices]
-    cross = (a != b) & ~instance.frozen_territory[a] & ~instance.frozen_territory[b]
-    pairs = np.unique(np.column_stack([a[cross], b[cross]]), axis=0)
+    pairs = territory_pairs(instance, labels, ~instance.frozen_territory)
     solver = min_cost_flow.SimpleMinCostFlow()
     solver.add_arcs_with_capacity_and_unit_cost(
         pairs[:, 0].astype(np.int32),
