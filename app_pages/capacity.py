@@ -11,6 +11,7 @@ from planner.errors import PlannerError
 from planner.forecast.capacity import CapacityRequest, current_reps, first_plan_month, plan_capacity_for
 from planner.forecast.history import territory_history
 from planner.money import format_usd
+from ui.columns import dollar_column
 from ui.session import PERSIST, active_dataset
 
 TARGET = "cap_target_musd"
@@ -158,20 +159,20 @@ st.subheader("Scenarios")
 st.dataframe(
     capacity.summary(),
     column_config={
-        "target_usd": st.column_config.NumberColumn("Target", format="dollar"),
-        "capacity_usd": st.column_config.NumberColumn("Capacity", format="dollar"),
+        "target_usd": dollar_column("Target"),
+        "capacity_usd": dollar_column("Capacity"),
         "coverage_frac": st.column_config.NumberColumn("Coverage", format="percent"),
         "hires_needed": st.column_config.NumberColumn("Extra hires", format="%d"),
-        "gap_after_hires_usd": st.column_config.NumberColumn("Gap after hires", format="dollar"),
+        "gap_after_hires_usd": dollar_column("Gap after hires"),
     },
 )
 st.subheader("Base case by month")
 st.dataframe(
     base.by_month,
     column_config={
-        "target_usd": st.column_config.NumberColumn("Target", format="dollar"),
-        "capacity_usd": st.column_config.NumberColumn("Capacity", format="dollar"),
-        "capacity_with_hires_usd": st.column_config.NumberColumn("Capacity with hires", format="dollar"),
+        "target_usd": dollar_column("Target"),
+        "capacity_usd": dollar_column("Capacity"),
+        "capacity_with_hires_usd": dollar_column("Capacity with hires"),
         "coverage_frac": st.column_config.NumberColumn("Coverage", format="percent"),
         "cumulative_coverage_frac": st.column_config.NumberColumn("Cumulative coverage", format="percent"),
         "headcount": st.column_config.NumberColumn("Headcount", format="%.1f"),

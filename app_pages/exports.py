@@ -6,10 +6,8 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-import folium
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from planner.data.dataset import Dataset
 from planner.exports.change_report import change_report
@@ -17,14 +15,16 @@ from planner.exports.formats import EXPORT_FORMATS, FORMAT_FILES, export_plan, t
 from planner.exports.inputs import demo_approved_plan
 from planner.money import format_usd
 from planner.plans.approved import ApprovedPlan
-from planner.plans.dissolve import dissolve_territories
 from planner.plans.plan import Plan
 from planner.store import Status
 from ui import state
-from ui.data import adjacency_edges, editor_units
-from ui.maps import colour_territories, geometry_json, offline_map, territory_pairs
+from ui.columns import dollar_column
+from ui.data import adjacency_edges, map_layer
+from ui.maps import colour_territories, territory_pairs
 from ui.session import active_dataset, workspace
 from ui.store import plan_store
+from ui.territory_map.component import map_arguments, territory_map
+from ui.territory_view import territory_labels
 
 FORMATS_KEY = "ex_formats"
 PLAN_KEY = "ex_plan"
@@ -163,59 +163,33 @@ else:
         )
 
 st.subheader("Territories")
-shapes = dissolve_territories(editor_units(token, dataset).frame, approved.plan.assignment)
 colours = colour_territories(
     table.index, territory_pairs(adjacency_edges(token, dataset), approved.plan.assignment)
 )
-tooltip = pd.DataFrame(
-    {
-        "territory_id": table.index,
-        "reps": table["rep_names"].to_numpy(),
-        "tam": table["tam_usd"].map(lambda v: format_usd(usd=v, decimals=0)).to_numpy()
-        if "tam_usd" in table
-        else "",
-        "quota": annual_cents.map(lambda c: format_usd(c, decimals=0)).to_numpy(),
-    },
-    index=table.index,
+quota_text = annual_cents.map(lambda c: format_usd(c, decimals=0))
+facts = {
+    territory: f"reps: {row['rep_names']}; annual quota {quota_text.get(territory, '')}"
+    for territory, row in table.iterrows()
+}
+arguments = map_arguments(
+    map_layer(token, dataset),
+    approved.plan.assignment,
+    approved.plan.assignment.map(colours),
+    labels=territory_labels(approved.plan, dataset.reps),
+    info=facts,
+    height_px=480,
+    selectable=False,
 )
-geometries = geometry_json(shapes.geometry)
-fmap = offline_map(shapes.total_bounds)
-folium.GeoJson(
-    {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "id": territory,
-                "geometry": geometries[territory],
-                "properties": {**row, "fill": colours.get(territory, "#cccccc")},
-            }
-            for territory, row in tooltip.to_dict("index").items()
-        ],
-    },
-    name="territories",
-    style_function=lambda feature: {
-        "fillColor": feature["properties"]["fill"],
-        "color": "#222222",
-        "weight": 1.2,
-        "fillOpacity": 0.75,
-    },
-    tooltip=folium.GeoJsonTooltip(
-        fields=["territory_id", "reps", "tam", "quota"], aliases=["Territory", "Reps", "TAM", "Annual quota"]
-    ),
-).add_to(fmap)
-st_folium(fmap, height=480, use_container_width=True, returned_objects=[], key="ex_map")
-st.caption(
-    "Territories dissolved from their units (as in the GeoJSON and GeoPackage files, simplified for display)."
-)
+territory_map(arguments, key="ex_map")
+st.caption("The approved plan's territories; hover a unit to see its territory's reps and annual quota.")
 st.dataframe(
     table.drop(columns=[c for c in table.columns if "quota" in c]).assign(
         annual_quota_usd=annual_cents / 100
     ),
     column_config={
-        "tam_usd": st.column_config.NumberColumn("TAM (USD)", format="dollar"),
-        "bookings_usd": st.column_config.NumberColumn("Bookings 12m (USD)", format="dollar"),
-        "annual_quota_usd": st.column_config.NumberColumn("Annual quota (USD, demo)", format="dollar"),
+        "tam_usd": dollar_column("TAM (USD)"),
+        "bookings_usd": dollar_column("Bookings 12m (USD)"),
+        "annual_quota_usd": dollar_column("Annual quota (USD, demo)"),
     },
 )
 

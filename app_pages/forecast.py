@@ -16,6 +16,7 @@ from planner.forecast.model import forecast_territories
 from planner.money import format_usd
 from planner.plans.plan import Plan
 from ui import state
+from ui.columns import dollar_column
 from ui.session import PERSIST, active_dataset, workspace
 
 LOADED = "Loaded plan"
@@ -120,10 +121,8 @@ by_territory = pd.DataFrame({"last_12_months_usd": last_year, f"next_{horizon}_m
 st.dataframe(
     by_territory,
     column_config={
-        "last_12_months_usd": st.column_config.NumberColumn("Last 12 months (USD)", format="dollar"),
-        f"next_{horizon}_months_usd": st.column_config.NumberColumn(
-            f"Next {horizon} months (USD)", format="dollar"
-        ),
+        "last_12_months_usd": dollar_column("Last 12 months (USD)"),
+        f"next_{horizon}_months_usd": dollar_column(f"Next {horizon} months (USD)"),
     },
 )
 st.download_button(

@@ -2,12 +2,14 @@
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from planner.money import format_usd
-from ui.data import demo_dataset, demo_display_units
-from ui.maps import measure_map
+from ui.columns import dollar_column
+from ui.data import DEMO_TOKEN, demo_dataset, map_layer
+from ui.maps import field_reps
 from ui.session import MEASURE_LABELS
+from ui.territory_map.component import map_arguments, territory_map
+from ui.territory_view import measure_fills, territory_labels
 
 dataset = demo_dataset()
 units = dataset.units
@@ -36,27 +38,21 @@ measure = st.selectbox(
     "Colour units by", measures, format_func=lambda m: MEASURE_LABELS.get(m, m), key="overview_measure"
 )
 
-shown = demo_display_units().copy()
-shown["territory"] = dataset.plan.assignment.reindex(shown.index)
-shown["tam_text"] = shown["tam_usd"].map(lambda v: format_usd(usd=v, decimals=0))
-shown["bookings_text"] = shown["bookings_usd"].map(lambda v: format_usd(usd=v, decimals=0))
-shown["accounts_text"] = shown["accounts"].map("{:,.0f}".format)
-fmap, legend = measure_map(
-    shown,
-    measure,
-    territories=dataset.plan.assignment,
-    homes=dataset.reps[dataset.reps["role"] != "manager"],
-    tooltip_columns={
-        "name": "Unit",
-        "territory": "Territory",
-        "tam_text": "TAM",
-        "bookings_text": "Bookings 12m",
-        "accounts_text": "Accounts",
-    },
+plan = dataset.plan
+fills, legend = measure_fills(units[measure])
+labels = territory_labels(plan, dataset.reps)
+arguments = map_arguments(
+    map_layer(DEMO_TOKEN, dataset),
+    plan.assignment,
+    fills,
+    labels=labels,
+    homes=field_reps(dataset.reps),
+    height_px=560,
+    selectable=False,
 )
 map_col, legend_col = st.columns([5, 1])
 with map_col:
-    st_folium(fmap, height=560, use_container_width=True, returned_objects=[], key="overview_map")
+    territory_map(arguments, key="overview_map")
 with legend_col:
     st.markdown(f"**{MEASURE_LABELS.get(measure, measure)}**")
     st.markdown(
@@ -67,7 +63,7 @@ with legend_col:
         ),
         unsafe_allow_html=True,
     )
-    st.markdown("Thick lines: current territories. Red dots: rep home bases.")
+    st.markdown("Labels and dark lines: current territories and their reps. Red dots: rep home bases.")
 
 st.subheader("Current territories")
 by_territory = (
@@ -80,8 +76,8 @@ by_territory["tam_vs_mean_pct"] = 100 * (by_territory["tam_usd"] / by_territory[
 st.dataframe(
     by_territory.sort_values("tam_usd", ascending=False),
     column_config={
-        "tam_usd": st.column_config.NumberColumn("TAM (USD)", format="dollar"),
-        "bookings_usd": st.column_config.NumberColumn("Bookings 12m (USD)", format="dollar"),
+        "tam_usd": dollar_column("TAM (USD)"),
+        "bookings_usd": dollar_column("Bookings 12m (USD)"),
         "tam_vs_mean_pct": st.column_config.ProgressColumn(
             "TAM vs mean (%)", min_value=-100, max_value=300, format="%.0f%%"
         ),

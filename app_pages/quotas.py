@@ -15,6 +15,7 @@ from planner.store.drafts import save_draft, version_fairness
 from planner.store.roles import PERMISSIONS
 from planner.store.workflow import TRANSITIONS
 from ui import state
+from ui.columns import dollar_column
 from ui.session import active_dataset, workspace
 from ui.store import acting_user, plan_store
 
@@ -122,12 +123,12 @@ if versions:
             hide_index=True,
             disabled=[c for c in table.columns if c not in (PROPOSED, REASON)] if can_propose else True,
             column_config={
-                "Potential ($)": st.column_config.NumberColumn(format="dollar"),
-                "Forecast ($)": st.column_config.NumberColumn(format="dollar"),
-                "Last quota ($)": st.column_config.NumberColumn(format="dollar"),
-                "Quota ($)": st.column_config.NumberColumn(format="dollar"),
+                "Potential ($)": dollar_column(),
+                "Forecast ($)": dollar_column(),
+                "Last quota ($)": dollar_column(),
+                "Quota ($)": dollar_column(),
                 "Expected attainment": st.column_config.NumberColumn(format="percent"),
-                PROPOSED: st.column_config.NumberColumn(min_value=0.0, format="dollar"),
+                PROPOSED: dollar_column(min_value=0.0),
             },
             key=f"q_editor_{version_id}_{info.revision}",
             width="stretch",

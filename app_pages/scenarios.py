@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from ui import state
-from ui.data import adjacency_edges, dataset_adjacency, editor_units
-from ui.maps import (
-    SELECTED_STYLE,
-    UNIT_TOOLTIP,
-    add_highlight,
-    add_territory_layers,
-    offline_map,
-    territory_pairs,
-)
+from ui.data import adjacency_edges, dataset_adjacency, map_layer
+from ui.maps import territory_pairs
 from ui.session import PERSIST, active_dataset, balance_settings, measure_label, territory_colours, workspace
+from ui.territory_map.component import map_arguments, territory_map
+from ui.territory_view import territory_labels
 from ui.workspace import change_report, compare_metrics
 
 LOADED = "Loaded plan"
@@ -52,7 +46,7 @@ measures = [m for m in ("tam_usd", "accounts") if m in units.columns] or list(to
 moved, by_territory = change_report(before, after, units, list(dict.fromkeys([*measures, *tolerances])))
 
 st.subheader("Maps")
-shown = editor_units(token, dataset)
+layer = map_layer(token, dataset)
 edges = adjacency_edges(token, dataset)
 diff_ids = before.assignment.index[before.assignment != after.assignment.reindex(before.assignment.index)]
 map_cols = st.columns(2)
@@ -65,11 +59,17 @@ for column, name, plan, key in (
         colours = territory_colours(
             plan.territories, territory_pairs(edges, plan.assignment), remember=plan is ws.plan
         )
-        fmap = offline_map(shown.bounds)
-        add_territory_layers(fmap, shown, plan.assignment, colours, tooltip_columns=UNIT_TOOLTIP)
-        add_highlight(fmap, shown, diff_ids, SELECTED_STYLE, "changed")
-        st_folium(fmap, key=key, height=420, use_container_width=True, returned_objects=[])
-st.caption("Units that differ between A and B are drawn white with a black border.")
+        arguments = map_arguments(
+            layer,
+            plan.assignment,
+            plan.assignment.map(colours),
+            labels=territory_labels(plan, dataset.reps),
+            moved=diff_ids,
+            height_px=420,
+            selectable=False,
+        )
+        territory_map(arguments, key=key)
+st.caption("Units that differ between A and B are drawn in magenta.")
 
 st.subheader("Metrics")
 table = compare_metrics({"A": before, "B": after}, units, adjacency, tolerances)

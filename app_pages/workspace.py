@@ -1,31 +1,31 @@
-"""Territory workspace: select units on the map, move and lock them, watch the balance, optimize, undo."""
+"""Territory workspace: select units on the map, move and lock them, watch the balance, optimize, undo.
+
+The map, the edit panel and the balance live in one fragment: an edit reruns only them,
+and the map restyles in place (see :mod:`ui.territory_map`).
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import html
 
-import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
-from planner.errors import PlanError, PlannerError
-from planner.optimize.api import Outcome, optimize_dataset
-from planner.optimize.options import BalanceTarget, OptimizeOptions
+from planner.errors import PlanError
 from planner.plans.files import alignment_csv, territory_reps_csv
 from planner.plans.metrics import detached_units
-from ui import state
+from planner.plans.tally import TerritoryTally
+from ui import optimize_panel, state
+from ui.columns import dollar_column
 from ui.data import (
     UPLOAD_TYPES,
     adjacency_edges,
     dataset_adjacency,
-    dataset_points,
-    editor_units,
     load_uploaded_files,
+    map_layer,
     unit_labels,
     upload_token,
 )
-from ui.maps import field_reps, territory_pairs, workspace_map
+from ui.maps import field_reps, territory_pairs
 from ui.session import (
     PERSIST,
     active_dataset,
@@ -35,24 +35,25 @@ from ui.session import (
     use_dataset,
     workspace,
 )
-from ui.workspace import (
-    OptimizationSummary,
-    balance_table,
-    headline_metrics,
-    selection_from_map,
-    style_balance,
-    summarize_selection,
-    territory_choices,
-    unique_name,
+from ui.territory_map.component import map_arguments, selection_from_map, territory_map
+from ui.territory_view import (
+    deviation_chart,
+    measure_fills,
+    territory_facts,
+    territory_labels,
+    worst_first,
 )
+from ui.workspace import balance_table, summarize_selection, territory_choices, unique_name
 
 dataset, token, dataset_label = active_dataset()
 units = dataset.units
 tolerances = balance_settings(dataset)
 measures = list(tolerances)
 adjacency = dataset_adjacency(token, dataset)
-ws = workspace(dataset, token)
+workspace(dataset, token)
 session = st.session_state
+session.setdefault(state.MAP_ECHO, ("", 0))
+session.setdefault(state.FOCUS_TOKEN, 0)
 
 
 # ---- callbacks: they change session state before the page draws ---------------------------------
@@ -63,13 +64,17 @@ def notify(kind: str, text: str) -> None:
     session[state.NOTICE] = (kind, text)
 
 
-def on_map_event() -> None:
-    """A click toggles the clicked unit; a drawn shape selects the units whose centroid is inside."""
-    selected = selection_from_map(
-        session.get(state.MAP), dataset_points(token, dataset), session[state.SELECTION]
-    )
-    if selected is not None:
-        session[state.SELECTION] = selected
+def on_map_selection() -> None:
+    """The map sent the user's selection: it becomes the session's selection."""
+    value = session.get(state.MAP)
+    if not value:
+        return
+    session[state.SELECTION], session[state.MAP_ECHO] = selection_from_map(value, unit_labels(token, dataset))
+
+
+def on_find_territory() -> None:
+    """Zoom the map to the chosen territory."""
+    session[state.FOCUS_TOKEN] += 1
 
 
 def on_move() -> None:
@@ -77,9 +82,7 @@ def on_move() -> None:
     target = session[state.NEW_TERRITORY].strip() or session.get(state.MOVE_TARGET) or ""
     selected = session[state.SELECTION]
     if not selected:
-        notify(
-            "warning", "Select units first (click them on the map, draw a shape or pick them in the list)."
-        )
+        notify("warning", "Select units first (click them on the map, draw around them or find one by name).")
         return
     try:
         moved = session[state.WORKSPACE].move(selected, target)
@@ -100,8 +103,7 @@ def on_lock(lock: bool) -> None:
     selected = session[state.SELECTION]
     current = session[state.WORKSPACE]
     session[state.WORKSPACE] = current.lock(selected) if lock else current.unlock(selected)
-    verb = "Locked" if lock else "Unlocked"
-    notify("success", f"{verb} {len(selected)} unit(s).")
+    notify("success", f"{'Locked' if lock else 'Unlocked'} {len(selected)} unit(s).")
 
 
 def on_undo() -> None:
@@ -153,17 +155,7 @@ def on_use_demo() -> None:
 # ---- page ------------------------------------------------------------------------------------------
 
 st.title("Territory workspace")
-plan = ws.plan
-st.caption(
-    f"Data: {dataset_label}. {len(units):,} units in {len(plan.territories)} territories. "
-    f"Step {ws.position + 1} of {len(ws.steps)}: {ws.current.label}."
-)
-# The notice slot exists on every run, so a notice never shifts the elements below it: a
-# shifted map would be remounted by the browser, lose its view and rerun the page.
-notice_slot = st.empty()
-notice = session.pop(state.NOTICE, None)
-if notice is not None:
-    getattr(notice_slot, notice[0])(notice[1])
+pressed, floor = optimize_panel.sidebar(dataset, tolerances, session[state.WORKSPACE])
 
 with st.expander("Data set: load your own files", expanded=bool(session.get(state.UPLOAD_PROBLEMS))):
     st.markdown(
@@ -182,238 +174,278 @@ with st.expander("Data set: load your own files", expanded=bool(session.get(stat
     for severity, text in session.get(state.UPLOAD_PROBLEMS, []):
         (st.error if severity == "error" else st.warning)(text)
 
-colour_options = ["territory", *dataset.measures]
-selection = [u for u in session[state.SELECTION] if u in units.index]
-assignment = plan.assignment
-detached = detached_units(plan, adjacency)
-shown = editor_units(token, dataset)
-colours = territory_colours(plan.territories, territory_pairs(adjacency_edges(token, dataset), assignment))
+if pressed:
+    optimize_panel.run(pressed, dataset, adjacency, tolerances, session[state.WORKSPACE], floor)
 
-map_col, side_col = st.columns([3, 1], gap="medium")
-with map_col:
-    colour_by = st.selectbox(
-        "Colour units by",
-        colour_options,
-        format_func=lambda m: "Territory" if m == "territory" else measure_label(m),
-        key=state.COLOUR_BY,
-        persist_state=PERSIST,
-    )
-    fmap, layers, legend = workspace_map(
-        shown,
-        assignment,
-        colours,
-        colour_by="territory" if colour_by == "territory" else units[colour_by],
-        homes=field_reps(dataset.reps),
-        selected=selection,
-        locked=ws.locked,
-        detached=detached.index,
-    )
-    st_folium(
-        fmap,
-        key=state.MAP,
-        feature_group_to_add=layers,
-        returned_objects=["last_active_drawing", "last_object_clicked_count"],
-        on_change=on_map_event,
-        height=600,
-        use_container_width=True,
-    )
-    swatches = "".join(
-        f'<span style="display:inline-block;margin:0 10px 4px 0;white-space:nowrap">'
-        f'<span style="display:inline-block;width:12px;height:12px;background:{colour};'
-        f'border:1px solid #888;margin-right:4px;vertical-align:middle"></span>{html.escape(label)}</span>'
-        for colour, label in legend
-    )
-    title = "Territories" if colour_by == "territory" else measure_label(colour_by)
-    st.markdown(f"**{title}**<br>{swatches}", unsafe_allow_html=True)
-    st.caption(
-        "Thick lines: territory borders. Red dots: rep home bases. White with black border: selected. "
-        "Dashed blue: locked. Red: cut off from the rest of its territory. "
-        "Click a unit to (de)select it; draw a rectangle or polygon to select the units inside."
-    )
 
-with side_col:
-    st.subheader("Selection")
+def plan_view(plan, tally):
+    """Balance table, labels, cut-off units and neighbouring territory pairs of ``plan``.
+
+    Kept for the last plan drawn, so a rerun that only changes the selection recomputes nothing.
+    """
+    key = (plan, tuple(tolerances.items()))
+    cached = session.get(state.PLAN_VIEW)
+    if cached is not None and cached[0][0] is plan and cached[0][1] == key[1]:
+        return cached[1]
+    tally = tally or TerritoryTally.from_plan(plan, units, dataset.measures)
+    view = (
+        balance_table(tally, plan, tolerances, adjacency),
+        territory_labels(plan, dataset.reps),
+        detached_units(plan, adjacency),
+        territory_pairs(adjacency_edges(token, dataset), plan.assignment),
+    )
+    session[state.PLAN_VIEW] = (key, view)
+    return view
+
+
+@st.fragment
+def editor() -> None:
+    """Map, edit panel and balance: an edit reruns only this part of the page."""
+    ws = session[state.WORKSPACE]
+    preview = optimize_panel.previewed()
+    plan = preview.plan if preview is not None else ws.plan
     labels = unit_labels(token, dataset)
-    st.multiselect(
-        "Selected units (type to search)",
-        list(labels),
-        format_func=labels.__getitem__,
-        key=state.SELECTION,
-        placeholder="Search units by name or id",
-        persist_state=PERSIST,
+    selection = [u for u in session[state.SELECTION] if u in labels]
+    caption = (
+        f"Data: {dataset_label}. {len(units):,} units in {len(ws.plan.territories)} territories. "
+        f"Step {ws.position + 1} of {len(ws.steps)}: {ws.current.label}."
     )
-    summary_measures = [m for m in ("tam_usd", "accounts") if m in units.columns]
-    picked = summarize_selection(units, selection, summary_measures)
-    st.caption(
-        f"{len(selection)} unit(s) selected"
-        + "".join(f"; {measure_label(m)}: {picked[m]:,.0f}" for m in summary_measures)
-        + f"; {len(ws.locked & set(selection))} locked."
-    )
-    st.button("Clear selection", on_click=on_clear_selection, disabled=not selection, key="ws_clear")
-    choices = territory_choices(plan)
-    if session.get(state.MOVE_TARGET) not in choices:
-        session[state.MOVE_TARGET] = choices[0]
-    st.selectbox("Move to territory", choices, key=state.MOVE_TARGET, persist_state=PERSIST)
-    st.text_input("…or to a new territory id", key=state.NEW_TERRITORY, placeholder="e.g. T51")
-    st.button("Move selection", on_click=on_move, type="primary", disabled=not selection, key="ws_move")
-    lock_col, unlock_col = st.columns(2)
-    lock_col.button("Lock", on_click=on_lock, args=(True,), disabled=not selection, key="ws_lock")
-    unlock_col.button("Unlock", on_click=on_lock, args=(False,), disabled=not selection, key="ws_unlock")
-    st.caption(f"{len(ws.locked)} unit(s) locked: the optimizer keeps them in their territory.")
+    st.caption(caption)
+    # The notice slot exists on every run, so a notice never shifts the elements below it.
+    notice_slot = st.empty()
+    notice = session.pop(state.NOTICE, None)
+    if notice is not None:
+        getattr(notice_slot, notice[0])(notice[1])
+    if preview is not None:
+        st.info(
+            f"Previewing the proposed plan **{preview.label}** ({preview.units_moved:,} units moved, "
+            "in magenta). "
+            "Accept or discard it under *Proposed plans* below; edits are paused meanwhile."
+        )
 
-    st.subheader("History")
-    undo_col, redo_col = st.columns(2)
-    undo_col.button("Undo", on_click=on_undo, disabled=not ws.can_undo, key="ws_undo", icon=":material/undo:")
-    redo_col.button("Redo", on_click=on_redo, disabled=not ws.can_redo, key="ws_redo", icon=":material/redo:")
+    table, names, detached, pairs = plan_view(plan, ws.tally if preview is None else None)
 
-    st.subheader("Scenarios")
-    st.text_input("Scenario name", key=state.SCENARIO_NAME, placeholder="e.g. West split")
-    st.button("Save as scenario", on_click=on_save_scenario, key="ws_save")
-    saved = session.get(state.SCENARIOS, {})
-    if saved:
-        st.caption("Saved: " + ", ".join(saved))
-    st.download_button(
-        "Download alignment.csv",
-        alignment_csv(plan),
-        file_name="alignment.csv",
-        mime="text/csv",
-        on_click="ignore",
-    )
-    st.download_button(
-        "Download territory_reps.csv",
-        territory_reps_csv(plan),
-        file_name="territory_reps.csv",
-        mime="text/csv",
-        on_click="ignore",
-    )
+    map_col, side_col = st.columns([3, 1], gap="medium")
+    # The balance is drawn below the map but sent first: the browser lays out its table and
+    # chart while the map's arguments are computed.
+    with st.container():
+        balance(table, names, detached, labels)
+    with map_col:
+        colour_col, find_col = st.columns(2)
+        colour_by = colour_col.selectbox(
+            "Colour units by",
+            ["territory", *dataset.measures],
+            format_func=lambda m: "Territory" if m == "territory" else measure_label(m),
+            key=state.COLOUR_BY,
+            persist_state=PERSIST,
+        )
+        find_col.selectbox(
+            "Find a territory",
+            sorted(names),
+            index=None,
+            format_func=names.__getitem__,
+            placeholder="Type an id or a rep's name",
+            key=state.FIND_TERRITORY,
+            on_change=on_find_territory,
+        )
+        legend = []
+        if colour_by == "territory":
+            colours = territory_colours(plan.territories, pairs)
+            fills = plan.assignment.map(colours)
+        else:
+            fills, legend = measure_fills(units[colour_by])
+        arguments = map_arguments(
+            map_layer(token, dataset),
+            plan.assignment,
+            fills,
+            labels=names,
+            info=territory_facts(table, tolerances, names),
+            selected=selection,
+            locked=ws.locked,
+            detached=detached.index,
+            moved=[]
+            if preview is None
+            else plan.units[plan.assignment.reindex(ws.plan.units).ne(ws.plan.assignment).to_numpy()],
+            homes=field_reps(dataset.reps),
+            focus=session.get(state.FIND_TERRITORY),
+            focus_token=session[state.FOCUS_TOKEN],
+            selection_echo=session[state.MAP_ECHO],
+        )
+        territory_map(arguments, key=state.MAP, on_change=on_map_selection)
+        if legend:
+            swatches = "".join(
+                f'<span style="display:inline-block;margin:0 10px 4px 0;white-space:nowrap">'
+                f'<span style="display:inline-block;width:12px;height:12px;background:{colour};'
+                f'border:1px solid #888;margin-right:4px;vertical-align:middle"></span>'
+                f"{html.escape(text)}</span>"
+                for colour, text in legend
+            )
+            st.markdown(f"**{measure_label(colour_by)}**<br>{swatches}", unsafe_allow_html=True)
+        st.caption(
+            "Labels: territory and rep. Dark lines: territory borders; red dots: rep homes. "
+            "Selected units are "
+            "white with a yellow dot; locked ones dashed blue; units cut off from their territory red. "
+            "Click selects a unit (click again to drop it); Rectangle, Lasso and Polygon select the "
+            "units whose "
+            "centre is inside (hold Shift to add). Hover a unit to see its territory's balance."
+        )
 
-st.subheader("Balance")
-table = balance_table(ws.tally, plan, tolerances, adjacency)
-out = table["out_of_tolerance"] != ""
-pieces = table["pieces"]
-metric_cols = st.columns(4)
-metric_cols[0].metric("Territories", f"{len(table)}")
-metric_cols[1].metric("Out of tolerance", f"{int(out.sum())}")
-metric_cols[2].metric("Not contiguous", f"{int((pieces > 1).sum())}")
-metric_cols[3].metric("Locked units", f"{len(ws.locked)}")
-table_col, chart_col = st.columns([3, 2], gap="medium")
-with table_col:
-    st.dataframe(
-        style_balance(table, tolerances),
-        column_config={
-            "units": st.column_config.NumberColumn("Units"),
-            "reps": st.column_config.NumberColumn("Reps"),
-            "pieces": st.column_config.NumberColumn("Pieces"),
-            "out_of_tolerance": st.column_config.TextColumn("Out of tolerance"),
-        }
-        | {m: st.column_config.NumberColumn(measure_label(m)) for m in measures}
-        | {
-            f"{m}_dev_pct": st.column_config.NumberColumn(f"{measure_label(m)} vs mean (%)") for m in measures
-        },
-        height=420,
-    )
-    st.caption(
-        "Deviation from the per-rep mean (a territory with r reps targets r shares): green within "
-        "the tolerance set in the sidebar, red outside."
-    )
-with chart_col:
-    deviation_chart = table[[f"{m}_dev_pct" for m in measures]].rename(
-        columns={f"{m}_dev_pct": measure_label(m) for m in measures}
-    )
-    st.bar_chart(deviation_chart, stack=False, y_label="Deviation from per-rep mean (%)", height=420)
+    with side_col:
+        editing = preview is None
+        st.subheader("Selection")
+        shown = ", ".join(labels[u] for u in selection[:8]) + (
+            f" and {len(selection) - 8:,} more" if len(selection) > 8 else ""
+        )
+        st.caption(
+            shown
+            or "Nothing selected: click units on the map, draw around them, or find one by name "
+            "above the map."
+        )
+        summary_measures = [m for m in ("tam_usd", "accounts") if m in units.columns]
+        picked = summarize_selection(units, selection, summary_measures)
+        totals = "".join(
+            f"; {measure_label(m)}: {('$' if m.endswith('_usd') else '')}{picked[m]:,.0f}"
+            for m in summary_measures
+        )
+        st.caption(f"{len(selection)} unit(s) selected{totals}; {len(ws.locked & set(selection))} locked.")
+        st.button("Clear selection", on_click=on_clear_selection, disabled=not selection, key="ws_clear")
+        choices = territory_choices(ws.plan)
+        if session.get(state.MOVE_TARGET) not in choices:
+            session[state.MOVE_TARGET] = choices[0]
+        st.selectbox("Move to territory", choices, key=state.MOVE_TARGET, persist_state=PERSIST)
+        st.text_input("…or to a new territory id", key=state.NEW_TERRITORY, placeholder="e.g. T51")
+        st.button(
+            "Move selection",
+            on_click=on_move,
+            type="primary",
+            disabled=not (selection and editing),
+            key="ws_move",
+        )
+        lock_col, unlock_col = st.columns(2)
+        lock_col.button(
+            "Lock", on_click=on_lock, args=(True,), disabled=not (selection and editing), key="ws_lock"
+        )
+        unlock_col.button(
+            "Unlock", on_click=on_lock, args=(False,), disabled=not (selection and editing), key="ws_unlock"
+        )
+        st.caption(f"{len(ws.locked)} unit(s) locked: the optimizer keeps them in their territory.")
 
-problems = table.loc[pieces > 1, "pieces"]
-if len(problems):
-    lines = []
-    for territory, count in problems.items():
-        cut = detached.index[detached == territory].tolist()
-        names = ", ".join(labels[u] for u in cut[:5]) + (" ..." if len(cut) > 5 else "")
-        lines.append(f"- **{territory}**: {count} pieces; cut off: {names}")
-    st.warning("Territories in more than one piece (outlined red on the map):\n" + "\n".join(lines))
-else:
-    st.success("Every territory is contiguous.")
+        st.subheader("History")
+        undo_col, redo_col = st.columns(2)
+        undo_col.button(
+            "Undo",
+            on_click=on_undo,
+            disabled=not (ws.can_undo and editing),
+            key="ws_undo",
+            icon=":material/undo:",
+        )
+        redo_col.button(
+            "Redo",
+            on_click=on_redo,
+            disabled=not (ws.can_redo and editing),
+            key="ws_redo",
+            icon=":material/redo:",
+        )
 
-st.subheader("Optimize from the current plan")
-primary = measures[0]
-opt_cols = st.columns(4)
-opt_cols[0].slider(
-    f"Disruption budget (% of {measure_label(primary)} that may move; 100 = no budget)",
-    min_value=1,
-    max_value=100,
-    key=state.DISRUPTION_BUDGET,
-    persist_state=PERSIST,
-)
-opt_cols[1].slider(
-    "Time limit (s)",
-    min_value=2,
-    max_value=120,
-    key=state.TIME_LIMIT,
-    persist_state=PERSIST,
-    help="Seconds of search work (about wall seconds here). The same settings give the same plan.",
-)
-opt_cols[2].slider(
-    "Compactness weight",
-    min_value=0.0,
-    max_value=5.0,
-    step=0.25,
-    key=state.COMPACTNESS,
-    persist_state=PERSIST,
-)
-opt_cols[3].checkbox("Tolerances are hard limits", key=state.HARD_TOLERANCES, persist_state=PERSIST)
-st.caption(
-    f"Balances {', '.join(measure_label(m) for m in measures)} within the sidebar tolerances. "
-    f"{len(ws.locked)} locked unit(s) and the units of protected accounts stay where they are. "
-    "The result becomes a new step: Undo goes back."
-)
-if st.button("Optimize", type="primary", key="ws_optimize", icon=":material/auto_fix_high:"):
-    budget = session[state.DISRUPTION_BUDGET]
-    options = OptimizeOptions(
-        targets=tuple(
-            BalanceTarget(m, t, hard=session[state.HARD_TOLERANCES]) for m, t in tolerances.items()
+        st.subheader("Scenarios")
+        st.text_input("Scenario name", key=state.SCENARIO_NAME, placeholder="e.g. West split")
+        st.button("Save as scenario", on_click=on_save_scenario, key="ws_save")
+        saved = session.get(state.SCENARIOS, {})
+        if saved:
+            st.caption("Saved: " + ", ".join(saved))
+        st.download_button(
+            "Download alignment.csv",
+            alignment_csv(ws.plan),
+            file_name="alignment.csv",
+            mime="text/csv",
+            on_click="ignore",
+        )
+        st.download_button(
+            "Download territory_reps.csv",
+            territory_reps_csv(ws.plan),
+            file_name="territory_reps.csv",
+            mime="text/csv",
+            on_click="ignore",
+        )
+
+
+def balance(table, names, detached, labels) -> None:
+    """Headline counts, the one-measure deviation chart and the full balance table, worst first."""
+    st.subheader("Balance")
+    out = table["out_of_tolerance"] != ""
+    pieces = table["pieces"]
+    metric_cols = st.columns(4)
+    metric_cols[0].metric("Territories", f"{len(table)}")
+    metric_cols[1].metric("Out of tolerance", f"{int(out.sum())}")
+    metric_cols[2].metric("Not contiguous", f"{int((pieces > 1).sum())}")
+    metric_cols[3].metric("Locked units", f"{len(session[state.WORKSPACE].locked)}")
+    session.setdefault(state.CHART_MEASURE, measures[0])
+    if session[state.CHART_MEASURE] not in measures:
+        session[state.CHART_MEASURE] = measures[0]
+    chart_measure = st.selectbox("Chart", measures, format_func=measure_label, key=state.CHART_MEASURE)
+    st.vega_lite_chart(
+        deviation_chart(table, chart_measure, tolerances[chart_measure], measure_label(chart_measure)),
+        width="stretch",
+    )
+    ordered = worst_first(table, tolerances)
+    rows = ordered.assign(
+        rep=[names.get(t, t).partition(" · ")[2] for t in ordered.index],
+        out_of_tolerance=ordered["out_of_tolerance"].map(
+            lambda text: ", ".join(measure_label(m) for m in text.split(", ")) if text else ""
         ),
-        compactness_weight=float(session[state.COMPACTNESS]),
-        max_disruption=None if budget >= 100 else budget / 100.0,
-        locked_units=ws.locked_units(),
-        time_limit_s=float(session[state.TIME_LIMIT]),
-        seed=0,
     )
-    bar = st.progress(0.0, text="Starting the optimizer...")
-
-    def report_progress(fraction: float, message: str) -> None:
-        """Feed the optimizer's progress to the bar."""
-        bar.progress(min(max(float(fraction), 0.0), 1.0), text=message)
-
-    try:
-        result = optimize_dataset(
-            dataclasses.replace(dataset, plan=plan),
-            options=options,
-            progress=report_progress,
-            adjacency=adjacency,
+    money = {
+        m: dollar_column(measure_label(m))
+        if m.endswith("_usd")
+        else st.column_config.NumberColumn(measure_label(m), format="localized")
+        for m in measures
+    }
+    deviation_columns = {
+        f"{m}_dev_pct": st.column_config.NumberColumn(
+            f"{measure_label(m).split(' (')[0]} vs mean (%)", format="%+.1f"
         )
-    except PlannerError as exc:
-        bar.empty()
-        st.error(f"The optimizer could not run: {exc}")
+        for m in measures
+    }
+    st.dataframe(
+        rows[
+            [
+                "rep",
+                "units",
+                "reps",
+                *[c for m in measures for c in (m, f"{m}_dev_pct")],
+                "pieces",
+                "out_of_tolerance",
+            ]
+        ],
+        column_config={
+            "territory_id": "Territory",
+            "rep": "Rep",
+            "units": st.column_config.NumberColumn("Units", format="localized"),
+            "reps": st.column_config.NumberColumn("Reps", format="%d"),
+            "pieces": st.column_config.NumberColumn("Pieces", format="%d"),
+            "out_of_tolerance": "Out of tolerance",
+        }
+        | money
+        | deviation_columns,
+        height=35 * (min(len(rows), 60) + 1) + 3,
+        width="stretch",
+    )
+    st.caption(
+        "Worst first. Deviation from the per-rep mean, signed (+: more than the mean); a territory "
+        "with r reps "
+        "targets r shares. Tolerances are set in the sidebar."
+    )
+    problems = table.loc[pieces > 1, "pieces"]
+    if len(problems):
+        lines = []
+        for territory, count in problems.items():
+            cut = detached.index[detached == territory].tolist()
+            cut_names = ", ".join(labels[u] for u in cut[:5]) + (" ..." if len(cut) > 5 else "")
+            lines.append(f"- **{names.get(territory, territory)}**: {count} pieces; cut off: {cut_names}")
+        st.warning("Territories in more than one piece (outlined red on the map):\n" + "\n".join(lines))
     else:
-        before = headline_metrics(plan, units, adjacency, tolerances)
-        after = headline_metrics(result.plan, units, adjacency, tolerances)
-        moved = int((result.plan.assignment.reindex(plan.units) != plan.assignment).sum())
-        session[state.OPTIMIZATION] = OptimizationSummary(
-            status=result.status,
-            messages=result.messages,
-            metrics=pd.DataFrame({"before": before, "after": after, "change": after - before}),
-            seconds=result.seconds,
-            units_moved=moved,
-        )
-        session[state.WORKSPACE] = ws.adopt(result.plan, units, f"optimized ({result.status})")
-        st.rerun()
+        st.success("Every territory is contiguous.")
 
-summary = session.get(state.OPTIMIZATION)
-if summary is not None:
-    status_text = (
-        f"Last optimization: {summary.status.replace('_', ' ')} in {summary.seconds:.1f} s; "
-        f"{summary.units_moved:,} units changed territory."
-    )
-    (st.success if summary.status == Outcome.BALANCED else st.warning)(status_text)
-    for message in summary.messages:
-        st.info(message)
-    st.dataframe(summary.metrics.style.format("{:,.2f}"))
+
+editor()
+optimize_panel.results(dataset)

@@ -11,3 +11,5 @@ extras="${1:-}"
 target="."
 [ -n "$extras" ] && target=".[$extras]"
 .venv/bin/python -m pip install --quiet -e "$target"
+# The demo's map polygons, written once so the first visit does not wait for them.
+.venv/bin/python -m ui.territory_map

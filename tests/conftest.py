@@ -119,7 +119,7 @@ def grid_dir(tmp_path: Path) -> Path:
 
 
 def components(at) -> list:
-    """Custom-component elements (e.g. the streamlit-folium map) of an AppTest run."""
+    """Custom-component elements (e.g. the territory map) of an AppTest run."""
     found = []
 
     def walk(node):

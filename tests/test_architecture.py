@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 CORE = Path(__file__).resolve().parents[1] / "planner"
-FORBIDDEN = ("streamlit", "streamlit_folium", "ui", "app_pages")
+FORBIDDEN = ("streamlit", "ui", "app_pages")
 
 
 def test_core_source_has_no_ui_imports():

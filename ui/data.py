@@ -13,7 +13,6 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
@@ -21,8 +20,8 @@ from planner.data.adjacency import Adjacency, build_adjacency
 from planner.data.dataset import REQUIRED_TABLES, Dataset, check_files, find_table_files
 from planner.data.demo import load_demo
 from planner.errors import Problem
-from ui.maps import MapUnits, display_units, map_units
-from ui.workspace import unit_points
+from ui.territory_map.layer import MapLayer, write_layer
+from ui.territory_view import unit_details
 
 DEMO_TOKEN = "demo"
 UPLOAD_TYPES = ("geojson", "json", "gpkg", "parquet", "geoparquet", "csv")
@@ -32,12 +31,6 @@ UPLOAD_TYPES = ("geojson", "json", "gpkg", "parquet", "geoparquet", "csv")
 def demo_dataset() -> Dataset:
     """The shipped demo data set, loaded once per server (treat it as read-only)."""
     return load_demo()
-
-
-@st.cache_data(max_entries=4, show_spinner="Simplifying polygons for the map...")
-def demo_display_units() -> gpd.GeoDataFrame:
-    """Demo units with display-simplified polygons."""
-    return display_units(demo_dataset().units)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Finding neighbouring units...")
@@ -52,16 +45,10 @@ def adjacency_edges(token: str, _dataset: Dataset) -> pd.DataFrame:
     return dataset_adjacency(token, _dataset).edge_frame()
 
 
-@st.cache_resource(max_entries=4, show_spinner="Simplifying polygons for the map...")
-def editor_units(token: str, _dataset: Dataset) -> MapUnits:
-    """Units for the editing maps (see :func:`ui.maps.map_units`), cached per token; read-only."""
-    return map_units(_dataset.units)
-
-
-@st.cache_resource(max_entries=4)
-def dataset_points(token: str, _dataset: Dataset) -> pd.DataFrame:
-    """Unit centroids ``lon``, ``lat`` (for selecting by a drawn shape)."""
-    return unit_points(_dataset.units)
+@st.cache_resource(max_entries=4, show_spinner="Preparing the map's polygons (once per data set)...")
+def map_layer(token: str, _dataset: Dataset) -> MapLayer:
+    """The data set's polygons for the territory map, written once under ``static/maps/``."""
+    return write_layer(_dataset.units, details=unit_details(_dataset.units))
 
 
 @st.cache_resource(max_entries=4)

@@ -61,7 +61,7 @@ def use_dataset(dataset: Dataset | None, token: str = DEMO_TOKEN, label: str = "
         st.session_state[state.DATASET] = dataset
         st.session_state[state.DATASET_TOKEN] = token
         st.session_state[state.DATASET_LABEL] = label
-    for key in (state.WORKSPACE, state.SCENARIOS, state.COLOURS, state.OPTIMIZATION, state.BALANCE_MEASURES):
+    for key in (state.WORKSPACE, state.SCENARIOS, state.COLOURS, state.CANDIDATES, state.BALANCE_MEASURES):
         st.session_state.pop(key, None)
     st.session_state[state.SELECTION] = []
     st.session_state.pop(state.MOVE_TARGET, None)
@@ -95,8 +95,6 @@ def init_widget_defaults(dataset: Dataset) -> None:
         state.SELECTION: [],
         state.COLOUR_BY: "territory",
         state.BALANCE_MEASURES: default_measures(dataset),
-        state.HARD_TOLERANCES: False,
-        state.DISRUPTION_BUDGET: 100,
         state.TIME_LIMIT: DEFAULT_TIME_LIMIT_S,
         state.COMPACTNESS: 1.0,
         state.NEW_TERRITORY: "",

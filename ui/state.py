@@ -19,20 +19,29 @@ DATASET_LABEL = "terrain.dataset_label"  #: what the data set is called in capti
 WORKSPACE = "terrain.workspace"  #: ui.workspace.Workspace
 SCENARIOS = "terrain.scenarios"  #: dict name -> Plan, in the order saved
 COLOURS = "terrain.colours"  #: dict territory_id -> fill colour
-OPTIMIZATION = "terrain.optimization"  #: ui.workspace.OptimizationSummary of the last run
+CANDIDATES = "terrain.candidates"  #: ui.optimize_panel.Candidates: plans from the last optimize or frontier
+PLAN_VIEW = "terrain.plan_view"  #: ((plan, tolerances), derived tables) of the last plan drawn
+MAP_ECHO = "terrain.map_echo"  #: (nonce, seq) of the last selection the map sent
+FOCUS_TOKEN = "terrain.focus_token"  #: increases each time the user asks the map to zoom to a territory
 UPLOAD_PROBLEMS = "terrain.upload_problems"  #: list of (severity, text) from the last upload
 NOTICE = "terrain.notice"  #: (kind, text) shown once at the top of the workspace
 
 # Widgets of the workspace page.
-SELECTION = "ws_selection"  #: multiselect of unit ids (also set by map clicks and drawings)
+SELECTION = "ws_selection"  #: selected unit ids (set by the map, cleared by the Clear button)
 MOVE_TARGET = "ws_move_target"  #: selectbox of existing territories
 NEW_TERRITORY = "ws_new_territory"  #: text input: a new territory id (wins over MOVE_TARGET)
 COLOUR_BY = "ws_colour_by"  #: selectbox: "territory" or a measure
-MAP = "ws_map"  #: st_folium key; its value is the last map event
+MAP = "ws_map"  #: territory map key; its value is the last selection made on the map
+FIND_TERRITORY = "ws_find_territory"  #: selectbox: territory to zoom to and outline
+CHART_MEASURE = "ws_chart_measure"  #: selectbox: the measure of the deviation chart
+PREVIEW = "ws_preview"  #: radio: which candidate plan the map previews ("" for none)
 BALANCE_MEASURES = "ws_balance_measures"  #: multiselect of measures in the balance table
 TOLERANCE_PREFIX = "ws_tolerance_pct_"  #: + measure: number input, tolerance in percent
-HARD_TOLERANCES = "ws_hard_tolerances"
-DISRUPTION_BUDGET = "ws_disruption_budget_pct"  #: slider, percent of the primary measure; 100 = none
+HARD_MEASURES = "ws_hard_measures"  #: multiselect: measures whose tolerance is a hard limit
+BUDGET_MULTIPLE = (
+    "ws_budget_multiple"  #: select slider: budget as a multiple of the transport floor, or "none"
+)
+KEEP_HOMES = "ws_keep_homes"  #: checkbox: territories stay around their reps' homes
 TIME_LIMIT = "ws_time_limit_s"
 COMPACTNESS = "ws_compactness_weight"
 SCENARIO_NAME = "ws_scenario_name"

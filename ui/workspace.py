@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pandas as pd
-import shapely
-from pandas.io.formats.style import Styler
 
 from planner.data.adjacency import Adjacency
 from planner.errors import PlanError
@@ -23,7 +21,7 @@ from planner.plans.plan import Plan, diff_plans
 from planner.plans.tally import TerritoryTally
 
 if TYPE_CHECKING:  # the optimizer is not imported at run time: this module stays light
-    from planner.optimize.api import Outcome
+    pass
 
 WITHIN_COLOUR = "background-color: #d9f0d3"
 OUTSIDE_COLOUR = "background-color: #f8cbcb"
@@ -144,52 +142,6 @@ class Workspace:
         return self.tally.territory_of(sorted(self.locked)).to_dict()
 
 
-def selection_from_map(
-    event: Mapping | None, points: pd.DataFrame, selection: Iterable[str]
-) -> list[str] | None:
-    """New selection after a map event, or None when the event does not select anything.
-
-    A click on a unit (a feature whose properties hold ``unit_id``) toggles that unit;
-    a drawn rectangle or polygon selects the units whose centroid lies inside it.
-
-    Parameters
-    ----------
-    event : mapping or None
-        The value of ``st_folium``: ``last_active_drawing`` is the clicked feature or drawn shape.
-    points : DataFrame
-        Unit centroids ``lon``, ``lat`` indexed by ``unit_id``.
-    selection : iterable of str
-        The current selection.
-    """
-    feature = (event or {}).get("last_active_drawing")
-    if not isinstance(feature, Mapping):
-        return None
-    current = list(dict.fromkeys(selection))
-    unit_id = (feature.get("properties") or {}).get("unit_id")
-    if unit_id is not None:
-        unit_id = str(unit_id)
-        if unit_id not in points.index:
-            return None
-        return [u for u in current if u != unit_id] if unit_id in current else [*current, unit_id]
-    geometry = feature.get("geometry") or {}
-    if geometry.get("type") not in ("Polygon", "MultiPolygon"):
-        return None
-    try:
-        shape = shapely.geometry.shape(geometry)
-    except (ValueError, TypeError, AttributeError, KeyError):
-        return None
-    inside = shapely.contains_xy(shape, points["lon"].to_numpy(), points["lat"].to_numpy())
-    return points.index[inside].tolist()
-
-
-def unit_points(units) -> pd.DataFrame:
-    """Centroid ``lon``/``lat`` of each unit, computed in degrees (good enough to test a drawn shape)."""
-    centroids = shapely.centroid(units.geometry.to_numpy())
-    return pd.DataFrame(
-        {"lon": shapely.get_x(centroids), "lat": shapely.get_y(centroids)}, index=units.index.astype(str)
-    )
-
-
 def balance_table(
     tally: TerritoryTally, plan: Plan, tolerances: Mapping[str, float], adjacency: Adjacency | None = None
 ) -> pd.DataFrame:
@@ -209,33 +161,10 @@ def balance_table(
         table[f"{measure}_dev_pct"] = 100.0 * dev[measure]
     if adjacency is not None:
         table["pieces"] = contiguity_pieces(plan, adjacency).reindex(totals.index).fillna(1).astype(int)
-    outside = pd.DataFrame({m: dev[m].abs() > tolerances[m] + 1e-12 for m in measures})
-    table["out_of_tolerance"] = outside.apply(lambda row: ", ".join(row.index[row.to_numpy()]), axis=1)
+    outside = np.column_stack([(dev[m].abs() > tolerances[m] + 1e-12).to_numpy() for m in measures])
+    table["out_of_tolerance"] = [", ".join(np.array(measures)[row]) for row in outside]
     table["reps"] = table["reps"].fillna(0).astype(int)
     return table.rename_axis("territory_id")
-
-
-def style_balance(table: pd.DataFrame, tolerances: Mapping[str, float]) -> Styler:
-    """Colour each deviation cell green within its tolerance, red outside; format numbers."""
-
-    def colour(column: pd.Series) -> list[str]:
-        tolerance_pct = 100.0 * tolerances[column.name.removesuffix("_dev_pct")]
-        return [WITHIN_COLOUR if abs(v) <= tolerance_pct + 1e-9 else OUTSIDE_COLOUR for v in column]
-
-    dev_columns = [f"{m}_dev_pct" for m in tolerances]
-    formats = {c: "{:+.1f}%" for c in dev_columns} | {m: "{:,.0f}" for m in tolerances}
-    return table.style.apply(colour, subset=dev_columns).format(formats)
-
-
-@dataclass(frozen=True)
-class OptimizationSummary:
-    """What the last optimizer run did: status, messages and a before/after metric table."""
-
-    status: Outcome
-    messages: tuple[str, ...]
-    metrics: pd.DataFrame
-    seconds: float
-    units_moved: int
 
 
 def headline_metrics(

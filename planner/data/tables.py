@@ -107,6 +107,8 @@ NULL_WORDS = ("", "nan", "na", "n/a", "null", "none")
 
 def _blank(series: pd.Series) -> np.ndarray:
     """True where a value is missing: null, empty, or a null word such as 'NaN' or 'NA'."""
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_datetime64_any_dtype(series):
+        return series.isna().to_numpy()  # a number or a date is never a null word
     as_text = series.astype("string").str.strip().str.lower()
     return series.isna().to_numpy() | as_text.fillna("").isin(NULL_WORDS).to_numpy()
 

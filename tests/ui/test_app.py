@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import components
+from ui.maps import SEQUENTIAL
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,21 +27,21 @@ def test_overview_runs_and_shows_real_totals(overview):
     assert metrics["Accounts"] == "11,917"
 
 
-def test_overview_map_loads_leaflet_locally_and_draws_every_unit(overview):
+def test_overview_map_reads_its_polygons_from_static_files_and_colours_every_unit(overview):
     [fmap] = components(overview)
     args = json.loads(fmap.proto.json_args)
-    assert args["js_links"] == ["/app/static/leaflet/leaflet.js"]
-    assert args["css_links"] == ["/app/static/leaflet/leaflet.css"]
-    assert "tileLayer" not in args["script"]  # no basemap: renders offline
-    assert args["script"].count('"Cook County, IL"') == 1
-    assert args["script"].count('"unit_id"') >= 3108
+    layer = ROOT / "static" / args["geometry_url"].removeprefix("/app/static/")
+    assert layer.exists() and not args["selectable"]  # a map to look at: no selection tools
+    assert len(args["fills"]) == len(args["territory_of"]) == 3108 and min(args["fills"]) >= 0
+    assert set(args["palette"]) <= set(SEQUENTIAL) and len(args["labels"]) == 50
+    assert "http" not in json.dumps(args)
 
 
 def test_choosing_another_measure_recolours_the_map(overview):
-    before = json.loads(components(overview)[0].proto.json_args)["script"]
+    before = json.loads(components(overview)[0].proto.json_args)["fills"]
     overview.selectbox(key="overview_measure").set_value("bookings_usd").run()
     assert not overview.exception
-    after = json.loads(components(overview)[0].proto.json_args)["script"]
+    after = json.loads(components(overview)[0].proto.json_args)["fills"]
     assert before != after
     assert any("Bookings, last 12 months" in m.value for m in overview.markdown)
 
@@ -51,7 +52,9 @@ def test_account_search_filters_the_table(overview):
     assert any("1 accounts match" in c.value for c in overview.caption)
 
 
-def test_static_leaflet_is_vendored():
+def test_static_leaflet_is_vendored_and_the_map_component_loads_it_from_there():
+    page = (ROOT / "ui/territory_map/frontend/index.html").read_text()
+    assert '<script src="/app/static/leaflet/leaflet.js">' in page and "http" not in page
     assert (ROOT / "static/leaflet/leaflet.js").stat().st_size > 100_000
     assert (
         "BSD" in (ROOT / "static/leaflet/LICENSE").read_text()

@@ -51,12 +51,12 @@ def test_page_offers_the_newest_published_plan_first_with_its_approved_quotas(pa
     assert any("DEMO quotas" in c.value for c in page.caption)
 
 
-def test_map_draws_every_dissolved_territory_offline(page):
+def test_map_draws_every_territory_of_the_approved_plan_with_its_quota(page):
     [fmap] = components(page)
     args = json.loads(fmap.proto.json_args)
-    assert args["js_links"] == ["/app/static/leaflet/leaflet.js"]
-    assert "tileLayer" not in args["script"]
-    assert args["script"].count('"territory_id"') >= 50 and '"T07"' in args["script"]
+    assert args["geometry_url"].startswith("/app/static/maps/") and not args["selectable"]
+    assert len(args["territories"]) == 50 and "T07" in args["territories"]
+    assert all("annual quota $" in line for line in args["info"])
 
 
 def test_build_files_gives_downloads_that_read_back(page):

@@ -1,10 +1,9 @@
 """Territory workspace and Scenarios pages (AppTest), and the workspace logic they call.
 
-AppTest has no browser, so ``st_folium`` returns its default value and map clicks or
-drawings cannot be fired through the page; the code that turns a map event into a
-selection (:func:`ui.workspace.selection_from_map`) is tested directly below, and the
-page is driven through its other controls (unit multiselect, target, Move button).
-File uploads go through AppTest's ``file_uploader`` support.
+AppTest has no browser: the territory map's arguments are checked as data, and a
+selection made on the map is fed to the page as the map would send it (the map's own
+selection tools are driven in the real browser by ``test_browser.py``). File uploads go
+through AppTest's ``file_uploader`` support.
 """
 
 from __future__ import annotations
@@ -23,8 +22,10 @@ from planner.plans.plan import Plan
 from tests.conftest import components, grid_units, write_grid_dataset
 from ui import state
 from ui.data import load_uploaded_files
-from ui.maps import CATEGORICAL, colour_territories, territory_pairs
-from ui.workspace import Workspace, selection_from_map, unit_points
+from ui.maps import CATEGORICAL, SEQUENTIAL, colour_territories, territory_pairs
+from ui.territory_map.component import selection_from_map
+from ui.territory_map.layer import STATIC_DIR
+from ui.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,14 +45,30 @@ def open_page(page: str) -> AppTest:
 
 
 def balance(at: AppTest) -> pd.DataFrame:
+    """The balance table (shown worst first), in territory order."""
     [table] = [d.value for d in at.dataframe if "out_of_tolerance" in d.value.columns]
-    return table
+    return table.sort_index()
+
+
+def map_args(at: AppTest, position: int = 0) -> dict:
+    return json.loads(components(at)[position].proto.json_args)
+
+
+def layer_ids(args: dict) -> list[str]:
+    """Unit ids in the order of the map's polygon file (arguments refer to units by position)."""
+    return json.loads((STATIC_DIR / args["geometry_url"].removeprefix("/app/static/")).read_text())["ids"]
+
+
+def select_on_map(at: AppTest, unit_ids: list[str], seq: int = 1) -> None:
+    """The session after the map sent a selection of ``unit_ids`` (AppTest cannot fire the map's callback)."""
+    at.session_state[state.SELECTION], at.session_state[state.MAP_ECHO] = selection_from_map(
+        {"selected": unit_ids, "nonce": "test", "seq": seq}, set(unit_ids)
+    )
+    at.run()
 
 
 def move(at: AppTest, unit_ids: list[str], territory: str | None = None, new: str | None = None) -> None:
-    at.multiselect(key=state.SELECTION).set_value(
-        unit_ids
-    ).run()  # each widget change reruns, as in a browser
+    select_on_map(at, unit_ids)
     if territory is not None:
         at.selectbox(key=state.MOVE_TARGET).set_value(territory).run()
     if new is not None:
@@ -79,23 +96,24 @@ def test_workspace_shows_the_demo_balance_and_an_offline_map(workspace_page, dem
     # The inherited demo plan is unbalanced: with +/-5% every territory is out on some measure.
     assert {m.label: m.value for m in at.metric}["Out of tolerance"] == "50"
 
-    [fmap] = components(at)
-    args = json.loads(fmap.proto.json_args)
-    assert args["js_links"] == ["/app/static/leaflet/leaflet.js", "/app/static/leaflet-draw/leaflet.draw.js"]
-    assert args["css_links"] == [
-        "/app/static/leaflet/leaflet.css",
-        "/app/static/leaflet-draw/leaflet.draw.css",
-    ]
-    assert "L.Control.Draw" in args["script"] and "tileLayer" not in args["script"]
-    layers = args["feature_group"]
-    # Every unit is clickable and says which it is; units cut off from their territory on
-    # shared borders (the demo's plan was drawn over corners) are drawn once more in red.
-    detached = len(detached_units(demo.plan, build_adjacency(demo.units)))
-    assert layers.count('"unit_id": "') == 3108 + detached
-    assert '"name": "Cook County, IL"' in layers and '"territory": "T' in layers
-    assert sum(layers.count(f'"fill": "{c}"') for c in CATEGORICAL) == 3108
-    assert layers.count("L.circleMarker") == 50  # one home per account executive
-    assert "http://" not in args["script"] + layers and "https://" not in args["script"] + layers
+    args = map_args(at)
+    # The polygons are a static file written once; each rerun sends per-unit state only.
+    assert args["geometry_url"].startswith("/app/static/maps/units-")
+    layer = json.loads((STATIC_DIR / args["geometry_url"].removeprefix("/app/static/")).read_text())
+    assert (
+        len(layer["ids"]) == len(layer["shapes"]) == len(args["territory_of"]) == len(args["fills"]) == 3108
+    )
+    assert "Cook County, IL" in layer["names"] and len(layer["points"]) == 2 * 3108
+    assert len(layer["borders"]) > 8000  # shared borders between neighbouring counties
+    assert set(args["palette"]) <= set(CATEGORICAL) and min(args["fills"]) >= 0
+    cook = layer["ids"].index(demo.units.index[demo.units["name"] == "Cook County, IL"][0])
+    assert args["territories"][args["territory_of"][cook]] == demo.plan.assignment[layer["ids"][cook]]
+    # Territory labels carry the rep: "T01 · S. Patel".
+    assert len(args["labels"]) == 50 and all(" · " in label for label in args["labels"])
+    assert len(args["homes"]) == 50 and args["selectable"]
+    # Units cut off from their territory on shared borders (the demo's plan was drawn over corners).
+    assert len(args["detached"]) == len(detached_units(demo.plan, build_adjacency(demo.units)))
+    assert "http" not in json.dumps(args)
 
 
 def test_moving_units_moves_their_tam_between_territories_then_undo_and_redo(workspace_page, demo):
@@ -141,8 +159,9 @@ def test_moving_units_to_a_new_territory_creates_it_and_locks_are_kept(workspace
     at.button(key="ws_lock").click().run()
     assert {m.label: m.value for m in at.metric}["Locked units"] == "3"
     assert at.session_state[state.WORKSPACE].locked_units() == dict.fromkeys(moved, "T51")
-    layers = json.loads(components(at)[0].proto.json_args)["feature_group"]
-    assert '"dashArray": "4 3"' in layers  # locked units are drawn dashed
+    args = map_args(at)
+    assert sorted(layer_ids(args)[i] for i in args["locked"]) == sorted(moved)  # drawn dashed
+    assert "T51" in args["territories"]
 
 
 def test_a_unit_moved_away_from_its_territory_is_reported_and_drawn_red(workspace_page, demo):
@@ -159,19 +178,58 @@ def test_a_unit_moved_away_from_its_territory_is_reported_and_drawn_red(workspac
     assert table.loc["T01", "pieces"] == 2
     assert {m.label: m.value for m in at.metric}["Not contiguous"] != "0"
     assert any("T01" in w.value and "2 pieces" in w.value for w in at.warning)
-    layers = json.loads(components(at)[0].proto.json_args)["feature_group"]
-    assert '"color": "#d7191c"' in layers and f'"unit_id": "{far}"' in layers
+    args = map_args(at)
+    assert far in [layer_ids(args)[i] for i in args["detached"]]  # drawn red
 
 
 def test_colouring_by_a_measure_switches_the_map_to_a_choropleth(workspace_page):
     at = workspace_page
-    territory_layers = json.loads(components(at)[0].proto.json_args)["feature_group"]
+    territory_fills = map_args(at)["fills"]
     at.selectbox(key=state.COLOUR_BY).set_value("tam_usd").run()
     assert not at.exception
-    layers = json.loads(components(at)[0].proto.json_args)["feature_group"]
-    assert layers != territory_layers
-    assert sum(layers.count(f'"fill": "{c}"') for c in CATEGORICAL) == 0
-    assert any("TAM (USD/yr)" in m.value for m in at.markdown)
+    args = map_args(at)
+    assert args["fills"] != territory_fills and set(args["palette"]) <= set(SEQUENTIAL)
+    assert any("TAM (USD/yr)" in m.value and "$" in m.value for m in at.markdown)  # legend in dollars
+
+
+def test_a_selection_made_on_the_map_is_summarised_and_echoed_back(workspace_page, demo):
+    at = workspace_page
+    picked = demo.plan.units_of("T03")[:4].tolist()
+    select_on_map(at, picked, seq=7)
+    assert any(c.value.startswith("4 unit(s) selected") for c in at.caption)
+    args = map_args(at)
+    assert sorted(layer_ids(args)[i] for i in args["selected"]) == sorted(picked)
+    assert (args["selection_nonce"], args["selection_seq"]) == ("test", 7)  # the map knows Python caught up
+    at.button(key="ws_clear").click().run()
+    assert map_args(at)["selected"] == []
+
+
+def test_find_a_territory_outlines_it_and_asks_the_map_to_zoom(workspace_page):
+    at = workspace_page
+    token = map_args(at)["focus_token"]
+    at.selectbox(key=state.FIND_TERRITORY).set_value("T12").run()
+    args = map_args(at)
+    assert args["territories"][args["focus"]] == "T12" and args["focus_token"] == token + 1
+
+
+def test_the_balance_table_is_worst_first_with_signed_deviations_and_readable_headers(workspace_page):
+    at = workspace_page
+    [shown] = [d for d in at.dataframe if "out_of_tolerance" in d.value.columns]
+    table = shown.value
+    worst = table[[c for c in table.columns if c.endswith("_dev_pct")]].abs().div([5, 5, 5, 5]).max(axis=1)
+    assert worst.is_monotonic_decreasing
+    assert (table["tam_usd_dev_pct"] < 0).any() and (table["tam_usd_dev_pct"] > 0).any()
+    assert table["rep"].str.len().gt(0).all()
+    config = json.loads(shown.proto.columns)
+    assert (
+        config["tam_usd"]["label"] == "TAM (USD/yr)"
+        and config["tam_usd_dev_pct"]["label"] == "TAM vs mean (%)"
+    )
+    assert config["tam_usd"]["type_config"] == {
+        "type": "number",
+        "format": "dollar",
+        "step": 1,
+    }  # whole dollars
 
 
 def test_saving_two_scenarios_and_comparing_them_reports_what_moved(workspace_page, demo):
@@ -243,12 +301,17 @@ def test_uploading_a_valid_data_set_switches_to_it_and_the_optimizer_runs(worksp
     at.slider(key=state.TIME_LIMIT).set_value(2)
     at.button(key="ws_optimize").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    summary = at.session_state[state.OPTIMIZATION]
-    assert set(summary.metrics.columns) == {"before", "after", "change"}
-    assert any("Last optimization" in m.value for m in [*at.success, *at.warning])
-    assert at.session_state[state.WORKSPACE].position == 1  # the result is a step: Undo goes back
-    worst = "tam_usd: worst deviation (%)"
-    assert summary.metrics.loc[worst, "after"] <= summary.metrics.loc[worst, "before"] + 1e-9
+    [candidate] = at.session_state[state.CANDIDATES].items
+    assert at.session_state[state.PREVIEW] == candidate.label  # previewed at once, not yet applied
+    assert at.session_state[state.WORKSPACE].position == 0
+    assert any("Previewing the proposed plan" in i.value for i in at.info)
+    assert candidate.removed == () and candidate.added == ()
+    assert candidate.worst_dev_frac <= 1.0 and 0 <= candidate.within_frac <= 1
+    at.button(key="ws_accept").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state[state.WORKSPACE].position == 1  # the accepted plan is a step: Undo goes back
+    assert at.session_state[state.WORKSPACE].plan.equals(candidate.plan)
+    assert state.CANDIDATES not in at.session_state
 
     at.button(key="ws_use_demo").click().run()
     assert "demo data" in at.caption[0].value and len(balance(at)) == 50
@@ -277,31 +340,9 @@ def test_workspace_history_undo_redo_and_a_new_edit_drops_the_redo_branch():
     assert one.move(["r0c0"], "E") is one  # already there: no new step
 
 
-def test_selection_from_map_click_toggles_and_drawn_shape_selects_centroids_inside():
-    units, _ = grid_plan()
-    points = unit_points(units)
-    click = {"last_active_drawing": {"type": "Feature", "properties": {"unit_id": "r1c1"}, "geometry": None}}
-    assert selection_from_map(click, points, ["r0c0"]) == ["r0c0", "r1c1"]
-    assert selection_from_map(click, points, ["r0c0", "r1c1"]) == ["r0c0"]
-    # A rectangle over the left two columns of the bottom row (cells are 0.1 degree from -100, 40).
-    box = [[-100.01, 39.99], [-99.81, 39.99], [-99.81, 40.09], [-100.01, 40.09], [-100.01, 39.99]]
-    drawn = {
-        "last_active_drawing": {
-            "type": "Feature",
-            "properties": {},
-            "geometry": {"type": "Polygon", "coordinates": [box]},
-        }
-    }
-    assert selection_from_map(drawn, points, ["r2c2"]) == ["r0c0", "r0c1"]
-    assert selection_from_map({"last_active_drawing": None}, points, []) is None
-    marker = {
-        "last_active_drawing": {
-            "type": "Feature",
-            "properties": {},
-            "geometry": {"type": "Point", "coordinates": [0, 0]},
-        }
-    }
-    assert selection_from_map(marker, points, ["r0c0"]) is None
+def test_a_selection_from_the_map_keeps_known_units_and_is_echoed_with_its_sequence():
+    selected, echo = selection_from_map({"selected": ["a", "zz", "b"], "nonce": "n1", "seq": 3}, {"a", "b"})
+    assert (selected, echo) == (["a", "b"], ("n1", 3))
 
 
 def test_territory_colours_never_repeat_between_neighbours_on_the_demo_and_stay_stable(demo):

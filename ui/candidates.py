@@ -1,0 +1,137 @@
+"""Plans the optimizer proposes from the workspace, summarised for choosing one (no Streamlit).
+
+The optimize panel runs one budget or the whole frontier; each resulting plan becomes a
+:class:`Candidate` with what a sales lead weighs: how much moves (as a share of the
+primary measure and as a multiple of the transport floor), the worst territory and the
+share within tolerance on the primary measure, and which territories appear or vanish.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import altair as alt
+import pandas as pd
+
+from planner.optimize.api import OptimizationResult
+from planner.plans.plan import Plan
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One proposed plan and its headline numbers (shares are fractions)."""
+
+    label: str
+    plan: Plan
+    status: str
+    messages: tuple[str, ...]
+    moved_frac: float
+    worst_dev_frac: float
+    within_frac: float
+    units_moved: int
+    removed: tuple[str, ...]
+    added: tuple[str, ...]
+
+    @classmethod
+    def from_result(cls, label: str, result: OptimizationResult, before: Plan, measure: str) -> Candidate:
+        """Summarise ``result`` (optimized from ``before``) on the primary ``measure``."""
+        balance = result.report.balance.loc[measure]
+        disruption = result.report.disruption
+        moved = float(disruption[measure]) if disruption is not None and measure in disruption else 0.0
+        old, new = set(before.territories), set(result.plan.territories)
+        changed = result.plan.assignment.reindex(before.units) != before.assignment
+        return cls(
+            label=label,
+            plan=result.plan,
+            status=str(result.status),
+            messages=tuple(result.messages),
+            moved_frac=moved,
+            worst_dev_frac=float(balance["max_abs_dev"]),
+            within_frac=float(balance["share_within_tol"]),
+            units_moved=int(changed.sum()),
+            removed=tuple(sorted(old - new)),
+            added=tuple(sorted(new - old)),
+        )
+
+    def territory_change(self) -> str:
+        """A sentence naming every territory removed or added ('' when the count is unchanged)."""
+        parts = []
+        if self.removed:
+            parts.append(f"removes {len(self.removed)} territory(ies): {', '.join(self.removed)}")
+        if self.added:
+            parts.append(f"adds {len(self.added)}: {', '.join(self.added)}")
+        return ("This plan " + " and ".join(parts) + ".") if parts else ""
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The plans of one optimizer run, made from workspace step ``base_position``.
+
+    ``floor_frac`` is the transport floor (least share of ``measure`` that must move);
+    ``least_move_frac`` the territory model's estimate of the least move to balance (None
+    when not computed).
+    """
+
+    base_position: int
+    base_plan: Plan
+    measure: str
+    tolerance_frac: float
+    floor_frac: float
+    least_move_frac: float | None
+    items: tuple[Candidate, ...]
+
+    def table(self) -> pd.DataFrame:
+        """One row per candidate, in percent, for display and the chart."""
+        rows = []
+        for c in self.items:
+            rows.append(
+                {
+                    "plan": c.label,
+                    "moved_pct": 100.0 * c.moved_frac,
+                    "moved_over_floor": c.moved_frac / self.floor_frac if self.floor_frac > 0 else None,
+                    "worst_dev_pct": 100.0 * c.worst_dev_frac,
+                    "within_pct": 100.0 * c.within_frac,
+                    "units_moved": c.units_moved,
+                    "territories": len(c.plan.territories),
+                    "status": c.status.replace("_", " "),
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+def frontier_chart(candidates: Candidates, measure_label: str, picked: str | None) -> alt.LayerChart:
+    """Share of territories within tolerance against the share moved, one point per plan; floor marked."""
+    frame = candidates.table()
+    frame["picked"] = frame["plan"] == picked
+    x = alt.X("moved_pct:Q", title=f"{measure_label} moved (%)", scale=alt.Scale(zero=True))
+    line = alt.Chart(frame).mark_line(color="#888").encode(x=x, y="within_pct:Q")
+    points = (
+        alt.Chart(frame)
+        .mark_point(filled=True, size=110)
+        .encode(
+            x=x,
+            y=alt.Y(
+                "within_pct:Q",
+                title=f"Territories within ±{100 * candidates.tolerance_frac:g}% (%)",
+                scale=alt.Scale(domain=[0, 100]),
+            ),
+            color=alt.condition("datum.picked", alt.value("#c51b7d"), alt.value("#1f3b73")),
+            tooltip=[
+                alt.Tooltip("plan:N", title="Plan"),
+                alt.Tooltip("moved_pct:Q", title="Moved (%)", format=".1f"),
+                alt.Tooltip("within_pct:Q", title="Within tolerance (%)", format=".0f"),
+                alt.Tooltip("worst_dev_pct:Q", title="Worst territory (%)", format=".1f"),
+            ],
+        )
+    )
+    labels = points.mark_text(dx=8, dy=-8, align="left").encode(text="plan:N")
+    floors = pd.DataFrame({"moved_pct": [100.0 * candidates.floor_frac], "what": ["transport floor"]})
+    if candidates.least_move_frac is not None:
+        floors.loc[1] = [100.0 * candidates.least_move_frac, "least move (estimate)"]
+    rules = alt.Chart(floors).mark_rule(strokeDash=[4, 3], color="#d7191c").encode(x="moved_pct:Q")
+    rule_text = (
+        alt.Chart(floors)
+        .mark_text(angle=270, dx=-40, dy=-6, color="#d7191c")
+        .encode(x="moved_pct:Q", y=alt.value(10), text="what:N")
+    )
+    return (rules + rule_text + line + points + labels).properties(height=300)
