@@ -17,6 +17,7 @@ from planner.plans.tally import TerritoryTally
 from ui import optimize_panel, state
 from ui.columns import dollar_column
 from ui.data import (
+    DEMO_GEOGRAPHIES,
     UPLOAD_TYPES,
     adjacency_edges,
     dataset_adjacency,
@@ -92,10 +93,19 @@ def on_move() -> None:
     if moved is session[state.WORKSPACE]:
         notify("info", f"The selected units are already in {target}.")
         return
+    before = set(session[state.WORKSPACE].plan.territories)
     session[state.WORKSPACE] = moved
     session[state.NEW_TERRITORY] = ""
     session[state.MOVE_TARGET] = target
-    notify("success", f"{moved.current.label[0].upper()}{moved.current.label[1:]}.")
+    text = f"{moved.current.label[0].upper()}{moved.current.label[1:]}."
+    emptied = sorted(before - set(moved.plan.territories))
+    if emptied:
+        # A territory never disappears silently: say so, and how to bring it back.
+        notify(
+            "warning", f"{text} {', '.join(emptied)} now has no units and leaves the plan (Undo restores it)."
+        )
+    else:
+        notify("success", text)
 
 
 def on_lock(lock: bool) -> None:
@@ -157,7 +167,20 @@ def on_use_demo() -> None:
 st.title("Territory workspace")
 pressed, floor = optimize_panel.sidebar(dataset, tolerances, session[state.WORKSPACE])
 
-with st.expander("Data set: load your own files", expanded=bool(session.get(state.UPLOAD_PROBLEMS))):
+with st.expander(
+    "Data set: demo geography, or your own files", expanded=bool(session.get(state.UPLOAD_PROBLEMS))
+):
+    st.radio(
+        "Demo geography",
+        list(DEMO_GEOGRAPHIES),
+        format_func=lambda token: DEMO_GEOGRAPHIES[token].removeprefix("demo data (").removesuffix(")"),
+        key=state.DEMO_GEOGRAPHY,
+        on_change=on_use_demo,
+        persist_state=PERSIST,
+        disabled=state.DATASET in session,
+        help="ZIP cells are Voronoi cells of real ZIP points clipped to their county, with the county's "
+        "measures split by population (see data/README.md). Each ZIP starts in its county's territory.",
+    )
     st.markdown(
         "Upload the files of a data set, named after their tables: `units` (.geojson, .gpkg or "
         ".parquet), `alignment.csv`, and optionally `accounts.csv`, `reps.csv`, `bookings.csv`, "

@@ -185,7 +185,6 @@ def page_rows(tries: int = 5) -> list[dict]:
             driver.settle(page)
             page.mouse.click(box["x"] + box["width"] * (0.45 + 0.02 * k), box["y"] + box["height"] * 0.45)
             clicks.append(float(driver.wait_for(lambda: body.get_attribute("data-select-ms"))) / 1000.0)
-            page.evaluate("() => {}")
             frame.locator("body").evaluate("b => { delete b.dataset.selectMs; }")
             mapped, settled = driver.timed_click(page, page.get_by_role("button", name="Move selection"))
             moves_map.append(mapped)

@@ -19,11 +19,19 @@ import streamlit as st
 from planner.data.adjacency import Adjacency, build_adjacency
 from planner.data.dataset import REQUIRED_TABLES, Dataset, check_files, find_table_files
 from planner.data.demo import load_demo
+from planner.data.zips import big_counties, zip_dataset
 from planner.errors import Problem
 from ui.territory_map.layer import MapLayer, write_layer
 from ui.territory_view import unit_details
 
 DEMO_TOKEN = "demo"
+#: Demo geographies: token -> what the captions call it. ZIP layers are built from the county demo.
+DEMO_GEOGRAPHIES = {
+    DEMO_TOKEN: "demo data (3,108 US counties)",
+    "demo-metro-zips": "demo data (ZIP codes in the 7 largest metros, counties elsewhere)",
+    "demo-zips": "demo data (29,545 US ZIP codes)",
+}
+CACHE_DIR = Path(__file__).resolve().parents[1] / ".terrain" / "cache"
 UPLOAD_TYPES = ("geojson", "json", "gpkg", "parquet", "geoparquet", "csv")
 
 
@@ -31,6 +39,16 @@ UPLOAD_TYPES = ("geojson", "json", "gpkg", "parquet", "geoparquet", "csv")
 def demo_dataset() -> Dataset:
     """The shipped demo data set, loaded once per server (treat it as read-only)."""
     return load_demo()
+
+
+@st.cache_resource(
+    max_entries=2, show_spinner="Making the ZIP-code cells (the first time: about a minute)..."
+)
+def demo_zip_dataset(token: str) -> Dataset:
+    """The demo with ZIP cells as units: in the largest metros only, or everywhere."""
+    base = demo_dataset()
+    within = big_counties(base) if token == "demo-metro-zips" else None
+    return zip_dataset(base, within, cache_dir=CACHE_DIR)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Finding neighbouring units...")

@@ -12,7 +12,7 @@ import streamlit as st
 from planner.data.dataset import Dataset
 from planner.data.schema import UNIT_MEASURES
 from ui import state
-from ui.data import DEMO_TOKEN, demo_dataset
+from ui.data import DEMO_GEOGRAPHIES, DEMO_TOKEN, demo_dataset, demo_zip_dataset
 from ui.maps import colour_territories
 from ui.workspace import Workspace
 
@@ -40,7 +40,9 @@ def active_dataset() -> tuple[Dataset, str, str]:
     """The session's data set, its token and label (the demo unless the user loaded files)."""
     dataset = st.session_state.get(state.DATASET)
     if dataset is None:
-        return demo_dataset(), DEMO_TOKEN, "demo data (3,108 US counties)"
+        token = st.session_state.get(state.DEMO_GEOGRAPHY, DEMO_TOKEN)
+        loaded = demo_dataset() if token == DEMO_TOKEN else demo_zip_dataset(token)
+        return loaded, token, DEMO_GEOGRAPHIES[token]
     return (
         dataset,
         st.session_state[state.DATASET_TOKEN],

@@ -15,6 +15,7 @@ from __future__ import annotations
 # Values owned by the app.
 DATASET = "terrain.dataset"  #: uploaded Dataset; absent means the demo
 DATASET_TOKEN = "terrain.dataset_token"  #: "demo" or "upload-<sha256 of the files>"
+DEMO_GEOGRAPHY = "ws_demo_geography"  #: radio: which demo geography (a token of ui.data.DEMO_GEOGRAPHIES)
 DATASET_LABEL = "terrain.dataset_label"  #: what the data set is called in captions
 WORKSPACE = "terrain.workspace"  #: ui.workspace.Workspace
 SCENARIOS = "terrain.scenarios"  #: dict name -> Plan, in the order saved

@@ -205,7 +205,7 @@ def _place_accounts(
     return unit_of.astype("string"), problems
 
 
-def _aggregate_measures(
+def aggregate_measures(
     units: gpd.GeoDataFrame, accounts: pd.DataFrame, bookings: pd.DataFrame
 ) -> gpd.GeoDataFrame:
     """Fill ``accounts`` and ``bookings_usd`` from the account tables when the units lack them."""
@@ -317,7 +317,7 @@ def _assemble(
         accounts = accounts.assign(unit_id=unit_of)
     bookings = frames.get("bookings", pd.DataFrame(columns=["account_id", "date", "amount_usd"]))
     bookings = bookings.assign(unit_id=bookings["account_id"].map(accounts["unit_id"]).astype("string"))
-    units = _aggregate_measures(units, accounts, bookings)
+    units = aggregate_measures(units, accounts, bookings)
     territory_reps = frames.get("territory_reps", pd.DataFrame(columns=["territory_id"]))["territory_id"]
     plan = Plan(frames["alignment"]["territory_id"].reindex(units.index), territory_reps, name="current")
     reps = frames.get("reps", pd.DataFrame().rename_axis("rep_id"))

@@ -164,6 +164,15 @@ def test_moving_units_to_a_new_territory_creates_it_and_locks_are_kept(workspace
     assert "T51" in args["territories"]
 
 
+def test_moving_every_unit_of_a_territory_away_announces_that_it_leaves_the_plan(workspace_page, demo):
+    at = workspace_page
+    move(at, demo.plan.units_of("T09").tolist(), territory="T11")
+    assert len(balance(at)) == 49
+    assert any("T09 now has no units and leaves the plan" in w.value for w in at.warning)
+    at.button(key="ws_undo").click().run()
+    assert len(balance(at)) == 50
+
+
 def test_a_unit_moved_away_from_its_territory_is_reported_and_drawn_red(workspace_page, demo):
     from planner.data.adjacency import build_adjacency
 
