@@ -46,6 +46,8 @@ from ui.territory_view import (
 )
 from ui.workspace import balance_table, summarize_selection, territory_choices, unique_name
 
+SHOWN_PROBLEMS = 20  #: upload problems listed on the page (the rest are counted)
+
 dataset, token, dataset_label = active_dataset()
 units = dataset.units
 tolerances = balance_settings(dataset)
@@ -194,8 +196,14 @@ with st.expander(
     demo_col.button(
         "Use the demo data", on_click=on_use_demo, disabled=state.DATASET not in session, key="ws_use_demo"
     )
-    for severity, text in session.get(state.UPLOAD_PROBLEMS, []):
+    found = session.get(state.UPLOAD_PROBLEMS, [])
+    for severity, text in found[:SHOWN_PROBLEMS]:
         (st.error if severity == "error" else st.warning)(text)
+    if len(found) > SHOWN_PROBLEMS:
+        st.error(
+            f"...and {len(found) - SHOWN_PROBLEMS:,} more problems ({len(found):,} in all; the first "
+            f"{SHOWN_PROBLEMS} are shown). `planner validate` on the files lists every one."
+        )
 
 if pressed:
     optimize_panel.run(pressed, dataset, adjacency, tolerances, session[state.WORKSPACE], floor)

@@ -71,12 +71,20 @@ class Dataset:
         return [m for m in UNIT_MEASURES if m in numeric] + [m for m in numeric if m not in UNIT_MEASURES]
 
 
+MAX_LISTED = 50  #: units listed by name when many have no territory (the rest are counted)
+
+
 def find_table_files(paths: Iterable[str | Path]) -> tuple[dict[str, Path], list[Problem]]:
     """Map table names to files, from files and/or directories given by the user."""
     found: dict[str, Path] = {}
     problems: list[Problem] = []
     for raw in paths:
         path = Path(raw)
+        if not path.exists():
+            problems.append(
+                Problem(path.name or str(path), f"not found: {path}", "check the path and its spelling")
+            )
+            continue
         candidates = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
         for file in candidates:
             table = file.name.split(".")[0].lower()
@@ -128,6 +136,7 @@ def _unknown_refs(
     present = values.notna().to_numpy()
     bad = present & ~values.isin(known).to_numpy()
     sample = ", ".join(map(str, known.unique()[:5].tolist()))
+    example = f" (e.g. {sample})" if sample else ""
     problems = []
     for position in np.flatnonzero(bad):
         row = positions[position] if positions is not None else position
@@ -135,7 +144,7 @@ def _unknown_refs(
             Problem(
                 file,
                 f"unknown {column} '{values.iloc[position]}' (not in {target})",
-                f"use an id from {target} (e.g. {sample}) or add it there",
+                f"use an id from {target}{example} or add it there",
                 row=sheet_row(int(row)),
                 column=column,
             )
@@ -271,12 +280,23 @@ def _cross_check(frames: dict[str, pd.DataFrame], files: dict[str, Path]) -> lis
         problems += _unknown_refs(
             alignment.index.to_series(), units.index, name["alignment"], "unit_id", name["units"], positions
         )
-        for unit_id in units.index.difference(alignment.index)[:50]:
+        unplaced = units.index.difference(alignment.index)
+        for unit_id in unplaced[:MAX_LISTED]:
             problems.append(
                 Problem(
                     name["alignment"],
                     f"unit '{unit_id}' has no territory",
                     f"add a row '{unit_id},<territory_id>' to {name['alignment']}",
+                    column="unit_id",
+                )
+            )
+        if len(unplaced) > MAX_LISTED:
+            problems.append(
+                Problem(
+                    name["alignment"],
+                    f"and {len(unplaced) - MAX_LISTED:,} more units have no territory "
+                    f"({len(unplaced):,} in all; the first {MAX_LISTED} are listed)",
+                    f"give every unit of {name['units']} a row in {name['alignment']}",
                     column="unit_id",
                 )
             )

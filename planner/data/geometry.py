@@ -63,19 +63,8 @@ def check_geometry(units: gpd.GeoDataFrame, file: str) -> tuple[gpd.GeoDataFrame
                 column="geometry",
             )
         )
-    if units.crs is not None and units.crs.is_geographic and present.any():
-        bounds = shapely.bounds(geoms[present])
-        if np.nanmax(np.abs(bounds[:, [0, 2]])) > 180 or np.nanmax(np.abs(bounds[:, [1, 3]])) > 90:
-            problems.append(
-                Problem(
-                    file,
-                    f"coordinates reach {np.nanmax(np.abs(bounds)):,.0f}, which is not degrees, "
-                    f"but the CRS says {units.crs.to_string()}",
-                    "the file's CRS does not match its coordinates: set the CRS they were "
-                    "made in (e.g. a projected EPSG code) instead of a geographic one",
-                    column="geometry",
-                )
-            )
+    if units.crs is not None and present.any():
+        problems += _crs_contradictions(units.crs, shapely.bounds(geoms[present]), file)
     invalid = present & polygonal & ~shapely.is_valid(geoms)
     repaired = geoms.copy()
     for position in np.flatnonzero(invalid):
@@ -98,6 +87,43 @@ def check_geometry(units: gpd.GeoDataFrame, file: str) -> tuple[gpd.GeoDataFrame
     if units.crs is not None and not any(p.severity == "error" for p in problems):
         units = units.to_crs(STORAGE_CRS)
     return units, problems
+
+
+#: A projected layer whose whole extent is smaller than this (in its units, metres or feet)
+#: while every coordinate fits in degrees is longitude/latitude with a wrong CRS.
+TINY_EXTENT = 1_000.0
+
+
+def _crs_contradictions(crs, bounds: np.ndarray, file: str) -> list[Problem]:
+    """Coordinates impossible in ``crs``: not degrees if geographic, degrees in a tiny box if projected."""
+    minx, miny = np.nanmin(bounds[:, 0]), np.nanmin(bounds[:, 1])
+    maxx, maxy = np.nanmax(bounds[:, 2]), np.nanmax(bounds[:, 3])
+    extent = f"x from {minx:,.6g} to {maxx:,.6g}, y from {miny:,.6g} to {maxy:,.6g}"
+    name = crs.to_string()
+    if crs.is_geographic and (max(abs(minx), abs(maxx)) > 180 or max(abs(miny), abs(maxy)) > 90):
+        return [
+            Problem(
+                file,
+                f"the coordinates ({extent}) are not degrees, but the CRS says {name} (longitude/latitude)",
+                "set the CRS the coordinates were made in (a projected EPSG code, e.g. EPSG:3857 for "
+                "web-mercator metres) instead of a geographic one",
+                column="geometry",
+            )
+        ]
+    in_degrees = max(abs(minx), abs(maxx)) <= 180 and max(abs(miny), abs(maxy)) <= 90
+    if crs.is_projected and in_degrees and max(maxx - minx, maxy - miny) < TINY_EXTENT:
+        unit = crs.axis_info[0].unit_name if crs.axis_info else "units"
+        return [
+            Problem(
+                file,
+                f"the coordinates ({extent}) look like longitude/latitude degrees, but the CRS says "
+                f"{name} (in {unit}): the units would load as a box "
+                f"{maxx - minx:,.3g} x {maxy - miny:,.3g} {unit} wide",
+                "set the CRS to EPSG:4326 (longitude/latitude) if these are degrees",
+                column="geometry",
+            )
+        ]
+    return []
 
 
 def require_crs(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> None:

@@ -6,6 +6,7 @@ record is row 2. Every problem in a file is collected; nothing stops at the firs
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -25,6 +26,36 @@ def sheet_row(position: int) -> int:
     return int(position) + HEADER_ROWS + 1
 
 
+#: What each reader calls the formats, for a message that names what the file should be.
+FORMAT_NAMES = {
+    ".csv": "CSV",
+    ".parquet": "Parquet",
+    ".geoparquet": "GeoParquet",
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".gpkg": "GeoPackage",
+    ".shp": "shapefile",
+}
+#: Reader advice meant for programmers (driver prefixes and the like), cut from messages.
+READER_ADVICE = re.compile(
+    r";?\s*(It might help to specify the correct driver|Either the file is corrupted).*$", re.S
+)
+
+
+def unreadable(path: Path, exc: Exception) -> Problem:
+    """The problem of a file its reader refused: what it should be and the reader's reason, with no paths."""
+    kind = FORMAT_NAMES.get(path.suffix.lower(), path.suffix.lstrip(".").upper() or "data")
+    reason = READER_ADVICE.sub("", str(exc))
+    for shown in {str(path), str(path.resolve()), path.as_posix()}:
+        reason = reason.replace(f"'{shown}'", "the file").replace(shown, "the file")
+    reason = reason.strip().rstrip(".;")
+    return Problem(
+        path.name,
+        f"is not a readable {kind} file ({reason})" if reason else f"is not a readable {kind} file",
+        f"open it in the program that made it and save it again as {kind}",
+    )
+
+
 def read_frame(path: Path, schema: TableSchema) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Read ``path`` as a (Geo)DataFrame, without validating its contents.
 
@@ -33,6 +64,10 @@ def read_frame(path: Path, schema: TableSchema) -> tuple[pd.DataFrame | None, li
     name = path.name
     if not path.exists():
         return None, [Problem(name, f"file not found at {path}", "check the path")]
+    if path.stat().st_size == 0:
+        return None, [
+            Problem(name, "the file is empty (0 bytes)", "export the table again, with its header row")
+        ]
     suffix = path.suffix.lower()
     try:
         if schema.geometry:
@@ -61,7 +96,7 @@ def read_frame(path: Path, schema: TableSchema) -> tuple[pd.DataFrame | None, li
                 )
             ]
     except Exception as exc:  # any reader failure becomes a clear problem, not a traceback
-        return None, [Problem(name, f"cannot be read ({type(exc).__name__}: {exc})", "re-export the file")]
+        return None, [unreadable(path, exc)]
     if frame.index.name is not None:  # a saved id index comes back as a column
         frame = frame.reset_index()
     frame = frame.reset_index(drop=True)
@@ -89,10 +124,14 @@ def read_csv_table(path: Path, required: tuple[str, ...]) -> tuple[pd.DataFrame 
     """
     if not path.is_file():
         return None, [Problem(path.name, f"file not found at {path}", "check the path")]
+    if path.stat().st_size == 0:
+        return None, [
+            Problem(path.name, "the file is empty (0 bytes)", f"give it a header with {', '.join(required)}")
+        ]
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        return None, [Problem(path.name, f"cannot be read as CSV ({exc})", "save it as a UTF-8 CSV file")]
+        return None, [unreadable(path, exc)]
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
     if missing:

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from planner.data.adjacency import Adjacency
 from planner.data.geometry import equal_area_crs
+from planner.plans.dissolve import union_of
 from planner.plans.plan import Plan, diff_plans
 
 
@@ -190,7 +190,7 @@ def polsby_popper(plan: Plan, units: gpd.GeoDataFrame) -> pd.Series:
     labels = plan.assignment.reindex(units.index).to_numpy()
     result = {}
     for territory, geoms in projected.groupby(labels):
-        shape = shapely.coverage_union_all(geoms.to_numpy())
+        shape = union_of(geoms.to_numpy())
         perimeter = shape.length
         result[territory] = 4 * np.pi * shape.area / perimeter**2 if perimeter else 0.0
     return pd.Series(result, name="polsby_popper").rename_axis("territory_id")

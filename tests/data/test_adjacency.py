@@ -24,7 +24,9 @@ def test_rook_neighbours_share_a_border_and_corners_do_not_count():
 
 
 @settings(max_examples=25, deadline=None)
-@given(rows=st.integers(1, 6), cols=st.integers(1, 6), gap_m=st.floats(0.0, 5.0))
+# Gaps of 0 or 1 mm to 5 m: GEOS's mitred inward buffer by a nanometre can empty a cell (seen with
+# gap_m=1e-9), which says nothing about adjacency.
+@given(rows=st.integers(1, 6), cols=st.integers(1, 6), gap_m=st.one_of(st.just(0.0), st.floats(1e-3, 5.0)))
 def test_rook_neighbours_are_found_across_a_sliver_gap(rows, cols, gap_m):
     # Cells shrunk by a gap of up to 5 m (half the tolerance) on every side: shared edges
     # no longer coincide, yet every rook pair is still found, and no diagonal one.

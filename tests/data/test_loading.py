@@ -12,6 +12,7 @@ import shapely
 
 from planner import InputError, check_files, load_dataset
 from planner.errors import Problem
+from tests.conftest import write_grid_dataset
 
 
 def errors_of(path_or_paths) -> list[Problem]:
@@ -121,8 +122,17 @@ def test_projected_coordinates_under_a_geographic_crs_are_reported(grid_dir):
     units = units.set_crs("EPSG:4326", allow_override=True)
     (grid_dir / "units.geojson").unlink()
     units.to_parquet(grid_dir / "units.parquet")
-    problems = errors_of(grid_dir)
-    assert any("does not match" in p.fix for p in problems)
+    [problem] = errors_of(grid_dir)
+    assert "are not degrees, but the CRS says EPSG:4326" in problem.message and "x from" in problem.message
+
+
+def test_degree_coordinates_under_a_projected_crs_are_an_error_not_a_tiny_box(grid_dir):
+    units = gpd.read_file(grid_dir / "units.geojson").set_crs("EPSG:3857", allow_override=True)
+    (grid_dir / "units.geojson").unlink()
+    units.to_parquet(grid_dir / "units.parquet")
+    [problem] = errors_of(grid_dir)
+    assert "look like longitude/latitude degrees, but the CRS says EPSG:3857" in problem.message
+    assert "EPSG:4326" in problem.fix
 
 
 def test_units_in_a_projected_crs_are_converted(grid_dir):
@@ -231,8 +241,31 @@ def test_unreadable_and_unknown_files(tmp_path):
     (tmp_path / "units.geojson").write_text("{not json")
     (tmp_path / "notes.csv").write_text("a,b\n1,2\n")
     problems = errors_of([tmp_path / "units.geojson", tmp_path / "notes.csv"])
-    assert any(p.file == "units.geojson" and "cannot be read" in p.message for p in problems)
+    assert any(p.file == "units.geojson" and "is not a readable GeoJSON file" in p.message for p in problems)
     assert any(p.file == "notes.csv" and "name it after its table" in p.fix for p in problems)
+    # No server path and no reader advice meant for programmers.
+    assert not [p for p in problems if str(tmp_path) in str(p) or "DRIVER" in str(p)]
+
+
+@pytest.mark.parametrize("name", ["units.gpkg", "units.parquet", "alignment.csv"])
+def test_an_empty_file_is_called_empty(tmp_path, name):
+    (tmp_path / name).write_bytes(b"")
+    [problem] = [p for p in errors_of([tmp_path / name]) if p.file == name]
+    assert problem.message == "the file is empty (0 bytes)"
+
+
+def test_a_path_that_does_not_exist_is_not_found(tmp_path):
+    [problem] = errors_of([tmp_path / "nowhere"])
+    assert problem.message.startswith("not found:") and "spelling" in problem.fix
+
+
+def test_many_units_without_a_territory_are_capped_and_the_rest_counted(tmp_path):
+    folder = write_grid_dataset(tmp_path / "grid", rows=8, cols=8)
+    kept = pd.read_csv(folder / "alignment.csv", dtype=str).iloc[60:]
+    kept.to_csv(folder / "alignment.csv", index=False)
+    problems = [p for p in errors_of(folder) if "no territory" in p.message]
+    assert len(problems) == 51 and sum("has no territory" in p.message for p in problems) == 50
+    assert problems[-1].message.startswith("and 10 more units have no territory (60 in all")
 
 
 def test_missing_required_table_raises(grid_dir):
