@@ -59,6 +59,8 @@ with st.sidebar:
         min_value=0.0,
         value=float(round(1.1 * last_year_usd / 1e6)),
         key=TARGET,
+        help="Default: the last 12 months' bookings + 10%. Set it to the company target of your quota plan "
+        "to see the reps that target needs.",
     )
     start = st.text_input("First month (YYYY-MM)", first_plan_month(history), key=START)
     n_months = st.number_input("Months", min_value=0, max_value=36, value=12, key=MONTHS)
@@ -123,7 +125,13 @@ except PlannerError as exc:
 scenarios = capacity.scenarios
 base = capacity.base
 cols = st.columns(4)
-cols[0].metric("Target", format_usd(usd=base.target_usd, decimals=1, scale=" M"))
+cols[0].metric(
+    "Target (sidebar assumption)",
+    format_usd(usd=base.target_usd, decimals=1, scale=" M"),
+    help="Three numbers are easy to confuse: this page's target is the assumption in the sidebar "
+    "(default: last 12 months' bookings + 10%); the Quotas page allocates the company target stored "
+    "with a quota plan version; the Forecast page shows what the model expects, which is not a target.",
+)
 cols[1].metric("Capacity (base)", format_usd(usd=base.capacity_usd, decimals=1, scale=" M"))
 cols[2].metric("Coverage (base)", f"{base.coverage_frac:.0%}")
 cols[3].metric("Extra hires needed (base)", f"{base.hires_needed}")

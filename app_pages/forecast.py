@@ -87,6 +87,7 @@ cols[1].metric("Bookings, last 12 months", format_usd(usd=last_year.sum(), decim
 cols[2].metric(
     f"Forecast, next {horizon} months",
     format_usd(usd=totals.sum(), decimals=1, scale=" M"),
+    help="What the model expects: not a target (targets are set on the Quotas and Capacity pages).",
     delta=f"{100 * (totals.sum() / last_year.sum() - 1):+.1f}% vs last 12 months" if horizon == 12 else None,
 )
 
@@ -104,14 +105,21 @@ band = (
     alt.Chart(ahead)
     .mark_area(opacity=0.25)
     .encode(
-        x=alt.X("month:T", title=None),
+        x=alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y")),
         y="lower_usd:Q",
         y2="upper_usd:Q",
-        tooltip=["month:T", "lower_usd:Q", "upper_usd:Q"],
+        tooltip=[
+            alt.Tooltip("month:T", format="%b %Y"),
+            alt.Tooltip("lower_usd:Q", title="lower (USD)", format="$,.0f"),
+            alt.Tooltip("upper_usd:Q", title="upper (USD)", format="$,.0f"),
+        ],
     )
 )
 chart = band + alt.Chart(lines).mark_line(point=True).encode(
-    x="month:T", y=alt.Y("usd:Q", title="USD per month"), color=alt.Color("series:N", title=None)
+    x=alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y")),
+    y=alt.Y("usd:Q", title="USD per month", axis=alt.Axis(format="$,.0f")),
+    color=alt.Color("series:N", title=None),
+    tooltip=[alt.Tooltip("month:T", format="%b %Y"), "series:N", alt.Tooltip("usd:Q", format="$,.0f")],
 )
 st.altair_chart(chart.properties(height=360), width="stretch")
 st.caption(f"Shaded: {coverage_pct}% prediction interval.")

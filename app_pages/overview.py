@@ -1,10 +1,11 @@
 """Data overview: the loaded units on a map, and the reps, accounts and bookings behind them."""
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
 from planner.money import format_usd
-from ui.columns import dollar_column
+from ui.columns import dollar_column, readable_columns
 from ui.data import DEMO_TOKEN, demo_dataset, map_layer
 from ui.maps import field_reps
 from ui.session import MEASURE_LABELS
@@ -76,21 +77,37 @@ by_territory["tam_vs_mean_pct"] = 100 * (by_territory["tam_usd"] / by_territory[
 st.dataframe(
     by_territory.sort_values("tam_usd", ascending=False),
     column_config={
+        "territory_id": "Territory",
         "tam_usd": dollar_column("TAM (USD)"),
         "bookings_usd": dollar_column("Bookings 12m (USD)"),
+        "accounts": st.column_config.NumberColumn("Accounts", format="localized"),
+        "workload_hours": st.column_config.NumberColumn("Workload (hours/yr)", format="localized"),
+        "units": st.column_config.NumberColumn("Units", format="localized"),
+        "reps": st.column_config.NumberColumn("Reps", format="%d"),
         "tam_vs_mean_pct": st.column_config.ProgressColumn(
-            "TAM vs mean (%)", min_value=-100, max_value=300, format="%.0f%%"
+            "TAM vs mean (%)", min_value=-100, max_value=300, format="%+.0f%%"
         ),
     },
 )
 
 st.subheader("Bookings history")
 monthly = dataset.bookings.set_index("date")["amount_usd"].resample("MS").sum().rename("bookings_usd")
-st.line_chart(monthly, y_label="USD per month")
+st.altair_chart(
+    alt.Chart(monthly.rename_axis("month").reset_index())
+    .mark_line(point=True)
+    .encode(
+        x=alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y")),
+        y=alt.Y("bookings_usd:Q", title="Bookings, USD per month", axis=alt.Axis(format="$,.0f")),
+        tooltip=[alt.Tooltip("month:T", format="%b %Y"), alt.Tooltip("bookings_usd:Q", format="$,.0f")],
+    )
+    .properties(height=280),
+    width="stretch",
+)
 
 tab_reps, tab_accounts, tab_bookings = st.tabs(["Reps", "Accounts", "Bookings"])
 with tab_reps:
-    st.dataframe(dataset.reps.join(dataset.plan.territory_reps.rename("territory")))
+    reps = dataset.reps.join(dataset.plan.territory_reps.rename("territory"))
+    st.dataframe(reps, column_config=readable_columns(reps))
 with tab_accounts:
     search = st.text_input("Find accounts by name or id", key="overview_account_search")
     accounts = dataset.accounts
@@ -99,7 +116,8 @@ with tab_accounts:
             search, case=False, regex=False
         )
         accounts = accounts[hit.fillna(False)]
-    st.dataframe(accounts.head(1000))
+    st.dataframe(accounts.head(1000), column_config=readable_columns(accounts))
     st.caption(f"{len(accounts):,} accounts match; the first 1,000 are shown.")
 with tab_bookings:
-    st.dataframe(pd.DataFrame(dataset.bookings.tail(1000)))
+    bookings = pd.DataFrame(dataset.bookings.tail(1000))
+    st.dataframe(bookings, column_config=readable_columns(bookings))

@@ -60,7 +60,12 @@ if versions:
 
     cols = st.columns(5)
     cols[0].metric("Status", info.status.value, help=f"revision {info.revision}")
-    cols[1].metric("Company target", format_usd(info.target_cents, decimals=1, scale="M"))
+    cols[1].metric(
+        "Company target",
+        format_usd(info.target_cents, decimals=1, scale="M"),
+        help="Set when this plan version was drafted (not the Capacity page's assumption, "
+        "nor the Forecast page's forecast).",
+    )
     cols[2].metric(
         "Sum of quotas",
         format_usd(total, decimals=1, scale="M"),

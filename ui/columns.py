@@ -8,3 +8,18 @@ import streamlit as st
 def dollar_column(label: str | None = None, **kwargs) -> st.column_config.NumberColumn:
     """A money column shown as ``$1,114,923,799`` (whole dollars: step 1 sets the decimals to 0)."""
     return st.column_config.NumberColumn(label, format="dollar", step=1, **kwargs)
+
+
+def readable_columns(frame) -> dict:
+    """Column configs for a raw table: sentence-case headers, whole dollars, dates without time."""
+    config = {}
+    for column in frame.columns:
+        label = str(column).replace("_usd", " (USD)").replace("_id", " id").replace("_", " ")
+        label = label[:1].upper() + label[1:]
+        if str(column).endswith("_usd"):
+            config[column] = dollar_column(label)
+        elif str(frame[column].dtype).startswith("datetime"):
+            config[column] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
+        else:
+            config[column] = st.column_config.Column(label)
+    return config

@@ -70,7 +70,7 @@ def test_capacity_page_runs_and_reacts_to_assumptions(capacity_page):
     at = capacity_page
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Target"].startswith("$")
+    assert metrics["Target (sidebar assumption)"].startswith("$")
     hires = int(metrics["Extra hires needed (base)"])
     [spec] = vega_specs(at)
     assert spec["mark"]["type"] == "line"
@@ -111,4 +111,4 @@ def test_pages_explain_a_data_set_with_too_little_history(grid_dir):
     assert any("history has 1 month(s)" in e.value for e in at.error), [e.value for e in at.error]
     at.switch_page("app_pages/capacity.py").run()
     assert not at.exception, at.exception
-    assert {m.label for m in at.metric} >= {"Target", "Coverage (base)"}
+    assert {m.label for m in at.metric} >= {"Target (sidebar assumption)", "Coverage (base)"}
