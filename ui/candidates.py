@@ -14,6 +14,7 @@ import altair as alt
 import pandas as pd
 
 from planner.optimize.api import OptimizationResult
+from planner.optimize.options import BalanceTarget, OptimizeOptions
 from planner.plans.plan import Plan
 
 
@@ -31,10 +32,13 @@ class Candidate:
     units_moved: int
     removed: tuple[str, ...]
     added: tuple[str, ...]
+    reformed: tuple[str, ...]
 
     @classmethod
-    def from_result(cls, label: str, result: OptimizationResult, before: Plan, measure: str) -> Candidate:
-        """Summarise ``result`` (optimized from ``before``) on the primary ``measure``."""
+    def from_result(
+        cls, label: str, result: OptimizationResult, before: Plan, measure: str, values: pd.Series
+    ) -> Candidate:
+        """Summarise ``result`` (optimized from ``before``) on ``measure`` (``values``: it by unit)."""
         balance = result.report.balance.loc[measure]
         disruption = result.report.disruption
         moved = float(disruption[measure]) if disruption is not None and measure in disruption else 0.0
@@ -51,16 +55,39 @@ class Candidate:
             units_moved=int(changed.sum()),
             removed=tuple(sorted(old - new)),
             added=tuple(sorted(new - old)),
+            reformed=reformed_territories(before, result.plan, values),
         )
 
     def territory_change(self) -> str:
-        """A sentence naming every territory removed or added ('' when the count is unchanged)."""
+        """Sentences naming every territory removed, added or re-formed elsewhere ('' when none)."""
         parts = []
         if self.removed:
             parts.append(f"removes {len(self.removed)} territory(ies): {', '.join(self.removed)}")
         if self.added:
             parts.append(f"adds {len(self.added)}: {', '.join(self.added)}")
-        return ("This plan " + " and ".join(parts) + ".") if parts else ""
+        text = ("This plan " + " and ".join(parts) + ". ") if parts else ""
+        if self.reformed:
+            text += (
+                f"{len(self.reformed)} territory(ies) are re-formed elsewhere (each keeps less than "
+                f"{REFORMED_SHARE:.0%} of its current potential): {', '.join(self.reformed)}; "
+                "their reps would work from a new base."
+            )
+        return text.strip()
+
+
+REFORMED_SHARE = 0.5  #: a territory keeping less than this share of its measure is re-formed elsewhere
+
+
+def reformed_territories(before: Plan, after: Plan, values: pd.Series) -> tuple[str, ...]:
+    """Territories of both plans keeping less than :data:`REFORMED_SHARE` of their ``values``."""
+    old = before.assignment
+    new = after.assignment.reindex(old.index)
+    weights = values.reindex(old.index).fillna(0.0)
+    kept = weights[new == old].groupby(old[new == old]).sum()
+    total = weights.groupby(old).sum()
+    share = kept.reindex(total.index, fill_value=0.0) / total.where(total > 0)
+    both = set(after.territories)
+    return tuple(sorted(t for t, s in share.items() if t in both and s < REFORMED_SHARE))
 
 
 @dataclass(frozen=True)
@@ -97,6 +124,29 @@ class Candidates:
                 }
             )
         return pd.DataFrame(rows)
+
+
+def panel_options(
+    tolerances: dict[str, float],
+    *,
+    hard: list[str],
+    budget: float | str,
+    floor: float,
+    keep_homes: bool,
+    compactness: float,
+    time_limit_s: float,
+    locked: dict[str, str],
+) -> OptimizeOptions:
+    """Optimizer options from the panel's settings (``budget``: a multiple of ``floor``, or ``"none"``)."""
+    return OptimizeOptions(
+        targets=tuple(BalanceTarget(m, t, hard=m in hard) for m, t in tolerances.items()),
+        compactness_weight=compactness,
+        max_disruption=None if budget == "none" else min(1.0, float(budget) * floor),
+        locked_units=locked,
+        use_rep_homes=keep_homes,
+        time_limit_s=time_limit_s,
+        seed=0,
+    )
 
 
 def frontier_chart(candidates: Candidates, measure_label: str, picked: str | None) -> alt.LayerChart:

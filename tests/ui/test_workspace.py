@@ -21,6 +21,7 @@ from planner.plans.metrics import contiguity_violations, detached_units, territo
 from planner.plans.plan import Plan
 from tests.conftest import components, grid_units, write_grid_dataset
 from ui import state
+from ui.candidates import panel_options, reformed_territories
 from ui.data import load_uploaded_files
 from ui.maps import CATEGORICAL, SEQUENTIAL, colour_territories, territory_pairs
 from ui.territory_map.component import selection_from_map
@@ -424,3 +425,40 @@ def test_a_measure_that_is_zero_everywhere_is_not_offered_for_balance(workspace_
     table = balance(at)
     assert "workload_hours" not in table.columns
     assert not table.isna().any().any()
+
+
+def test_a_territory_keeping_less_than_half_its_potential_is_reported_as_reformed():
+    units, plan = grid_plan()  # W: columns 0-1, E: column 2
+    values = units["tam_usd"]
+    # E is rebuilt over the west column: it keeps none of its old units.
+    moved = plan.move(["r0c2", "r1c2", "r2c2"], "W").move(["r0c0", "r1c0", "r2c0"], "E")
+    assert reformed_territories(plan, moved, values) == ("E",)
+    assert reformed_territories(plan, plan.move(["r0c2"], "W"), values) == ()
+
+
+def test_the_panel_defaults_make_the_primary_hard_and_the_budget_a_multiple_of_the_floor():
+    options = panel_options(
+        {"tam_usd": 0.05, "accounts": 0.05},
+        hard=["tam_usd"],
+        budget=1.5,
+        floor=0.2,
+        keep_homes=False,
+        compactness=1.0,
+        time_limit_s=5,
+        locked={},
+    )
+    assert [(t.measure, t.hard) for t in options.targets] == [("tam_usd", True), ("accounts", False)]
+    assert options.max_disruption == pytest.approx(0.3) and not options.use_rep_homes
+    assert (
+        panel_options(
+            {"tam_usd": 0.05},
+            hard=[],
+            budget="none",
+            floor=0.2,
+            keep_homes=True,
+            compactness=1.0,
+            time_limit_s=5,
+            locked={},
+        ).max_disruption
+        is None
+    )

@@ -233,9 +233,13 @@ def run_search(
     balance_deadline = start + (1.0 - POLISH_SHARE if polish else 1.0) * time_limit_s
     on_round = _Rounds(state, clock, progress, start, balance_deadline)
     moves_at = {"rng": rng, "clock": clock, "deadline": balance_deadline}
-    # Until the polish, the balance steps work on the hard and the chased soft
-    # tolerances only (sparse soft ones are protected from then on).
-    full_violation_weights = state.wv
+    # Until the polish, the balance steps work on the hard tolerances only (or, with none
+    # hard, on the chased soft ones): a soft measure far out of tolerance would otherwise
+    # outweigh a hard one in the penalty. The polish then balances the soft measures by
+    # steps that may not raise the (lexicographically weighted) violation.
+    full_violation_weights, full_balance_weights = state.wv, state.w
+    if state.instance.hard.any():
+        state.w = np.where(state.instance.hard, state.w, 0.0)
     state.wv = np.where(state.w > 0, state.wv, 0.0)
     recombining = recombination
     relocations = _Relocations()
@@ -289,7 +293,7 @@ def run_search(
             state, rng=rng, clock=clock, deadline=now + REGION_SHARE * (balance_deadline - now)
         )
     moves += _perturb_and_descend(state, rng, clock, balance_deadline, on_round)
-    state.wv = full_violation_weights
+    state.wv, state.w = full_violation_weights, full_balance_weights
     if polish:
         polish_at = {"rng": rng, "clock": clock, "deadline": deadline}
         on_round.deadline = deadline
