@@ -107,6 +107,7 @@ def run() -> list[dict]:
     )
 
     rows += _payload_rows(demo)
+    rows += default_optimize_rows(demo)
     rows += page_rows()
     return rows
 
@@ -270,3 +271,60 @@ def zip_rows(tries: int = 3) -> list[dict]:
         _page_row("ZIP layer: move the selection, map recoloured", moves_map, 2.0),
         _page_row("ZIP layer: move the selection, page settled", moves_page, 2.0),
     ]
+
+
+def default_optimize_rows(demo) -> list[dict]:
+    """The page's default Optimize on the demo: every balanced measure at +/-5%, TAM hard, others soft.
+
+    The same options as the page (:func:`ui.candidates.panel_options` with the panel's
+    defaults), on the county demo and on ZIP cells in the largest metros. Target (issue 17):
+    every territory within the primary tolerance, at most 1.5x the transport floor moved,
+    no territory lost.
+    """
+    from planner.data.zips import big_counties, zip_dataset
+    from planner.optimize.api import optimize_dataset
+    from planner.plans.metrics import rep_counts, transport_floor
+    from ui.candidates import Candidate, panel_options
+    from ui.data import CACHE_DIR
+    from ui.optimize_panel import DEFAULT_BUDGET, DEFAULT_KEEP_HOMES
+    from ui.session import DEFAULT_TIME_LIMIT_S, DEFAULT_TOLERANCE_PCT, default_measures
+
+    rows = []
+    for name, dataset in (
+        ("demo counties", demo),
+        (
+            "demo, ZIP cells in the 7 largest metros",
+            zip_dataset(demo, big_counties(demo), cache_dir=CACHE_DIR),
+        ),
+    ):
+        measures = default_measures(dataset)
+        tolerances = dict.fromkeys(measures, DEFAULT_TOLERANCE_PCT / 100.0)
+        primary = measures[0]
+        floor = transport_floor(
+            dataset.plan, dataset.units, primary, rep_counts(dataset.plan), tolerance_frac=tolerances[primary]
+        )
+        for keep_homes in (DEFAULT_KEEP_HOMES, not DEFAULT_KEEP_HOMES):
+            options = panel_options(
+                tolerances, hard=[primary], budget=DEFAULT_BUDGET, floor=floor, keep_homes=keep_homes,
+                compactness=1.0, time_limit_s=float(DEFAULT_TIME_LIMIT_S), locked={},
+            )  # fmt: skip
+            start = time.perf_counter()
+            result = optimize_dataset(dataset, options=options)
+            seconds = time.perf_counter() - start
+            c = Candidate.from_result("default", result, dataset.plan, primary, dataset.units[primary])
+            within = c.within_frac == 1.0 and c.moved_frac <= 1.5 * floor + 1e-9 and not c.removed
+            rows.append(
+                {
+                    "task": f"page default Optimize, {name} ({len(dataset.units):,} units)",
+                    "method": f"{primary} +/-5% hard, {len(measures) - 1} soft, 1.5x floor, "
+                    + ("reps kept at home" if keep_homes else "territories may be re-formed")
+                    + (" (the default)" if keep_homes == DEFAULT_KEEP_HOMES else ""),
+                    "median_ms": seconds * 1000.0,
+                    "p95_ms": None,
+                    "result": f"{c.within_frac:.0%} within, worst {c.worst_dev_frac:.1%}, moved "
+                    f"{c.moved_frac:.1%} = {c.moved_frac / floor:.2f}x floor, {len(result.plan.territories)} "
+                    f"territories (removed {len(c.removed)}, re-formed {len(c.reformed)}): "
+                    + ("target met" if within else "target NOT met"),
+                }
+            )
+    return rows

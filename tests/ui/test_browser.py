@@ -221,6 +221,10 @@ def test_workspace_selection_tools_select_exactly_what_they_say_every_time(app_u
         driver.wait_for(lambda: page.get_by_text(re.compile(r"Step 2 of 2")).count(), 60)
         driver.wait_for(lambda: driver.map_renders(page) > renders, 60)
         moved_to = on_map(frame, "[...m.selected].map(u => m.territories[m.territoryOf[u]])")
+        # Find a unit by name: picking a match adds it to the selection.
+        frame.get_by_role("button", name="Clear").click()
+        frame.locator("#find").fill("Cook County, IL (17031)")
+        found = driver.wait_for(lambda: map_selection(frame, ids), 10)
         driver.settle(page)
         page.screenshot(path=str(ARTIFACTS / "workspace.png"), full_page=True)
         browser.close()
@@ -228,6 +232,7 @@ def test_workspace_selection_tools_select_exactly_what_they_say_every_time(app_u
     assert len(outcomes) == 20 and not failures, failures
     assert added - before and union == before | added
     assert len(moved_to) == len(union) and len(set(moved_to)) == 1
+    assert found == {"17031"}
     assert labels_shown >= 20, f"only {labels_shown} territory labels are visible"
     assert colours >= 8, f"the map shows {colours} distinct fill colours; expected most of the palette"
     assert requested_hosts <= {"127.0.0.1", ""}, f"the page fetched from {requested_hosts}"

@@ -340,41 +340,7 @@ function cancelDrawing() {
 function setMode(mode) {
   cancelDrawing();
   view.mode = mode;
-  // ---- find a unit by name: the list offers the first matches; picking one selects it and zooms to it ----
-
-function unitText(u) {
-  const id = view.geo.ids[u], name = view.geo.names[u];
-  return name === id ? id : `${name} (${id})`;
-}
-
-function offerMatches(text) {
-  const list = document.getElementById("matches");
-  list.replaceChildren();
-  const needle = text.trim().toLowerCase();
-  if (!view.geo || needle.length < 2) return;
-  for (let u = 0, found = 0; u < view.geo.ids.length && found < 20; u++) {
-    if (!unitText(u).toLowerCase().includes(needle)) continue;
-    const option = document.createElement("option");
-    option.value = unitText(u);
-    list.appendChild(option);
-    found++;
-  }
-}
-
-function pickMatch(text) {
-  if (!view.geo) return false;
-  const u = view.geo.ids.findIndex((id, i) => unitText(i) === text);
-  if (u < 0) return false;
-  const b = view.grid.boxes[u];
-  view.map.fitBounds([[b[0], b[1]], [b[2], b[3]]], {padding: [80, 80], maxZoom: 9});
-  publish([...view.selected, u], false);
-  return true;
-}
-
-const find = document.getElementById("find");
-find.addEventListener("input", () => { if (!pickMatch(find.value)) offerMatches(find.value); else find.value = ""; });
-
-document.querySelectorAll("#toolbar button[data-mode]").forEach((b) => b.classList.toggle("active", b.dataset.mode === mode));
+  document.querySelectorAll("#toolbar button[data-mode]").forEach((b) => b.classList.toggle("active", b.dataset.mode === mode));
   const map = view.map;
   if (!map) return;
   if (mode === "rectangle" || mode === "lasso") map.dragging.disable(); else map.dragging.enable();
