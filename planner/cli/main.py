@@ -19,7 +19,8 @@ from planner.cli.export import export
 from planner.cli.forecast import capacity_command, forecast_command
 from planner.cli.quota import quota_app
 from planner.data.dataset import Dataset, check_files, load_dataset
-from planner.data.demo import DEMO_DIR, write_demo_files
+from planner.data.demo import DEMO_DIR, load_demo, write_dataset_files, write_demo_files
+from planner.data.zips import big_counties, zip_dataset
 from planner.errors import InputError, PlannerError
 from planner.optimize.api import Outcome, optimize_dataset
 from planner.optimize.frontier import frontier as run_frontier
@@ -70,9 +71,25 @@ def validate(
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Directory to write the demo files to.")],
+    geography: Annotated[
+        str,
+        typer.Option(
+            help="counties (3,108 units), metro-zips (ZIP cells in the 7 largest metros, counties "
+            "elsewhere: 4,084 units) or zips (29,552 units; about a minute to build)"
+        ),
+    ] = "counties",
 ) -> None:
-    """Write the demo data set as plain files (CSV, GeoJSON) that you can open and edit."""
-    written = write_demo_files(out)
+    """Write the demo data set as plain files (CSV, GeoJSON or GeoParquet) that you can open and edit."""
+    if geography == "counties":
+        written = write_demo_files(out)
+    elif geography in ("metro-zips", "zips"):
+        base = load_demo()
+        zipped = zip_dataset(base, big_counties(base) if geography == "metro-zips" else None)
+        written = write_dataset_files(zipped, out)
+    else:
+        raise typer.BadParameter(
+            f"'{geography}': choose counties, metro-zips or zips", param_hint="--geography"
+        )
     for path in written:
         console.print(f"wrote {path}")
     console.print(f"Check them with: planner validate {out}  (source: {DEMO_DIR})")

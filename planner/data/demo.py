@@ -42,3 +42,29 @@ def write_demo_files(out_dir: str | Path) -> list[Path]:
         frame.to_csv(path, index=frame.index.name is not None)
         written.append(path)
     return written
+
+
+def write_dataset_files(dataset: Dataset, out_dir: str | Path) -> list[Path]:
+    """Write a loaded data set as files that load back to it: units as GeoParquet, the rest as CSV.
+
+    Measures the loader derives (account counts, bookings per unit) are left out of the units.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    units = dataset.units.drop(
+        columns=[c for c in ("accounts", "bookings_usd") if c in dataset.units.columns]
+    )
+    written = [out / "units.parquet"]
+    units.to_parquet(written[0])
+    tables = {
+        "alignment": dataset.plan.assignment.rename("territory_id").rename_axis("unit_id").to_frame(),
+        "territory_reps": dataset.plan.territory_reps.rename("territory_id").rename_axis("rep_id").to_frame(),
+        "accounts": dataset.accounts,
+        "reps": dataset.reps,
+        "bookings": dataset.bookings.drop(columns=[c for c in ("unit_id",) if c in dataset.bookings.columns]),
+    }
+    for name, frame in tables.items():
+        path = out / f"{name}.csv"
+        frame.to_csv(path, index=frame.index.name is not None)
+        written.append(path)
+    return written

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from planner.cli.main import app
@@ -40,6 +41,33 @@ def test_validate_accepts_a_valid_data_set(grid_dir):
     result = runner.invoke(app, ["validate", str(grid_dir)], terminal_width=400)
     assert result.exit_code == 0, result.output
     assert "OK no errors: 9 units, 9 accounts, 3 reps, 9 bookings, 2 territories" in result.output
+
+
+def test_demo_with_zip_cells_in_the_metros_writes_files_the_optimizer_runs_on(tmp_path):
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path / "zips"), "--geography", "metro-zips"])
+    assert result.exit_code == 0, result.output
+    zipped = load_dataset(tmp_path / "zips")
+    demo = load_demo()
+    assert len(zipped.units) == 4_084 and zipped.units.index.str.startswith("Z").sum() == 4_084 - 3_101
+    assert zipped.units["tam_usd"].sum() == pytest.approx(demo.units["tam_usd"].sum())
+    assert zipped.units["accounts"].sum() == len(demo.accounts)
+    out = tmp_path / "plan"
+    run = runner.invoke(
+        app,
+        [
+            "optimize",
+            str(tmp_path / "zips"),
+            "--out",
+            str(out),
+            "--balance",
+            "tam_usd:0.1:hard",
+            "--time-limit",
+            "3",
+        ],
+    )
+    assert run.exit_code in (0, 2), run.output
+    assert len(pd.read_csv(out / "alignment.csv")) == 4_084
+    assert runner.invoke(app, ["demo", "--out", str(tmp_path / "x"), "--geography", "states"]).exit_code != 0
 
 
 def test_demo_writes_plain_files_that_load_to_the_same_data(tmp_path):
