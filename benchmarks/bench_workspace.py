@@ -323,7 +323,7 @@ def default_optimize_rows(demo) -> list[dict]:
                     "p95_ms": None,
                     "result": f"{c.within_frac:.0%} within, worst {c.worst_dev_frac:.1%}, moved "
                     f"{c.moved_frac:.1%} = {c.moved_frac / floor:.2f}x floor, {len(result.plan.territories)} "
-                    f"territories (removed {len(c.removed)}, re-formed {len(c.reformed)}): "
+                    f"territories (removed {len(c.removed)}, largely redrawn {len(c.reformed)}): "
                     + ("target met" if within else "target NOT met"),
                 }
             )

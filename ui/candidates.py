@@ -68,14 +68,14 @@ class Candidate:
         text = ("This plan " + " and ".join(parts) + ". ") if parts else ""
         if self.reformed:
             text += (
-                f"{len(self.reformed)} territory(ies) are re-formed elsewhere (each keeps less than "
+                f"{len(self.reformed)} territory(ies) are largely redrawn (each keeps less than "
                 f"{REFORMED_SHARE:.0%} of its current potential): {', '.join(self.reformed)}; "
-                "their reps would work from a new base."
+                "check with their reps before accepting."
             )
         return text.strip()
 
 
-REFORMED_SHARE = 0.5  #: a territory keeping less than this share of its measure is re-formed elsewhere
+REFORMED_SHARE = 0.5  #: a territory keeping less than this share of its measure is largely redrawn
 
 
 def reformed_territories(before: Plan, after: Plan, values: pd.Series) -> tuple[str, ...]:
