@@ -9,7 +9,9 @@ cents. :func:`earned_cents` evaluates the window-to-date earnings for many rows 
 - ``single``: ``rate_j * c`` where tier ``j`` is the highest tier reached by ``c_rate``
   (the window-to-date total at the month end: the rate is retroactive);
 - ``interpolated``: the straight line between the points ``(b_i, payout_i)``, nothing
-  before the first point and the last payout after the last one.
+  before the first point and the last payout after the last one; nothing at all while
+  nothing is credited (a first point that rounds to 0 cents, e.g. 8% of a 1-cent quota,
+  does not pay for no sales).
 
 Rounding rule: the exact value (a rational number of cents) is rounded to whole cents
 half up, then the gate (nothing below ``threshold``) and the cap (at most ``cap_usd``)
@@ -151,4 +153,4 @@ class RateTable:
             ]
             value = np.array([(2 * n + d) // (2 * d) for n, d in obj], dtype=np.int64)
         value = np.where(inside, value, np.where(tier >= k - 1, payouts[-1], 0))
-        return value.astype(np.int64)
+        return np.where(c > 0, value, 0).astype(np.int64)

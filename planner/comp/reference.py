@@ -170,7 +170,7 @@ def _value(component: Component, c: int, at: int, quota: int) -> int:
         value, gate_at = _round(rate * c), at
     else:
         payouts = [_cents(t.payout_usd) for t in component.tiers]
-        if c < bounds[0]:
+        if c <= 0 or c < bounds[0]:  # nothing credited earns nothing, whatever the first point
             value = 0
         elif c >= bounds[-1]:
             value = payouts[-1]

@@ -210,3 +210,20 @@ def test_a_single_rate_decelerator_can_lower_the_payout():
     )
     bounds, gate = table.bounds_cents(np.zeros(2, dtype=np.int64))
     assert table.earned_cents(np.array([99_999, 100_000]), bounds, gate).tolist() == [10_000, 5_000]
+
+
+def test_nothing_credited_earns_nothing_even_when_the_first_point_rounds_to_zero():
+    """8% of a 1-cent quota rounds to 0 cents: no sales still pay nothing (engine and reference agree)."""
+    component = {
+        "id": "c",
+        "kind": "interpolated",
+        "basis": "attainment",
+        "tiers": [{"start": 8, "payout_usd": 242}, {"start": 9, "payout_usd": 365}],
+    }
+    table = RateTable.from_component(
+        parse_comp_plan(
+            {"schema_version": 1, "name": "p", "roles": ["r"], "components": [component]}
+        ).components[0]
+    )
+    bounds, gate = table.bounds_cents(np.ones(2, dtype=np.int64))
+    assert table.earned_cents(np.array([0, 1]), bounds, gate).tolist() == [0, 36_500]

@@ -263,7 +263,11 @@ def test_the_page_and_the_cli_show_the_numbers_of_plan_capacity_for(grid_dir, tm
     # The page shows that call's numbers, and the call is repeatable.
     again = plan_capacity_for(dataset, request)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Target"] == format_usd(usd=again.base.target_usd, decimals=1, scale=" M") == "$1.0 M"
+    assert (
+        metrics["Target (sidebar assumption)"]
+        == format_usd(usd=again.base.target_usd, decimals=1, scale=" M")
+        == "$1.0 M"
+    )
     assert metrics["Capacity (base)"] == format_usd(usd=again.base.capacity_usd, decimals=1, scale=" M")
     assert int(metrics["Extra hires needed (base)"]) == again.base.hires_needed > 0
     [scenario_frame] = [t.value for t in at.dataframe if t.value.index.tolist() == ["best", "base", "worst"]]
