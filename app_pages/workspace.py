@@ -294,9 +294,7 @@ def editor() -> None:
             selected=selection,
             locked=ws.locked,
             detached=detached.index,
-            moved=[]
-            if preview is None
-            else plan.units[plan.assignment.reindex(ws.plan.units).ne(ws.plan.assignment).to_numpy()],
+            moved=() if preview is None else preview.moved,
             homes=field_reps(dataset.reps),
             focus=session.get(state.FIND_TERRITORY),
             focus_token=session[state.FOCUS_TOKEN],

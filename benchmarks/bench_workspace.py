@@ -159,6 +159,34 @@ def _page_row(task: str, samples: list[float], target_s: float, note: str = "") 
     }
 
 
+def _edit_timings(page, tries: int, *, y_frac: float, undo: bool) -> dict[str, list[float]]:
+    """Seconds per round of ``tries``: a click until drawn; Move (and Undo) until recoloured and settled."""
+    from benchmarks import page as driver
+
+    frame = page.frame_locator(driver.MAP_FRAME).first
+    body = frame.locator("body")
+    timings: dict[str, list[float]] = {
+        "click": [],
+        "move map": [],
+        "move page": [],
+        "undo map": [],
+        "undo page": [],
+    }
+    for k in range(tries):
+        driver.settle(page)
+        box = frame.locator("#map").bounding_box()
+        page.mouse.click(box["x"] + box["width"] * (0.45 + 0.02 * k), box["y"] + box["height"] * y_frac)
+        timings["click"].append(float(driver.wait_for(lambda: body.get_attribute("data-select-ms"))) / 1000.0)
+        body.evaluate("b => { delete b.dataset.selectMs; }")
+        steps = (("move", "Move selection"), ("undo", "Undo")) if undo else (("move", "Move selection"),)
+        for name, button in steps:
+            mapped, settled = driver.timed_click(page, page.get_by_role("button", name=button))
+            timings[f"{name} map"].append(mapped)
+            timings[f"{name} page"].append(settled)
+        frame.get_by_role("button", name="Clear").click()
+    return timings
+
+
 def page_rows(tries: int = 5) -> list[dict]:
     """Open the workspace and time a click, a rectangle, a move and an undo; then the Data overview."""
     from playwright.sync_api import sync_playwright
@@ -186,31 +214,18 @@ def page_rows(tries: int = 5) -> list[dict]:
         overview_again_s = time.perf_counter() - start
         second.close()
         opened = driver.open_workspace(page, url)
-        frame = page.frame_locator(driver.MAP_FRAME).first
-        box = frame.locator("#map").bounding_box()
-        body = frame.locator("body")
-        clicks, moves_map, moves_page, undos_map, undos_page = [], [], [], [], []
-        for k in range(tries):
-            driver.settle(page)
-            page.mouse.click(box["x"] + box["width"] * (0.45 + 0.02 * k), box["y"] + box["height"] * 0.45)
-            clicks.append(float(driver.wait_for(lambda: body.get_attribute("data-select-ms"))) / 1000.0)
-            frame.locator("body").evaluate("b => { delete b.dataset.selectMs; }")
-            mapped, settled = driver.timed_click(page, page.get_by_role("button", name="Move selection"))
-            moves_map.append(mapped)
-            moves_page.append(settled)
-            mapped, settled = driver.timed_click(page, page.get_by_role("button", name="Undo"))
-            undos_map.append(mapped)
-            undos_page.append(settled)
-            frame.get_by_role("button", name="Clear").click()
+        timings = _edit_timings(page, tries, y_frac=0.45, undo=True)
         browser.close()
     rows.append(_page_row("Data overview, first visit on a fresh server: map drawn", [overview_s], 5.0))
     rows.append(_page_row("Data overview, a new visitor on a running server", [overview_again_s], 5.0))
     rows.append(_page_row("workspace opened: map drawn with labels", [opened], 10.0))
-    rows.append(_page_row("click a county: selection drawn on the map", clicks, 0.5))
-    rows.append(_page_row("move the selection: map recoloured", moves_map, 1.0))
-    rows.append(_page_row("move the selection: page settled (balance, chart, table)", moves_page, 1.0))
-    rows.append(_page_row("undo: map recoloured", undos_map, 1.0))
-    rows.append(_page_row("undo: page settled", undos_page, 1.0))
+    rows.append(_page_row("click a county: selection drawn on the map", timings["click"], 0.5))
+    rows.append(_page_row("move the selection: map recoloured", timings["move map"], 1.0))
+    rows.append(
+        _page_row("move the selection: page settled (balance, chart, table)", timings["move page"], 1.0)
+    )
+    rows.append(_page_row("undo: map recoloured", timings["undo map"], 1.0))
+    rows.append(_page_row("undo: page settled", timings["undo page"], 1.0))
     return rows + zip_rows()
 
 
@@ -248,28 +263,16 @@ def zip_rows(tries: int = 3) -> list[dict]:
         page = browser.new_page(viewport={"width": 1500, "height": 1500})
         again = _open_zips(page, url)
         page.evaluate(driver.RECORDER)
-        frame = page.frame_locator(driver.MAP_FRAME).first
-        body = frame.locator("body")
-        clicks, moves_map, moves_page = [], [], []
-        for k in range(tries):
-            driver.settle(page)
-            box = frame.locator("#map").bounding_box()
-            page.mouse.click(box["x"] + box["width"] * (0.45 + 0.02 * k), box["y"] + box["height"] * 0.5)
-            clicks.append(float(driver.wait_for(lambda: body.get_attribute("data-select-ms"))) / 1000.0)
-            body.evaluate("b => { delete b.dataset.selectMs; }")
-            mapped, settled = driver.timed_click(page, page.get_by_role("button", name="Move selection"))
-            moves_map.append(mapped)
-            moves_page.append(settled)
-            frame.get_by_role("button", name="Clear").click()
+        timings = _edit_timings(page, tries, y_frac=0.5, undo=False)
         browser.close()
     return [
         _page_row(
             "ZIP layer, first opened in this server (cells and polygons cached on disk)", [first], 10.0
         ),
         _page_row("ZIP layer opened by a new visitor", [again], 10.0),
-        _page_row("ZIP layer: click a ZIP, selection drawn", clicks, 0.5),
-        _page_row("ZIP layer: move the selection, map recoloured", moves_map, 2.0),
-        _page_row("ZIP layer: move the selection, page settled", moves_page, 2.0),
+        _page_row("ZIP layer: click a ZIP, selection drawn", timings["click"], 0.5),
+        _page_row("ZIP layer: move the selection, map recoloured", timings["move map"], 2.0),
+        _page_row("ZIP layer: move the selection, page settled", timings["move page"], 2.0),
     ]
 
 

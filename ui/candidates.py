@@ -29,7 +29,7 @@ class Candidate:
     moved_frac: float
     worst_dev_frac: float
     within_frac: float
-    units_moved: int
+    moved: tuple[str, ...]
     removed: tuple[str, ...]
     added: tuple[str, ...]
     reformed: tuple[str, ...]
@@ -44,6 +44,7 @@ class Candidate:
         moved = float(disruption[measure]) if disruption is not None and measure in disruption else 0.0
         old, new = set(before.territories), set(result.plan.territories)
         changed = result.plan.assignment.reindex(before.units) != before.assignment
+        moved_ids = tuple(before.units[changed.to_numpy()])
         return cls(
             label=label,
             plan=result.plan,
@@ -52,11 +53,16 @@ class Candidate:
             moved_frac=moved,
             worst_dev_frac=float(balance["max_abs_dev"]),
             within_frac=float(balance["share_within_tol"]),
-            units_moved=int(changed.sum()),
+            moved=moved_ids,
             removed=tuple(sorted(old - new)),
             added=tuple(sorted(new - old)),
             reformed=reformed_territories(before, result.plan, values),
         )
+
+    @property
+    def units_moved(self) -> int:
+        """How many units change territory."""
+        return len(self.moved)
 
     def territory_change(self) -> str:
         """Sentences naming every territory removed, added or re-formed elsewhere ('' when none)."""

@@ -86,8 +86,6 @@ def _shared_lines(geoms: np.ndarray, a: np.ndarray, b: np.ndarray) -> list[list[
 def _lines_only(geometry: shapely.Geometry) -> shapely.Geometry:
     """The linear parts of an intersection (points where borders only touch are dropped)."""
     parts = [p for p in shapely.get_parts(geometry) if p.geom_type in ("LineString", "LinearRing")]
-    if geometry.geom_type == "MultiLineString":
-        return geometry
     return shapely.multilinestrings(parts) if parts else shapely.MultiLineString()
 
 
@@ -126,8 +124,7 @@ def layer_content(units: gpd.GeoDataFrame, edges: pd.DataFrame, details: pd.Seri
 def _fingerprint(units: gpd.GeoDataFrame, details: pd.Series | None) -> str:
     digest = hashlib.sha256(f"v{FORMAT_VERSION}/{TOLERANCE_DEG}/{DECIMALS}".encode())
     digest.update("\n".join(units.index.astype(str)).encode())
-    for blob in shapely.to_wkb(units.geometry.to_numpy()):
-        digest.update(blob)
+    digest.update(b"".join(shapely.to_wkb(units.geometry.to_numpy())))
     if details is not None:
         digest.update(pd.util.hash_pandas_object(details.astype(str)).to_numpy().tobytes())
     return digest.hexdigest()[:20]
