@@ -10,17 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 from rich.table import Table
 
 from planner.cli.common import console, fail, progress_bar
 from planner.data.dataset import Dataset, load_dataset
 from planner.errors import PlannerError
-from planner.forecast.backtest import BASELINE, MODEL, backtest, default_forecasters
+from planner.forecast.backtest import BASELINE, CHOSEN, BacktestResult, backtest, default_methods
 from planner.forecast.capacity import CapacityPlan, CapacityRequest, plan_capacity_for
+from planner.forecast.frequency import frequency_named
 from planner.forecast.history import territory_history
-from planner.forecast.model import forecast_territories
+from planner.forecast.territories import fit_territories, forecast_table
 from planner.money import format_usd
 from planner.plans.files import read_plan
 from planner.plans.plan import Plan
@@ -45,76 +45,106 @@ def _load(data: list[Path], plan_dir: Path | None) -> tuple[Dataset, Plan]:
     return dataset, plan
 
 
-def _print_backtest(table: pd.DataFrame) -> None:
+def _print_backtest(result: BacktestResult) -> None:
+    table = result.table("band")
+    methods = result.methods
     out = Table(
-        "horizon",
-        "WAPE model",
-        "WAPE naive",
-        "change",
-        "MASE model",
+        f"{result.frequency.plural} ahead",
+        *[f"WAPE {m}" for m in methods],
+        "chosen vs naive",
+        "MASE chosen",
         "MASE naive",
-        "coverage model",
-        "coverage naive",
-        title="Backtest: model vs seasonal naive (rolling origins, no look-ahead)",
+        "coverage chosen",
+        title="Backtest: chosen models, seasonal naive and each model alone (rolling origins, no look-ahead)",
     )
-    for horizon, row in table.iterrows():
+    for band, row in table.iterrows():
         out.add_row(
-            str(horizon),
-            f"{row[f'wape_{MODEL}']:.3f}",
-            f"{row[f'wape_{BASELINE}']:.3f}",
+            str(band),
+            *[f"{row[f'wape_{m}']:.3f}" for m in methods],
             f"{row['wape_change_pct']:+.1f}%",
-            f"{row[f'mase_{MODEL}']:.3f}",
+            f"{row[f'mase_{CHOSEN}']:.3f}",
             f"{row[f'mase_{BASELINE}']:.3f}",
-            f"{row[f'coverage_{MODEL}']:.0%}",
-            f"{row[f'coverage_{BASELINE}']:.0%}",
+            f"{row[f'coverage_{CHOSEN}']:.0%}",
         )
     console.print(out)
+    picked = result.choices().loc[CHOSEN]
+    console.print(
+        f"origins (last {result.frequency.name} observed): {', '.join(result.origins)}; chosen (territory x "
+        f"origin): {', '.join(f'{name} {count}' for name, count in picked.items() if count)}"
+    )
 
 
 def forecast_command(
     data: DataArgument,
     plan_dir: PlanOption = None,
-    horizon: Annotated[int, typer.Option(help="Months ahead to forecast.")] = 12,
+    frequency: Annotated[
+        str, typer.Option(help="Period of the history and the forecast: month, quarter or week.")
+    ] = "month",
+    horizon: Annotated[int | None, typer.Option(help="Periods ahead to forecast (default: a year).")] = None,
     coverage: Annotated[float, typer.Option(help="Nominal coverage of the intervals (0-1).")] = 0.8,
     out: Annotated[
-        Path | None, typer.Option("--out", help="CSV for the forecast (territory_id, month, ...).")
+        Path | None, typer.Option("--out", help="CSV for the forecast (territory_id, period, ...).")
     ] = None,
     run_backtest: Annotated[
-        bool, typer.Option("--backtest/--no-backtest", help="Also backtest the model against seasonal naive.")
+        bool,
+        typer.Option("--backtest/--no-backtest", help="Also backtest against seasonal naive and each model."),
     ] = True,
     origins: Annotated[int, typer.Option(help="Backtest forecast origins.")] = 4,
-    step_months: Annotated[int, typer.Option(help="Months between backtest origins.")] = 2,
-    seed: Annotated[int, typer.Option(help="Random seed of the model.")] = 0,
+    step: Annotated[
+        int | None,
+        typer.Option(help="Periods between backtest origins (default: 2 months, 1 quarter, 8 weeks)."),
+    ] = None,
 ) -> None:
-    """Forecast each territory's monthly bookings with 80% intervals; backtest against seasonal naive.
+    """Forecast each territory's bookings with intervals, the model chosen per territory; backtest it.
 
-    Writes the forecast (one row per territory and month) to --out and prints the
-    backtest: WAPE, MASE and interval coverage per horizon, model and baseline.
+    Each territory gets the model (seasonal naive, ETS, Theta, global gradient boosting or
+    their mean) with the lowest error on its own held-out periods. Writes the forecast (one
+    row per territory and period, with the model) to --out and prints the backtest: WAPE
+    per horizon band for every method, MASE and interval coverage.
     """
     dataset, plan = _load(data, plan_dir)
     try:
-        history = territory_history(dataset, plan)
-        with progress_bar("fitting the forecast model") as progress:
-            forecast = forecast_territories(
-                dataset, plan, horizon=horizon, coverage=coverage, random_state=seed
+        period = frequency_named(frequency)
+        history = territory_history(dataset, plan, frequency=period)
+        with progress_bar("fitting the candidate models") as progress:
+            fitted = fit_territories(
+                dataset, plan, frequency=period, horizon=horizon, coverage=coverage, progress=progress
             )
-            progress(1.0, "fitted")
-        last_year = history.iloc[-12:].sum()
+        forecast = forecast_table(fitted)
+        season = period.season_length
+        last_year = history.iloc[-season:].sum()
         totals = forecast.groupby("territory_id")["forecast_usd"].sum()
+        ahead = len(fitted.periods_)
         table = Table(
-            "territory", "last 12 months", f"next {horizon} months", "change", title=f"Forecast: {plan.name}"
+            "territory",
+            "model",
+            "held-out WAPE",
+            "naive held-out WAPE",
+            f"last {season} {period.plural}",
+            f"next {ahead} {period.plural}",
+            "change",
+            title=f"Forecast: {plan.name}",
         )
         for territory, total in totals.items():
             before = float(last_year.get(territory, 0.0))
-            change = f"{100 * (total / before - 1):+.1f}%" if before else ""
+            model = fitted.choice_[territory]
             table.add_row(
                 str(territory),
+                model,
+                f"{fitted.validation_.loc[territory, model]:.1%}",
+                f"{fitted.validation_.loc[territory, BASELINE]:.1%}",
                 format_usd(usd=before, decimals=0),
                 format_usd(usd=total, decimals=0),
-                change,
+                f"{100 * (total / before - 1):+.1f}%" if before else "",
             )
         table.add_row(
-            "all", format_usd(usd=last_year.sum(), decimals=0), format_usd(usd=totals.sum(), decimals=0), ""
+            "all",
+            "",
+            "",
+            "",
+            format_usd(usd=last_year.sum(), decimals=0),
+            format_usd(usd=totals.sum(), decimals=0),
+            "",
         )
         console.print(table)
         if out is not None:
@@ -125,15 +155,14 @@ def forecast_command(
             with progress_bar("backtesting") as progress:
                 result = backtest(
                     history,
-                    default_forecasters(horizon, coverage, seed),
+                    default_methods(coverage),
                     horizon=horizon,
                     coverage=coverage,
                     n_origins=origins,
-                    step_months=step_months,
+                    step=step,
                     progress=progress,
                 )
-            _print_backtest(result.table())
-            console.print(f"origins (last month observed): {', '.join(result.origins)}")
+            _print_backtest(result)
     except PlannerError as exc:
         raise fail(exc) from exc
 

@@ -1,19 +1,22 @@
 r"""Rolling-origin backtest of forecasters: WAPE, MASE and interval coverage per horizon.
 
-At each forecast origin :math:`o` (the number of months observed) every forecaster is
-cloned and fitted on ``history.iloc[:o]`` only, then forecasts months
-:math:`o \ldots o+H-1`, which are compared with what happened. Origins step back from
-the last one that still has a full horizon of outcomes (like scikit-learn's
-``TimeSeriesSplit`` with an expanding window and a fixed test size), so no forecast
-ever sees the months it is judged on.
+At each forecast origin :math:`o` (the number of periods observed) every method is fitted
+on ``history.iloc[:o]`` only (its own model choice included), then forecasts periods
+:math:`o \ldots o+H-1`, which are compared with what happened. Origins step back from the
+last one that still has a full horizon of outcomes (like scikit-learn's
+``TimeSeriesSplit`` with an expanding window and a fixed test size), so no forecast ever
+sees the periods it is judged on. Candidate fits are shared between methods and origins
+(:class:`planner.forecast.choice.HeldOutForecasts`): a fit on the first :math:`o`
+periods is the same whoever asks for it.
 
-Metrics, for each method, per horizon and overall (pooled over origins and series):
+Metrics, for each method, per horizon, per horizon band and overall (pooled over
+origins and series), and per series:
 
 - WAPE: :math:`\sum |y - \hat y| / \sum |y|`.
 - MASE: mean of :math:`|y - \hat y| / s`, where :math:`s` is the series' in-sample
-  mean absolute seasonal difference :math:`|y_t - y_{t-12}|` over the months before the
+  mean absolute seasonal difference :math:`|y_t - y_{t-m}|` over the periods before the
   origin (series with :math:`s = 0` are left out).
-- coverage: share of outcomes inside the forecaster's interval (nominal ``coverage``).
+- coverage: share of outcomes inside the method's interval (nominal ``coverage``).
 """
 
 from __future__ import annotations
@@ -23,50 +26,60 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import clone
 
 from planner.errors import PlannerError
-from planner.forecast.model import SEASON_MONTHS, BookingsForecaster, SeasonalNaiveForecaster, check_history
+from planner.forecast.choice import (
+    BOOSTING,
+    COMBINED,
+    ETS,
+    NAIVE,
+    THETA,
+    BookingsForecaster,
+    HeldOutForecasts,
+)
+from planner.forecast.frequency import Frequency, check_history
 from planner.progress import ProgressCallback
 
-MODEL = "model"
-BASELINE = "seasonal naive"
+CHOSEN = "chosen"
+BASELINE = NAIVE
 METRICS = ("wape", "mase", "coverage")
 
 
 def rolling_origins(
-    n_months: int, *, horizon: int = 12, n_origins: int = 4, step_months: int = 2, min_train_months: int = 18
+    n_periods: int, *, horizon: int, n_origins: int = 4, step: int = 2, min_train: int
 ) -> list[int]:
-    """Forecast origins (months observed), oldest first, each with a full horizon of outcomes.
+    """Forecast origins (periods observed), oldest first, each with a full horizon of outcomes.
 
-    The last origin is ``n_months - horizon``; earlier ones step back by ``step_months``
-    while at least ``min_train_months`` remain to train on.
+    The last origin is ``n_periods - horizon``; earlier ones step back by ``step``
+    while at least ``min_train`` periods remain to train on.
 
     Raises
     ------
     PlannerError
-        When not even one origin fits, with the months that would be needed.
+        When not even one origin fits, with the periods that would be needed.
     """
-    if n_origins < 1 or step_months < 1:
-        raise PlannerError(f"n_origins and step_months must be 1 or more, not {n_origins} and {step_months}")
-    last = n_months - horizon
-    origins = [last - k * step_months for k in range(n_origins) if last - k * step_months >= min_train_months]
+    if n_origins < 1 or step < 1:
+        raise PlannerError(f"n_origins and step must be 1 or more, not {n_origins} and {step}")
+    last = n_periods - horizon
+    origins = [last - k * step for k in range(n_origins) if last - k * step >= min_train]
     if not origins:
         raise PlannerError(
-            f"a backtest with horizon {horizon} and {min_train_months} training months needs at least "
-            f"{min_train_months + horizon} months of history; there are {n_months}"
+            f"a backtest with horizon {horizon} and {min_train} training periods needs at least "
+            f"{min_train + horizon} periods of history; there are {n_periods}"
         )
     return sorted(origins)
 
 
-def default_forecasters(
-    horizon: int = 12, coverage: float = 0.8, random_state: int = 0
-) -> dict[str, BaseEstimator]:
-    """The model and its seasonal-naive baseline, as compared in every backtest."""
-    return {
-        MODEL: BookingsForecaster(horizon=horizon, coverage=coverage, random_state=random_state),
-        BASELINE: SeasonalNaiveForecaster(horizon=horizon, coverage=coverage),
+def default_methods(
+    coverage: float = 0.8, random_state: int | None = 0, **settings
+) -> dict[str, BookingsForecaster]:
+    """The forecaster (choosing per series) and each of its candidates alone, seasonal naive first."""
+    alone = {
+        name: BookingsForecaster(coverage=coverage, candidates=(name,), random_state=random_state, **settings)
+        for name in (NAIVE, ETS, THETA, BOOSTING, COMBINED)
     }
+    return {CHOSEN: BookingsForecaster(coverage=coverage, random_state=random_state, **settings), **alone}
 
 
 @dataclass(frozen=True)
@@ -76,20 +89,29 @@ class BacktestResult:
     Attributes
     ----------
     forecasts : pandas.DataFrame
-        One row per method, origin, series and month: ``method``, ``origin`` (last month
-        observed, ``'YYYY-MM'``), ``series_id``, ``month``, ``horizon``, ``actual_usd``,
-        ``forecast_usd``, ``lower_usd``, ``upper_usd``, ``mase_scale_usd``.
+        One row per method, origin, series and period: ``method``, ``origin`` (last
+        period observed), ``series_id``, ``period``, ``horizon``, ``band``, ``model``
+        (the candidate used), ``actual_usd``, ``forecast_usd``, ``lower_usd``,
+        ``upper_usd``, ``mase_scale_usd``.
     coverage : float
         Nominal coverage of the intervals.
+    frequency : Frequency
+        The history's period.
     """
 
     forecasts: pd.DataFrame
     coverage: float
+    frequency: Frequency
 
     @property
     def origins(self) -> list[str]:
-        """Origins (last month observed) of the backtest."""
-        return sorted(self.forecasts["origin"].unique())
+        """Origins (last period observed) of the backtest."""
+        return self.frequency.labels(pd.DatetimeIndex(sorted(self.forecasts["origin"].unique())))
+
+    @property
+    def methods(self) -> list[str]:
+        """Methods in the order they were run."""
+        return list(dict.fromkeys(self.forecasts["method"]))
 
     def metrics(self, by: str | None = "horizon") -> pd.DataFrame:
         """WAPE, MASE, coverage and number of forecasts per method (and per ``by`` column)."""
@@ -118,119 +140,135 @@ class BacktestResult:
         )
         return table.rename_axis(["method", by or "scope"])
 
-    def table(self) -> pd.DataFrame:
-        """Model and baseline side by side, per horizon and overall (last row ``all``).
+    def table(self, by: str = "horizon") -> pd.DataFrame:
+        """Every method side by side, per ``by`` (``horizon`` or ``band``) and overall (last row ``all``).
 
         Columns ``<metric>_<method>`` for WAPE, MASE and coverage, plus
-        ``wape_change_pct`` (the model's WAPE relative to the baseline's, negative is better)
-        when both :data:`MODEL` and :data:`BASELINE` were run.
+        ``wape_change_pct`` (the chosen forecaster's WAPE relative to seasonal naive's,
+        negative is better) when both were run.
         """
-        per_horizon = self.metrics("horizon")
-        overall = self.metrics(None)
         frames = []
-        for metrics, keys in ((per_horizon, None), (overall, "all")):
+        for metrics, key in ((self.metrics(by), None), (self.metrics(None), "all")):
             wide = (
                 metrics[list(METRICS)]
                 .reset_index()
                 .pivot_table(index=metrics.index.names[1], columns="method", dropna=False)
             )
             wide.columns = [f"{metric}_{method}" for metric, method in wide.columns]
-            if keys is not None:
-                wide.index = pd.Index([keys])
+            if key is not None:
+                wide.index = pd.Index([key])
             frames.append(wide)
         table = pd.concat(frames)
-        table.index = pd.Index([str(k) for k in table.index], name="horizon")
-        methods = list(dict.fromkeys(self.forecasts["method"]))  # in the order they were run
-        table = table[[f"{metric}_{method}" for metric in METRICS for method in methods]]
-        if f"wape_{MODEL}" in table and f"wape_{BASELINE}" in table:
-            table["wape_change_pct"] = 100 * (table[f"wape_{MODEL}"] / table[f"wape_{BASELINE}"] - 1)
+        table.index = pd.Index([str(k) for k in table.index], name=by)
+        if by == "band":
+            order = [*self.frequency.band_labels(int(self.forecasts["horizon"].max())), "all"]
+            table = table.reindex([k for k in order if k in table.index])
+        table = table[[f"{metric}_{method}" for metric in METRICS for method in self.methods]]
+        if f"wape_{CHOSEN}" in table and f"wape_{BASELINE}" in table:
+            table["wape_change_pct"] = 100 * (table[f"wape_{CHOSEN}"] / table[f"wape_{BASELINE}"] - 1)
         return table
 
+    def choices(self) -> pd.DataFrame:
+        """How often each candidate was chosen per method (series x origins)."""
+        first = self.forecasts[self.forecasts["horizon"] == 1]
+        return pd.crosstab(first["method"], first["model"])
 
-def _mase_scale(values: np.ndarray) -> np.ndarray:
+
+def _mase_scale(values: np.ndarray, season_length: int) -> np.ndarray:
     """In-sample mean absolute seasonal difference per series (NaN when too short)."""
-    if len(values) <= SEASON_MONTHS:
+    if len(values) <= season_length:
         return np.full(values.shape[1], np.nan)
-    return np.abs(values[SEASON_MONTHS:] - values[:-SEASON_MONTHS]).mean(axis=0)
+    return np.abs(values[season_length:] - values[:-season_length]).mean(axis=0)
 
 
 def backtest(
     history: pd.DataFrame,
-    forecasters: Mapping[str, BaseEstimator] | None = None,
+    methods: Mapping[str, BookingsForecaster] | None = None,
     *,
-    horizon: int = 12,
+    horizon: int | None = None,
     coverage: float = 0.8,
     origins: list[int] | None = None,
     n_origins: int = 4,
-    step_months: int = 2,
-    min_train_months: int = 18,
+    step: int | None = None,
     progress: ProgressCallback | None = None,
 ) -> BacktestResult:
-    """Rolling-origin backtest of ``forecasters`` (default: the model and seasonal naive).
+    """Rolling-origin backtest of ``methods`` (default: :func:`default_methods`).
 
     Parameters
     ----------
     history : pandas.DataFrame
-        Monthly history (see :func:`planner.forecast.history.monthly_history`).
-    forecasters : mapping of str to estimator, optional
-        Unfitted forecasters by name; each is cloned for every origin. Their ``horizon``
-        and ``coverage`` are set to the ones given here.
-    horizon : int
-        Months ahead judged at every origin.
+        Period starts as index, one column per series (see :mod:`planner.forecast.frequency`).
+    methods : mapping of str to BookingsForecaster, optional
+        Unfitted forecasters by name; each is cloned for every origin with the
+        ``horizon`` and ``coverage`` given here.
+    horizon : int, optional
+        Periods ahead judged at every origin; one season when not given.
     coverage : float
         Nominal interval coverage.
     origins : list of int, optional
-        Months observed at each origin; default from :func:`rolling_origins`.
-    n_origins, step_months, min_train_months : int
-        Passed to :func:`rolling_origins` when ``origins`` is not given.
+        Periods observed at each origin; default from :func:`rolling_origins`.
+    n_origins : int
+        Origins when ``origins`` is not given.
+    step : int, optional
+        Periods between origins when ``origins`` is not given; a sixth of a season
+        (2 months) when not given.
     progress : callable, optional
-        Called with (fraction done, message) after each fit.
+        Called with (fraction done, message) after each candidate fit.
 
     Returns
     -------
     BacktestResult
     """
-    values = check_history(history)
-    n_months = len(values)
+    values, frequency = check_history(history)
+    m = frequency.season_length
+    horizon = m if horizon is None else horizon
+    methods = dict(methods) if methods is not None else default_methods(coverage)
+    templates = {
+        name: clone(model).set_params(horizon=horizon, coverage=coverage) for name, model in methods.items()
+    }
+    min_train = max(model.min_periods(frequency) for model in templates.values())
     if origins is None:
         origins = rolling_origins(
-            n_months,
+            len(values),
             horizon=horizon,
             n_origins=n_origins,
-            step_months=step_months,
-            min_train_months=min_train_months,
+            step=step or max(1, m // 6),
+            min_train=min_train,
         )
-    bad = [o for o in origins if o < SEASON_MONTHS or o + horizon > n_months]
+    bad = [o for o in origins if o < min_train or o + horizon > len(values)]
     if bad:
         raise PlannerError(
-            f"origins {bad} leave fewer than {SEASON_MONTHS} months to train on or lack {horizon} months "
-            f"of outcomes in a {n_months}-month history"
+            f"origins {bad} leave fewer than {min_train} {frequency.plural} to train on or lack {horizon} "
+            f"{frequency.plural} of outcomes in a {len(values)}-{frequency.name} history"
         )
-    methods = dict(forecasters) if forecasters is not None else default_forecasters(horizon, coverage)
-    series = history.columns.astype(str)
-    frames = []
-    total, done = len(origins) * len(methods), 0
+    first = next(iter(templates.values()))
+    held_out = HeldOutForecasts(history, horizon, first.random_state)
+    fits = set()
     for origin in origins:
-        train = history.iloc[:origin]
-        scale = pd.Series(_mase_scale(values[:origin]), index=series)
-        actual = history.iloc[origin : origin + horizon]
-        actual_long = (
-            actual.set_axis(series, axis=1)
-            .rename_axis("month")
-            .reset_index()
-            .melt("month", var_name="series_id")
-        )
-        for name, template in methods.items():
-            model = clone(template).set_params(horizon=horizon, coverage=coverage)
-            frame = model.fit(train).predict()
-            frame = frame.merge(
-                actual_long.rename(columns={"value": "actual_usd"}), on=["series_id", "month"]
-            )
-            frame["mase_scale_usd"] = frame["series_id"].map(scale).to_numpy()
-            frame.insert(0, "origin", history.index[origin - 1].strftime("%Y-%m"))
+        for model in templates.values():
+            usable, judged = model.judged(frequency, origin)
+            fits.update((c, o) for c in usable for o in [*judged, origin])
+
+    def report(fraction: float, message: str) -> None:
+        if progress is not None:
+            progress(0.99 * fraction, message)
+
+    held_out.fill(sorted(fits), first.n_jobs, report)
+    bands = frequency.band_of(horizon)
+    frames = []
+    for origin in origins:
+        scale = _mase_scale(values[:origin], m)
+        actual = values[origin : origin + horizon]
+        for name, template in templates.items():
+            frame = clone(template).fit(history.iloc[:origin], held_out=held_out).predict()
+            frame["band"] = bands[frame["horizon"].to_numpy() - 1]
+            frame["actual_usd"] = actual.ravel()
+            frame["mase_scale_usd"] = np.tile(scale, horizon)
+            frame.insert(0, "origin", history.index[origin - 1])
             frame.insert(0, "method", name)
             frames.append(frame)
-            done += 1
-            if progress is not None:
-                progress(done / total, f"origin {history.index[origin - 1]:%Y-%m}: {name}")
-    return BacktestResult(forecasts=pd.concat(frames, ignore_index=True), coverage=coverage)
+    if progress is not None:
+        progress(1.0, "backtest done")
+    return BacktestResult(
+        forecasts=pd.concat(frames, ignore_index=True), coverage=coverage, frequency=frequency
+    )

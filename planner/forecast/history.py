@@ -1,12 +1,13 @@
-"""Monthly bookings history per territory (or per unit) of a plan.
+"""Bookings history per territory (or per unit) of a plan, by month, quarter or week.
 
 Bookings carry the unit of their account, so a plan's territory history is the sum of
 its units' bookings: when the plan changes, the history is re-aggregated to the new
 territories by unit, and a forecast always matches the plan being looked at.
 
-A history is a wide frame: one row per month (index ``month``, first day of the month,
-every month from the first to the last booking, months without bookings are 0), one
-column per territory (or unit), values in USD.
+A history is a wide frame: one row per period (index ``period``, the period's start,
+every whole period from the first to the last booked month, periods without bookings
+are 0), one column per territory (or unit), values in USD. See
+:mod:`planner.forecast.frequency`.
 """
 
 from __future__ import annotations
@@ -18,28 +19,18 @@ import pandas as pd
 
 from planner.data.dataset import Dataset
 from planner.errors import PlannerError
+from planner.forecast.frequency import MONTH, Frequency, frequency_named
 from planner.plans.plan import Plan
 
 
-def month_index(start: pd.Timestamp, periods: int) -> pd.DatetimeIndex:
-    """``periods`` consecutive month starts from ``start`` (named ``month``)."""
-    return pd.date_range(
-        pd.Timestamp(start).to_period("M").to_timestamp(), periods=periods, freq="MS"
-    ).rename("month")
-
-
-def month_labels(months: pd.DatetimeIndex) -> list[str]:
-    """Months as ``'YYYY-MM'`` strings."""
-    return [m.strftime("%Y-%m") for m in months]
-
-
-def monthly_history(
+def bookings_history(
     bookings: pd.DataFrame,
     plan: Plan,
     *,
     by: Literal["territory", "unit"] = "territory",
+    frequency: str | Frequency = MONTH,
 ) -> pd.DataFrame:
-    """Monthly bookings (USD) per territory of ``plan`` (or per unit), months without bookings 0.
+    """Bookings (USD) per period and territory of ``plan`` (or per unit), periods without bookings 0.
 
     Parameters
     ----------
@@ -50,11 +41,13 @@ def monthly_history(
         gets a column, even one without any booking.
     by : {"territory", "unit"}
         Sum per territory of ``plan`` or keep one column per unit.
+    frequency : {"month", "quarter", "week"} or Frequency
+        The period bookings are summed by.
 
     Returns
     -------
     pandas.DataFrame
-        Index ``month`` (month starts, no gaps), one float column per territory (or unit).
+        Index ``period`` (period starts, no gaps), one float column per territory (or unit).
 
     Raises
     ------
@@ -64,6 +57,7 @@ def monthly_history(
     missing = {"date", "amount_usd", "unit_id"} - set(bookings.columns)
     if missing:
         raise PlannerError(f"bookings lack column(s) {sorted(missing)}; load them with load_dataset")
+    frequency = frequency_named(frequency)
     if by not in ("territory", "unit"):
         raise PlannerError(f"by must be 'territory' or 'unit', not {by!r}")
     if bookings.empty:
@@ -75,7 +69,7 @@ def monthly_history(
         raise PlannerError(
             f"bookings of units {unknown} that are not in the plan; use the plan of this data set"
         )
-    month = pd.to_datetime(bookings["date"]).dt.to_period("M").dt.to_timestamp()
+    period = frequency.start_of(pd.to_datetime(bookings["date"]))
     if by == "territory":
         key = unit_ids.map(plan.assignment)
         columns = pd.Index([str(t) for t in plan.territories], name="territory_id")
@@ -84,19 +78,48 @@ def monthly_history(
         columns = pd.Index([str(u) for u in plan.units], name="unit_id")
     frame = pd.DataFrame(
         {
-            "month": month.to_numpy(),
+            "period": period.to_numpy(),
             "key": key.to_numpy(),
             "amount_usd": bookings["amount_usd"].to_numpy(np.float64),
         }
     )
-    wide = frame.pivot_table(index="month", columns="key", values="amount_usd", aggfunc="sum", fill_value=0.0)
-    months = month_index(month.min(), len(pd.period_range(month.min(), month.max(), freq="M")))
-    return wide.reindex(index=months, columns=columns, fill_value=0.0).astype(np.float64)
+    wide = frame.pivot_table(
+        index="period", columns="key", values="amount_usd", aggfunc="sum", fill_value=0.0
+    )
+    periods = whole_periods(pd.to_datetime(bookings["date"]), frequency)
+    return wide.reindex(index=periods, columns=columns, fill_value=0.0).astype(np.float64)
 
 
-def territory_history(dataset: Dataset, plan: Plan | None = None) -> pd.DataFrame:
-    """Monthly bookings per territory of ``plan`` (default: the data set's current plan)."""
-    return monthly_history(dataset.bookings, plan if plan is not None else dataset.plan)
+def whole_periods(dates: pd.Series, frequency: Frequency) -> pd.DatetimeIndex:
+    """Starts of the periods wholly inside the months from the first to the last booking.
+
+    Bookings are taken as complete from the first day of the first booked month to the
+    last day of the last booked month. A quarter or week only partly inside that span is
+    left out: its sum would look like a drop in bookings.
+
+    Raises
+    ------
+    PlannerError
+        When not one whole period fits.
+    """
+    first = dates.min().to_period("M").start_time
+    end = dates.max().to_period("M").end_time.normalize() + pd.Timedelta(days=1)  # day after the last
+    starts = pd.date_range(frequency.start_of(first), end, freq=frequency.alias)
+    ends = starts + pd.tseries.frequencies.to_offset(frequency.alias)
+    whole = starts[(starts >= first) & (ends <= end)].rename("period")
+    if whole.empty:
+        raise PlannerError(
+            f"bookings from {first:%Y-%m-%d} to {end - pd.Timedelta(days=1):%Y-%m-%d} do not span one whole "
+            f"{frequency.name}; add more bookings or forecast by month"
+        )
+    return whole
+
+
+def territory_history(
+    dataset: Dataset, plan: Plan | None = None, *, frequency: str | Frequency = MONTH
+) -> pd.DataFrame:
+    """Bookings per period and territory of ``plan`` (default: the data set's current plan)."""
+    return bookings_history(dataset.bookings, plan if plan is not None else dataset.plan, frequency=frequency)
 
 
 def seasonal_weights(history: pd.DataFrame, months: list[str]) -> list[float]:
@@ -105,7 +128,7 @@ def seasonal_weights(history: pd.DataFrame, months: list[str]) -> list[float]:
     Used to spread a yearly target like past bookings were spread (all territories
     together). Calendar months the history lacks get the mean of the others.
     """
-    total = history.sum(axis=1)
+    total = history.sum(axis=1)  # a monthly history
     by_month = total.groupby(total.index.month).mean()
     fallback = float(by_month.mean()) if len(by_month) else 1.0
     return [float(by_month.get(int(m[5:7]), fallback)) for m in months]

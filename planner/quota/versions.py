@@ -13,12 +13,15 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from planner.data.dataset import Dataset
 from planner.data.tables import read_csv_table, sheet_row
 from planner.errors import InputError, PlannerError, Problem
-from planner.forecast.model import forecast_territories
+from planner.forecast.choice import BookingsForecaster, choose_with_progress
+from planner.forecast.frequency import FrequencyName, frequency_named
+from planner.forecast.history import territory_history
 from planner.plans.plan import Plan
 from planner.quota.allocation import QuotaAllocation, QuotaOptions, allocate_quotas
 from planner.quota.inputs import prorated_relief_frac, quota_territories
@@ -43,8 +46,10 @@ class QuotaRequest:
         Growth on trailing bookings, the forecast when ``forecast_method="growth"``.
     forecast_method : {"model", "growth"}
         Where the forecast comes from when ``forecast_usd`` is not given: the bookings
-        model of :mod:`planner.forecast.model` trained on history before the fiscal year
-        (summed over the fiscal year's months), or trailing 12 months x (1 + growth_frac).
+        forecaster of :mod:`planner.forecast.choice` trained on history before the fiscal
+        year (summed over the fiscal year's periods), or trailing 12 months x (1 + growth_frac).
+    forecast_frequency : {"month", "quarter", "week"}
+        The period of the history the forecaster learns from.
     forecast_usd : pandas.Series, optional
         Forecast bookings per territory for the fiscal year, given by the caller.
     last_quota_cents : pandas.Series, optional
@@ -61,6 +66,7 @@ class QuotaRequest:
     frequency: Frequency = "month"
     growth_frac: float = 0.10
     forecast_method: Literal["model", "growth"] = "model"
+    forecast_frequency: FrequencyName = "month"
     forecast_usd: pd.Series | None = None
     last_quota_cents: pd.Series | None = None
     relief: pd.DataFrame | None = None
@@ -70,6 +76,7 @@ class QuotaRequest:
             raise PlannerError(f"target is {self.target_cents} cents; give a positive company target")
         if self.forecast_method not in ("model", "growth"):
             raise PlannerError(f"forecast_method is {self.forecast_method!r}; use 'model' or 'growth'")
+        frequency_named(self.forecast_frequency)
 
     @property
     def effective_from(self) -> date:
@@ -95,23 +102,44 @@ def history_before(dataset: Dataset, fiscal_year_start: str) -> Dataset:
     return replace(dataset, bookings=bookings)
 
 
-def fiscal_year_forecast_usd(dataset: Dataset, plan: Plan, fiscal_year_start: str) -> pd.Series:
-    """Model forecast of each territory's bookings over the 12 fiscal months (USD, by territory_id).
+def fiscal_year_forecast_usd(
+    dataset: Dataset, plan: Plan, fiscal_year_start: str, frequency: FrequencyName = "month"
+) -> pd.Series:
+    """Forecast of each territory's bookings over the fiscal year (USD, by territory_id).
 
-    The model (:func:`planner.forecast.model.forecast_territories`) forecasts from the month
-    after the last booking to the fiscal year's end; at most 24 months ahead.
+    The forecaster (:class:`planner.forecast.choice.BookingsForecaster`) learns from the
+    history by ``frequency`` (whole periods) and forecasts from the period after its last
+    to the fiscal year's end, at most two years ahead; the periods that start within the
+    fiscal year are summed (a week counts in the year of its Monday).
     """
-    last = pd.Period(dataset.bookings["date"].max(), freq="M")
-    months = pd.period_range(fiscal_year_start, periods=12, freq="M")
-    horizon = (months[-1] - last).n
-    if months[0] <= last or horizon > 24:
+    period = frequency_named(frequency)
+    year_start = pd.Period(fiscal_year_start, freq="M").start_time
+    year_end = year_start + pd.DateOffset(years=1)
+    last_booked = pd.Timestamp(dataset.bookings["date"].max()).to_period("M")
+    if year_start <= last_booked.start_time:
         raise PlannerError(
-            f"the fiscal year {fiscal_year_start} must start after the last booking ({last}) and end "
-            "at most 24 months after it; choose another fiscal year or forecast_method='growth'"
+            f"the fiscal year {fiscal_year_start} must start after the month of the last booking "
+            f"({last_booked}); choose a later fiscal year or forecast_method='growth'"
         )
-    frame = forecast_territories(dataset, plan, horizon=horizon)
-    in_year = frame[frame["month"].isin([str(m) for m in months])]
-    return in_year.groupby("territory_id")["forecast_usd"].sum().clip(lower=0.0)
+    history = territory_history(dataset, plan, frequency=period)
+    ahead = pd.date_range(history.index[-1], year_end - pd.Timedelta(days=1), freq=period.alias)[1:]
+    if len(ahead) > 2 * period.season_length:
+        raise PlannerError(
+            f"the fiscal year {fiscal_year_start} ends more than two years after the last whole "
+            f"{period.name} of bookings ({period.labels(history.index[-1:])[0]}); choose an earlier fiscal "
+            "year or forecast_method='growth'"
+        )
+    if period.name == "quarter" and year_start.month not in (1, 4, 7, 10):
+        raise PlannerError(
+            "a quarterly forecast needs a fiscal year starting on a calendar quarter, not "
+            f"{fiscal_year_start}; forecast by month or week"
+        )
+    fitted = choose_with_progress(BookingsForecaster(horizon=len(ahead)), history)
+    in_year = (fitted.periods_ >= year_start) & (fitted.periods_ < year_end)
+    total = fitted.point_[in_year].sum(axis=0)
+    return pd.Series(
+        np.maximum(total, 0.0), index=pd.Index(fitted.series_, name="territory_id"), name="forecast_usd"
+    )
 
 
 def relief_fracs(relief: pd.DataFrame | None, fiscal_year_start: str, plan: Plan) -> pd.Series | None:
@@ -182,7 +210,9 @@ def draft_quotas(dataset: Dataset, plan: Plan, request: QuotaRequest) -> DraftQu
     known = history_before(dataset, request.fiscal_year_start)
     forecast = request.forecast_usd
     if forecast is None and request.forecast_method == "model":
-        forecast = fiscal_year_forecast_usd(known, plan, request.fiscal_year_start)
+        forecast = fiscal_year_forecast_usd(
+            known, plan, request.fiscal_year_start, request.forecast_frequency
+        )
     territories = quota_territories(
         known,
         plan,

@@ -22,10 +22,24 @@ def test_growth_forecast_and_bad_fiscal_years_are_explained(demo):
     request = QuotaRequest(target_cents=10**10, fiscal_year_start="2027-01", forecast_method="growth")
     draft = draft_quotas(demo, demo.plan, request)
     assert np.allclose(draft.territories["forecast_usd"], draft.territories["history_usd"] * 1.10)
-    with pytest.raises(PlannerError, match="must start after the last booking \\(2026-10\\)"):
+    with pytest.raises(PlannerError, match="must start after the month of the last booking \\(2026-10\\)"):
         fiscal_year_forecast_usd(demo, demo.plan, "2026-06")
-    with pytest.raises(PlannerError, match="at most 24 months"):
+    with pytest.raises(PlannerError, match="more than two years after the last whole month"):
         fiscal_year_forecast_usd(demo, demo.plan, "2030-01")
+    with pytest.raises(PlannerError, match="quarterly forecast needs a fiscal year starting on a calendar"):
+        fiscal_year_forecast_usd(demo, demo.plan, "2027-02", "quarter")
+    with pytest.raises(PlannerError, match="use one of"):
+        QuotaRequest(target_cents=1, fiscal_year_start="2027-01", forecast_frequency="day")
+
+
+def test_the_forecast_behind_quotas_can_learn_by_month_quarter_or_week(demo):
+    by_month = fiscal_year_forecast_usd(demo, demo.plan, "2027-01")
+    assert by_month.index.tolist() == sorted(demo.plan.territories) and (by_month > 0).all()
+    for frequency in ("quarter", "week"):
+        other = fiscal_year_forecast_usd(demo, demo.plan, "2027-01", frequency)
+        assert other.index.tolist() == by_month.index.tolist()
+        # Same bookings by other periods: the year's totals agree (11 whole quarters teach less).
+        assert other.sum() == pytest.approx(by_month.sum(), rel=0.15), frequency
     with pytest.raises(PlannerError, match="positive company target"):
         QuotaRequest(target_cents=0, fiscal_year_start="2027-01")
     with pytest.raises(PlannerError, match="no bookings before 1999-01"):

@@ -20,7 +20,7 @@ def vega_specs(at: AppTest) -> list[dict]:
 def forecast_page() -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.run()
-    at.session_state["fc_horizon"] = 6  # half the default horizon: half the training rows, same code
+    at.session_state["fc_horizon_month"] = 6
     at.switch_page("app_pages/forecast.py").run()
     return at
 
@@ -36,7 +36,12 @@ def test_forecast_page_shows_history_forecast_and_interval(forecast_page):
         layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"] for layer in spec["layer"]
     ]
     assert layers == ["area", "line"]
-    assert any("Shaded: 80% prediction interval" in c.value for c in at.caption)
+    [caption] = [c.value for c in at.caption if c.value.startswith("Shaded: 80% prediction interval")]
+    assert "Model: **" in caption and "held-out WAPE" in caption
+    models = next(t.value for t in at.dataframe if "model" in t.value.columns)
+    assert len(models) == 50
+    assert set(models["model"]) <= {"seasonal naive", "ETS", "Theta", "global boosting", "combined"}
+    assert {"wape seasonal naive", "wape combined"} <= set(models.columns)
 
 
 def test_choosing_a_territory_redraws_the_chart(forecast_page):
@@ -53,9 +58,21 @@ def test_backtest_button_fills_the_table_against_seasonal_naive(forecast_page):
     at.button(key="fc_run_backtest").click().run(timeout=600)
     assert not at.exception, at.exception
     table = at.dataframe[-1].value
-    assert list(table.index)[-1] == "all"
-    assert "wape_seasonal naive" in table.columns and "wape_model" in table.columns
-    assert any("Origins (last month seen): 2026-02, 2026-04." in c.value for c in at.caption)
+    assert list(table.index) == ["1-3", "4-6", "7-12", "all"]
+    assert {"wape_seasonal naive", "wape_chosen", "wape_global boosting", "coverage_chosen"} <= set(
+        table.columns
+    )
+    assert any("Origins (last month seen): 2025-08, 2025-10." in c.value for c in at.caption)
+    assert len(vega_specs(at)) == 2  # the forecast and the backtest's bars by horizon band
+
+
+def test_forecasting_by_quarter_relabels_the_page(forecast_page):
+    at = forecast_page
+    at.selectbox(key="fc_frequency").set_value("quarter").run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert "Forecast, next 4 quarters" in metrics and "Bookings, last 4 quarters" in metrics
+    at.selectbox(key="fc_frequency").set_value("month").run()
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +125,9 @@ def test_pages_explain_a_data_set_with_too_little_history(grid_dir):
     at.run()
     at.switch_page("app_pages/forecast.py").run()
     assert not at.exception, at.exception
-    assert any("history has 1 month(s)" in e.value for e in at.error), [e.value for e in at.error]
+    assert any("history has 1 period(s); a forecast needs more than a year" in e.value for e in at.error), [
+        e.value for e in at.error
+    ]
     at.switch_page("app_pages/capacity.py").run()
     assert not at.exception, at.exception
     assert {m.label for m in at.metric} >= {"Target (sidebar assumption)", "Coverage (base)"}

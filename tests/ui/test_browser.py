@@ -243,7 +243,7 @@ CHART_PAGES = {
     # url path: (title text, text the page shows once its data is in, least number of charts)
     "quotas": ("Quotas", "Sum of quotas", 0),
     "approvals": ("Approvals", "Pending proposals (1)", 1),
-    "forecast": ("Forecast", "Backtest: model vs seasonal naive", 1),
+    "forecast": ("Forecast", "Backtest: the chosen models against seasonal naive", 1),
     "capacity": ("Capacity", "Base case by month", 1),
     "comp": ("Comp", "What if I close this deal?", 0),
     "exports": ("Exports", "Change report", 0),
