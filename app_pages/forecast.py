@@ -178,7 +178,7 @@ by_territory = pd.concat(
                 f"next_{horizon}_usd": totals,
             }
         ),
-        fitted.validation_.add_prefix("wape "),
+        (100 * fitted.validation_).add_prefix("wape "),
     ],
     axis=1,
 )
@@ -188,7 +188,7 @@ st.dataframe(
         f"last_{season}_usd": dollar_column(f"Last {season} {frequency.plural} (USD)"),
         f"next_{horizon}_usd": dollar_column(f"Next {horizon} {frequency.plural} (USD)"),
         **{
-            f"wape {name}": st.column_config.NumberColumn(f"WAPE {name}", format="percent")
+            f"wape {name}": st.column_config.NumberColumn(f"WAPE {name}", format="%.1f%%")
             for name in fitted.validation_.columns
         },
     },

@@ -21,6 +21,7 @@ BENCHMARKS = (
     "exports",
     "store",
     "forecast",
+    "forecast_real",
     "quota",
     "comp",
 )

@@ -8,7 +8,8 @@ with the same conformal intervals. Data:
 - the demo data set: 36 months of bookings in the 50 territories of the current plan,
   4 origins 2 months apart (the last with 12 months of outcomes), timed;
 - the real public series of :mod:`benchmarks.forecast_series` (monthly, quarterly and
-  weekly; single series and panels), with the protocol fixed there.
+  weekly; single series and panels), with the protocol fixed there: see
+  :mod:`benchmarks.bench_forecast_real`.
 
 Every forecast, and every model choice, is fitted only on the periods before its origin.
 A panel member counts as a series of its own. "Pooled" is the geometric mean over series
@@ -21,28 +22,13 @@ backtest under 10 s and at least 10% below seasonal naive.
 
 from __future__ import annotations
 
-import sys
 import time
 
-import numpy as np
 import pandas as pd
 
-from benchmarks.forecast_series import (
-    COVERAGE,
-    HISTORY_SEASONS,
-    ORIGIN_STEP,
-    ORIGINS,
-    SERIES,
-    RealSeries,
-    load_history,
-)
 from planner.data.demo import load_demo
 from planner.forecast.backtest import BASELINE, CHOSEN, BacktestResult, backtest
-from planner.forecast.choice import BOOSTING, COMBINED, ETS, THETA
-from planner.forecast.frequency import frequency_named
 from planner.forecast.history import territory_history
-
-ALONE = (BASELINE, ETS, THETA, BOOSTING, COMBINED)
 
 
 def per_series(result: BacktestResult) -> pd.DataFrame:
@@ -80,65 +66,6 @@ def demo_rows() -> list[dict]:
         row["80% coverage"] = f"{table.loc['all', f'coverage_{method}']:.1%}"
         row["seconds (all methods)"] = seconds if method == CHOSEN else None
         rows.append(row)
-    return rows
-
-
-def real_result(entry: RealSeries) -> tuple[BacktestResult, float]:
-    history = load_history(entry)
-    frequency = frequency_named(entry.frequency)
-    history = history.iloc[-HISTORY_SEASONS * frequency.season_length :]
-    start = time.perf_counter()
-    result = backtest(
-        history,
-        coverage=COVERAGE,
-        n_origins=ORIGINS[entry.frequency],
-        step=ORIGIN_STEP[entry.frequency],
-    )
-    return result, time.perf_counter() - start
-
-
-def real_rows(entries: tuple[RealSeries, ...] = SERIES) -> list[dict]:
-    rows, ratios, mases = [], [], {method: [] for method in (CHOSEN, *ALONE)}
-    for entry in entries:
-        result, seconds = real_result(entry)
-        table = per_series(result)
-        bands = result.frequency.band_labels(result.frequency.season_length)
-        chosen = table[table["method"] == CHOSEN].set_index("series")
-        naive = table[table["method"] == BASELINE].set_index("series")
-        choices = result.choices().loc[CHOSEN]
-        for series in chosen.index:
-            ratio = chosen.loc[series, "all"] / naive.loc[series, "all"]
-            ratios.append(ratio)
-            name = entry.name if len(chosen) == 1 else f"{entry.name}: {series}"
-            row = {
-                "series": name,
-                "freq": entry.frequency[0],
-                "periods": len(load_history(entry).iloc[-HISTORY_SEASONS * result.frequency.season_length :]),
-            }
-            row["WAPE chosen"] = chosen.loc[series, "all"]
-            row["WAPE naive"] = naive.loc[series, "all"]
-            row["vs naive"] = f"{100 * (ratio - 1):+.1f}%"
-            worst = max(chosen.loc[series, b] / naive.loc[series, b] for b in bands)
-            row["worst band vs naive"] = f"{100 * (worst - 1):+.1f}%"
-            for method in (ETS, THETA, BOOSTING, COMBINED):
-                part = table[(table["method"] == method) & (table["series"] == series)]
-                row[f"WAPE {method}"] = float(part["all"].iloc[0])
-            row["MASE chosen"] = chosen.loc[series, "mase"]
-            row["MASE naive"] = naive.loc[series, "mase"]
-            row["80% coverage"] = f"{chosen.loc[series, 'coverage']:.1%}"
-            row["chosen (series x origins)"] = ", ".join(f"{k} {v}" for k, v in choices.items() if v)
-            row["seconds"] = seconds
-            rows.append(row)
-            for method in mases:
-                mases[method].append(
-                    float(table[(table["method"] == method) & (table["series"] == series)]["mase"].iloc[0])
-                )
-        print(f"  {entry.name}: {seconds:.1f} s", file=sys.stderr, flush=True)
-    pooled = {"series": f"pooled ({len(ratios)} series)", "freq": "", "periods": None}
-    pooled["vs naive"] = f"{100 * (np.exp(np.mean(np.log(ratios))) - 1):+.1f}% (geo. mean)"
-    pooled["MASE chosen"] = float(np.mean(mases[CHOSEN]))
-    pooled["MASE naive"] = float(np.mean(mases[BASELINE]))
-    rows.append({key: pooled.get(key) for key in rows[0]})
     return rows
 
 

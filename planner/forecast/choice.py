@@ -24,10 +24,11 @@ Interval (split conformal, per series and horizon band). The errors used are tho
 the choice itself, made again at each validation origin from the errors known by then
 (the candidate that looks best in hindsight has errors too small to calibrate on). A
 series' errors relative to its level at their origin (:math:`|y - \hat y| / L_o`) give,
-per horizon band (:meth:`planner.forecast.frequency.Frequency.band_edges`), the
-conformal quantile :math:`q` at rank :math:`\lceil (n+1) c \rceil` of :math:`n` (the
-largest error when :math:`n` is too small); the interval is the forecast
-:math:`\pm q L_T`, cut at 0. A band with no held-out error borrows the nearest shorter
+per horizon band (:meth:`planner.forecast.frequency.Frequency.band_edges`), the value
+:math:`q` at rank :math:`c (n+1)` of the :math:`n` sorted errors (interpolated), so a
+new error falls below it with probability :math:`c` when errors are exchangeable (the
+usual rounding up of the rank guarantees *at least* :math:`c`, which with the 8 errors of
+a quarterly band means 89%); the interval is the forecast :math:`\pm q L_T`, cut at 0. A band with no held-out error borrows the nearest shorter
 band's width.
 """
 
@@ -425,10 +426,17 @@ def _conformal_widths(relative: np.ndarray, bands: list[tuple[int, int]], covera
         for k in range(n_series):
             seen = np.sort(scores[k][~np.isnan(scores[k])])
             if len(seen):
-                rank = min(math.ceil((len(seen) + 1) * coverage), len(seen))
-                previous[k] = seen[rank - 1]
+                previous[k] = _rank_value(seen, coverage * (len(seen) + 1))
         width[low - 1 : high] = previous
     return width
+
+
+def _rank_value(ordered: np.ndarray, rank: float) -> float:
+    """The value at 1-based ``rank`` of sorted values, interpolated, clipped to the first and last."""
+    position = min(max(rank, 1.0), len(ordered)) - 1
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return float(ordered[low] + (position - low) * (ordered[high] - ordered[low]))
 
 
 def choose_with_progress(
