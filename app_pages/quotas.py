@@ -259,7 +259,13 @@ if user.role is Role.ADMIN:
                 "Forecast",
                 ["model", "growth"],
                 horizontal=True,
-                format_func={"model": "bookings model", "growth": "last 12 months + 10%"}.get,
+                format_func={"model": "bookings forecaster", "growth": "last 12 months + 10%"}.get,
+            )
+            forecast_frequency = right.radio(
+                "Forecaster learns by",
+                ["month", "quarter", "week"],
+                horizontal=True,
+                key="q_forecast_frequency",
             )
             if st.form_submit_button("Allocate and save draft", type="primary"):
                 progress = st.progress(0.0, text="Allocating...")
@@ -275,6 +281,7 @@ if user.role is Role.ADMIN:
                         ),
                         frequency=frequency,
                         forecast_method=method,
+                        forecast_frequency=forecast_frequency,
                         last_quota_cents=last_quotas,
                     )
                     progress.progress(0.2, text="Forecasting, allocating and phasing...")

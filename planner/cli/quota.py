@@ -128,8 +128,11 @@ def allocate(
     guardrail: Annotated[float | None, typer.Option(help="Max change vs last quota (0.25 = 25%).")] = 0.25,
     frequency: Annotated[str, typer.Option(help="Phasing: month or quarter.")] = "month",
     forecast: Annotated[
-        str, typer.Option(help="model (bookings forecast model) or growth (trailing 12 months + --growth).")
+        str, typer.Option(help="model (the bookings forecaster) or growth (trailing 12 months + --growth).")
     ] = "model",
+    forecast_frequency: Annotated[
+        str, typer.Option(help="Period the forecaster learns from: month, quarter or week.")
+    ] = "month",
     growth: Annotated[float, typer.Option(help="Growth on trailing bookings when --forecast growth.")] = 0.10,
     last_quotas: Annotated[
         Path | None,
@@ -165,6 +168,7 @@ def allocate(
             frequency=frequency,  # type: ignore[arg-type]
             growth_frac=growth,
             forecast_method=forecast,  # type: ignore[arg-type]
+            forecast_frequency=forecast_frequency,  # type: ignore[arg-type]
             last_quota_cents=last,
             relief=None if relief is None else read_relief_file(relief, plan),
         )

@@ -28,8 +28,8 @@ per horizon band (:meth:`planner.forecast.frequency.Frequency.band_edges`), the 
 :math:`q` at rank :math:`c (n+1)` of the :math:`n` sorted errors (interpolated), so a
 new error falls below it with probability :math:`c` when errors are exchangeable (the
 usual rounding up of the rank guarantees *at least* :math:`c`, which with the 8 errors of
-a quarterly band means 89%); the interval is the forecast :math:`\pm q L_T`, cut at 0. A band with no held-out error borrows the nearest shorter
-band's width.
+a quarterly band means 89%); the interval is the forecast :math:`\pm q L_T`, cut at 0.
+A band with no held-out error borrows the nearest shorter band's width.
 """
 
 from __future__ import annotations
