@@ -17,6 +17,7 @@ import sys
 import time
 
 import numpy as np
+import pandas as pd
 
 from benchmarks.bench_forecast import per_series
 from benchmarks.forecast_series import (
@@ -49,13 +50,22 @@ def real_result(entry: RealSeries) -> tuple[BacktestResult, float]:
     return result, time.perf_counter() - start
 
 
-def real_rows(entries: tuple[RealSeries, ...] = SERIES) -> list[dict]:
+BAND_NAMES = ("first quarter", "second quarter", "second half")  #: of the season ahead
+
+
+def real_rows(entries: tuple[RealSeries, ...] = SERIES, detail: list | None = None) -> list[dict]:
+    """One row per series (and a pooled row); per-band results of every method appended to ``detail``."""
     rows, ratios, mases = [], [], {method: [] for method in (CHOSEN, *ALONE)}
     for entry in entries:
         result, seconds = real_result(entry)
         periods = min(len(load_history(entry)), HISTORY_SEASONS * result.frequency.season_length)
         table = per_series(result)
         bands = result.frequency.band_labels(result.frequency.season_length)
+        if detail is not None:
+            named = table.rename(columns=dict(zip(bands, BAND_NAMES, strict=True)))
+            panel = len(set(table["series"])) > 1
+            named["series"] = [f"{entry.name}: {s}" if panel else entry.name for s in table["series"]]
+            detail.append(named.assign(freq=entry.frequency))
         chosen = table[table["method"] == CHOSEN].set_index("series")
         naive = table[table["method"] == BASELINE].set_index("series")
         choices = result.choices().loc[CHOSEN]
@@ -113,7 +123,30 @@ def summary(rows: list[dict]) -> dict:
     }
 
 
+def by_band(detail: pd.DataFrame) -> list[dict]:
+    """Per method: geometric-mean WAPE ratio to seasonal naive per band and overall, mean MASE, coverage."""
+    naive = detail[detail["method"] == BASELINE].set_index("series")
+    rows = []
+    for method in (CHOSEN, *ALONE):
+        part = detail[detail["method"] == method].set_index("series").loc[naive.index]
+        row = {"method": method}
+        for band in (*BAND_NAMES, "all"):
+            ratio = np.exp(np.mean(np.log(part[band] / naive[band])))
+            row[f"WAPE vs naive, {band}"] = f"{100 * (ratio - 1):+.1f}%"
+        row["mean MASE"] = float(part["mase"].mean())
+        row["mean 80% coverage"] = f"{part['coverage'].mean():.1%}"
+        row["series within 75-85%"] = int(part["coverage"].between(0.75, 0.85).sum())
+        rows.append(row)
+    return rows
+
+
 def run() -> list[dict]:
-    rows = real_rows()
+    from benchmarks.__main__ import RESULTS, markdown_table
+
+    detail: list[pd.DataFrame] = []
+    rows = real_rows(detail=detail)
+    frame = pd.concat(detail, ignore_index=True)
+    frame.to_csv(RESULTS / "forecast_real_detail.csv", index=False, float_format="%.5f")
+    (RESULTS / "forecast_real_by_band.md").write_text(markdown_table(by_band(frame)) + "\n")
     print(summary(rows), file=sys.stderr, flush=True)
     return rows
