@@ -7,6 +7,7 @@ at most 100), ``statements/<rep>.csv`` and ``statements/<rep>.html``.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -63,7 +64,7 @@ def _inputs(
             None,
             published or demo_approved_plans(dataset),
             [load_comp_plan(p) for p in plan] if plan else demo_comp_plans(),
-            list(DEMO_MONTHS) if not (months_from and months_to) else month_range(months_from, months_to),
+            month_range(months_from or DEMO_MONTHS[0], months_to or DEMO_MONTHS[-1]),
         )
     missing = [name for name, value in (("DATA", data), ("--plan", plan), ("--deals", deals)) if not value]
     missing += ["--quotas (or --db)"] if quotas is None and published is None else []
@@ -88,6 +89,23 @@ def _inputs(
     first = months_from or f"{checked['close_date'].min():%Y-%m}"
     last = months_to or f"{checked['close_date'].max():%Y-%m}"
     return dataset, checked, split_rows, approved, [load_comp_plan(p) for p in plan], month_range(first, last)
+
+
+def _date(text: str, option: str) -> date:
+    """A YYYY-MM-DD option as a date; a clear error naming the option when it is not one."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise PlannerError(
+            f"{option} is {text!r}, not a date; write it as YYYY-MM-DD, e.g. 2026-07-15"
+        ) from None
+
+
+def _month(text: str | None, option: str) -> str | None:
+    """A YYYY-MM option, checked; a clear error naming the option when it is not a month."""
+    if text is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        raise PlannerError(f"{option} is {text!r}, not a month; write it as YYYY-MM, e.g. 2026-03")
+    return text
 
 
 def _published(db: str) -> list[ApprovedPlan]:
@@ -138,7 +156,10 @@ def comp(
     Exit code 0 on success, 1 for invalid inputs (every problem is listed).
     """
     try:
-        start = date.fromisoformat(effective_from) if effective_from else None
+        start = _date(effective_from, "--effective-from") if effective_from else None
+        months_from, months_to = _month(months_from, "--from"), _month(months_to, "--to")
+        if months_from and months_to and months_from > months_to:
+            raise PlannerError(f"--from {months_from} is after --to {months_to}; swap them")
         dataset, checked, split_rows, approved, plans, months = _inputs(
             data, demo, plan, deals, splits, quotas, start, months_from, months_to, db
         )

@@ -7,6 +7,7 @@ given by ``--user`` (default ``TERRAIN_USER``); roles are checked in the core.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -51,6 +52,14 @@ def _fail(exc: PlannerError) -> typer.Exit:
 def _text(value: object) -> str:
     """A table cell: empty for None/NaN."""
     return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
+def _cents(usd: float, option: str, *, positive: bool) -> int:
+    """Whole cents of a dollar amount typed for ``option``; a clear error, in dollars, when unusable."""
+    if not math.isfinite(usd) or usd < 0 or (positive and usd == 0):
+        need = "a positive amount" if positive else "0 or more"
+        raise PlannerError(f"{option} is {usd:g} (USD); give {need} in dollars, e.g. 731000000")
+    return usd_to_cents(usd)
 
 
 def _print_version(store: PlanStore, version_id: int) -> None:
@@ -157,7 +166,7 @@ def allocate(
         if last_quotas is not None:
             last = read_quota_file(last_quotas, None).groupby("territory_id")["quota_cents"].sum()
         request = QuotaRequest(
-            target_cents=usd_to_cents(target_usd),
+            target_cents=_cents(target_usd, "--target", positive=True),
             fiscal_year_start=fiscal_year_start,
             options=QuotaOptions(
                 potential_weight_frac=potential_weight,
@@ -213,17 +222,21 @@ def propose(
     territory_id: str,
     quota_usd: Annotated[float, typer.Argument(help="Proposed annual quota, USD.")],
     reason: Annotated[str, typer.Option(help="Why (kept in the audit log).")],
+    supersede: Annotated[
+        bool, typer.Option("--supersede", help="Replace the territory's pending proposal (audited).")
+    ] = False,
     db: DbOption = DEFAULT_DB_URL,
     user: UserOption = "",
 ) -> None:
-    """Propose a new annual quota for a territory (managers: own team only)."""
+    """Propose a new annual quota for a territory (managers: own team only; one pending per territory)."""
     try:
+        cents = _cents(quota_usd, "the proposed quota", positive=False)
         proposal = open_store(db).propose(
-            user, version_id, territory_id, usd_to_cents(quota_usd), reason=reason
+            user, version_id, territory_id, cents, reason=reason, supersede=supersede
         )
     except PlannerError as exc:
         raise _fail(exc) from exc
-    console.print(f"proposal #{proposal} submitted for {territory_id}: {format_usd(usd_to_cents(quota_usd))}")
+    console.print(f"proposal #{proposal} submitted for {territory_id}: {format_usd(cents)}")
 
 
 @quota_app.command()

@@ -2,17 +2,16 @@
 
 - Deals: every 2026 row of ``data/demo/bookings.parquet`` becomes a deal (``D`` + row
   number) with its date and amount; a seeded 3 % are cancelled 5-150 days later.
-- Approved plans (for tests and the benchmark; the app reads the plan store): the demo's
-  current plan from 2026-01-01 and the store demo's realignment taking effect mid-month on
-  2026-07-15 (:func:`planner.store.demo.demo_realignment`), each with monthly quotas: the
-  territory's 2025 bookings times 1.1, spread evenly over the 12 months (largest
-  remainder cents): a fixed stand-in so the tests do not depend on the quota allocator.
+- Approved plans: the store demo's two published FY2026 versions, allocated the same
+  way (:func:`planner.store.demo.demo_fy2026_versions`): the current plan from
+  2026-01-01 and the realignment taking effect mid-month on 2026-07-15, quotas from 2025
+  bookings + 10%, phased by seasonality. ``planner comp --demo`` and ``planner comp --demo
+  --db <seeded store>`` therefore pay the same.
 - Comp plans: ``data/comp/account_executive.yaml`` and ``data/comp/manager.toml``.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,8 @@ from planner import money
 from planner.comp.plan_file import CompPlan, load_comp_plan
 from planner.data.dataset import Dataset
 from planner.plans.approved import ApprovedPlan
-from planner.store.demo import REALIGNMENT_DATE, demo_realignment
+from planner.quota.versions import draft_quotas
+from planner.store.demo import demo_fy2026_versions
 
 COMP_DIR = Path(__file__).resolve().parents[2] / "data" / "comp"
 DEMO_PLAN_FILES = ("account_executive.yaml", "manager.toml")
@@ -56,30 +56,16 @@ def demo_deals(dataset: Dataset, *, seed: int = 7) -> pd.DataFrame:
     return deals
 
 
-def _quotas(dataset: Dataset, assignment: pd.Series) -> pd.DataFrame:
-    bookings = dataset.bookings
-    last_year = bookings.loc[bookings["date"].dt.year == DEMO_YEAR - 1]
-    units = last_year["account_id"].map(dataset.accounts["unit_id"])
-    by_territory = (
-        pd.Series(usd_to_cents(last_year["amount_usd"])).groupby(units.map(assignment).to_numpy()).sum()
-    )
-    annual = (by_territory.reindex(sorted(set(assignment)), fill_value=0) * 11 // 10).astype(np.int64)
-    rows = []
-    for territory, cents in annual.items():
-        base, extra = divmod(int(cents), 12)
-        rows += [(territory, month, base + (i < extra)) for i, month in enumerate(DEMO_MONTHS)]
-    return pd.DataFrame(rows, columns=["territory_id", "period", "quota_cents"])
-
-
 def demo_approved_plans(dataset: Dataset) -> list[ApprovedPlan]:
-    """Two approved plans: the current plan from January and a mid-July realignment."""
-    plan = dataset.plan
-    first = ApprovedPlan(
-        1, f"FY{DEMO_YEAR} v1", date(DEMO_YEAR, 1, 1), plan, _quotas(dataset, plan.assignment)
-    )
-    moved = demo_realignment(plan)
-    second = ApprovedPlan(2, f"FY{DEMO_YEAR} v2", REALIGNMENT_DATE, moved, _quotas(dataset, moved.assignment))
-    return [first, second]
+    """The store demo's two published FY2026 versions, allocated the same way (same quotas, same pay).
+
+    The current plan from January and the mid-July realignment
+    (:func:`planner.store.demo.demo_fy2026_versions`).
+    """
+    return [
+        ApprovedPlan(number, name, effective_from, plan, draft_quotas(dataset, plan, request).quotas)
+        for number, (name, effective_from, plan, request) in enumerate(demo_fy2026_versions(dataset), start=1)
+    ]
 
 
 def demo_comp_plans() -> list[CompPlan]:

@@ -25,7 +25,7 @@ from planner.forecast.history import territory_history
 from planner.plans.plan import Plan
 from planner.quota.allocation import QuotaAllocation, QuotaOptions, allocate_quotas
 from planner.quota.inputs import prorated_relief_frac, quota_territories
-from planner.quota.phasing import Frequency, phase_quotas, seasonality_from_history
+from planner.quota.phasing import Frequency, fiscal_months, phase_quotas, seasonality_from_history
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,7 @@ class QuotaRequest:
     relief: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
+        fiscal_months(self.fiscal_year_start)
         if int(self.target_cents) <= 0:
             raise PlannerError(f"target is {self.target_cents} cents; give a positive company target")
         if self.forecast_method not in ("model", "growth"):

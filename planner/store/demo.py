@@ -53,6 +53,23 @@ def demo_target_cents(dataset: Dataset, fiscal_year_start: str, growth_frac: flo
     return round(float(history.sum()) * (1 + growth_frac)) * 100
 
 
+def demo_fy2026_versions(dataset: Dataset) -> list[tuple[str, date, Plan, QuotaRequest]]:
+    """The demo's published FY2026 versions: (name, effective from, plan, quota request).
+
+    The store demo saves them and the comp demo (:func:`planner.comp.demo.demo_approved_plans`)
+    allocates them the same way, so both pay the same.
+    """
+    fy2026 = QuotaRequest(
+        target_cents=demo_target_cents(dataset, "2026-01", 0.10),
+        fiscal_year_start="2026-01",
+        forecast_method="growth",
+    )
+    return [
+        ("FY2026 plan", fy2026.effective_from, dataset.plan, fy2026),
+        ("FY2026 mid-year realignment", REALIGNMENT_DATE, demo_realignment(dataset.plan), fy2026),
+    ]
+
+
 def seed_demo_store(store: PlanStore, dataset: Dataset) -> None:
     """Add the demo users and versions (see module doc) to an empty store; no-op when it has users."""
     if store.users():
@@ -64,12 +81,10 @@ def seed_demo_store(store: PlanStore, dataset: Dataset) -> None:
         store.add_user(ADMIN, rep_id.lower(), str(row["name"]), Role.MANAGER, rep_id=rep_id)
     store.add_user(ADMIN, "viewer", "Read-only viewer", Role.VIEWER)
 
-    fy2026 = QuotaRequest(
-        target_cents=demo_target_cents(dataset, "2026-01", 0.10),
-        fiscal_year_start="2026-01",
-        forecast_method="growth",
+    (first_name, _, first_plan, fy2026), (third_name, third_from, realigned, _) = demo_fy2026_versions(
+        dataset
     )
-    first, _ = save_draft(store, ADMIN, dataset, dataset.plan, fy2026, name="FY2026 plan")
+    first, _ = save_draft(store, ADMIN, dataset, first_plan, fy2026, name=first_name)
     store.transition(ADMIN, first.version_id, "submit")
     store.transition(APPROVER, first.version_id, "approve", comment="matches the board target")
     store.transition(ADMIN, first.version_id, "publish")
@@ -95,15 +110,8 @@ def seed_demo_store(store: PlanStore, dataset: Dataset) -> None:
         reason="Largest account is consolidating vendors in Q1; expect 5% less",
     )
 
-    realigned = demo_realignment(dataset.plan)
     third, _ = save_draft(
-        store,
-        ADMIN,
-        dataset,
-        realigned,
-        fy2026,
-        name="FY2026 mid-year realignment",
-        effective_from=REALIGNMENT_DATE,
+        store, ADMIN, dataset, realigned, fy2026, name=third_name, effective_from=third_from
     )
     store.transition(ADMIN, third.version_id, "submit")
     store.transition(APPROVER, third.version_id, "approve", comment="realignment agreed with the regions")

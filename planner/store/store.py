@@ -27,6 +27,7 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from planner.errors import ConflictError, PermissionDenied, PlanError
+from planner.money import format_usd
 from planner.plans.approved import check_quota_table
 from planner.plans.plan import Plan
 from planner.store import contents, schema
@@ -193,11 +194,15 @@ class PlanStore(PlanReader):
         *,
         reason: str,
         expected_revision: int | None = None,
+        supersede: bool = False,
     ) -> int:
         """Propose a new annual quota for a territory; return the proposal id.
 
         Managers may propose only for their own team's territories. The proposal records
         the quota the proposer saw, so a later change to it is detected when deciding.
+        A territory has at most one pending proposal: a second is refused, naming the
+        pending one, unless ``supersede`` is set, which marks the pending one
+        ``superseded`` (audited) and puts this one in its place.
         """
         require_reason(reason)
         if int(proposed_quota_cents) < 0:
@@ -214,6 +219,33 @@ class PlanStore(PlanReader):
             team = team_territories(cmd.conn, version_id, acting.rep_id)
             require_team(acting.user_id, acting.role, territory_id, team)
             current = annual_quota(cmd.conn, version_id, territory_id)
+            pending = cmd.conn.execute(
+                schema.proposals.select().where(
+                    schema.proposals.c.version_id == version_id,
+                    schema.proposals.c.territory_id == territory_id,
+                    schema.proposals.c.status == "pending",
+                )
+            ).first()
+            if pending is not None and not supersede:
+                raise ConflictError(
+                    f"territory {territory_id} already has pending proposal #{pending.proposal_id} by "
+                    f"'{pending.proposed_by}' ({format_usd(pending.base_quota_cents)} -> "
+                    f"{format_usd(pending.proposed_quota_cents)}); decide or withdraw it first, "
+                    "or supersede it"
+                )
+            if pending is not None:
+                cmd.conn.execute(
+                    schema.proposals.update()
+                    .where(schema.proposals.c.proposal_id == pending.proposal_id)
+                    .values(status="superseded", decided_by=acting.user_id, decided_at=now(), comment=reason)
+                )
+                cmd.audit(
+                    "supersede",
+                    territory_id=territory_id,
+                    before={"proposal_id": pending.proposal_id},
+                    after={"annual_quota_cents": int(proposed_quota_cents)},
+                    reason=reason,
+                )
             proposal_id = cmd.conn.execute(
                 schema.proposals.insert()
                 .values(

@@ -110,3 +110,33 @@ def test_comp_credits_under_the_plan_stores_published_version(grid_dir, tmp_path
     pd.testing.assert_frame_equal(
         pd.read_csv(from_files / "summary.csv"), pd.read_csv(from_store / "summary.csv")
     )
+
+
+def test_both_demo_commands_pay_the_same(tmp_path):
+    """The built-in demo plans and the seeded demo store are one set of numbers."""
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    assert runner.invoke(app, ["quota", "seed-demo", "--db", url]).exit_code == 0
+    built_in, stored = tmp_path / "built-in", tmp_path / "stored"
+    for out, extra in ((built_in, []), (stored, ["--db", url])):
+        result = runner.invoke(
+            app, ["comp", "--demo", "--from", "2026-06", "--to", "2026-08", *extra, "--out", str(out)]
+        )
+        assert result.exit_code == 0, result.output
+    summaries = [pd.read_csv(out / "summary.csv") for out in (built_in, stored)]
+    columns = ["rep_id", "month", "credited_usd", "quota_usd", "earnings_usd", "payout_usd"]
+    pd.testing.assert_frame_equal(summaries[0][columns], summaries[1][columns])
+    assert summaries[0]["month"].unique().tolist() == ["2026-06", "2026-07", "2026-08"]
+    assert summaries[0]["payout_usd"].sum() > 0
+
+
+def test_comp_dates_and_months_are_checked_with_the_option_named(tmp_path):
+    cases = [
+        (["--from", "2026-13"], "--from is '2026-13', not a month; write it as YYYY-MM"),
+        (["--to", "soon"], "--to is 'soon', not a month"),
+        (["--from", "2026-05", "--to", "2026-02"], "--from 2026-05 is after --to 2026-02"),
+        (["--effective-from", "2026-02-30"], "--effective-from is '2026-02-30', not a date"),
+    ]
+    for extra, message in cases:
+        result = runner.invoke(app, ["comp", "--demo", *extra, "--out", str(tmp_path)], terminal_width=300)
+        assert result.exit_code == 1 and message in result.output, result.output
+        assert "Traceback" not in result.output

@@ -229,6 +229,26 @@ def test_rejected_and_withdrawn_proposals_change_nothing(store):
         store.decide("fin2", rejected, accept=True, comment="changed my mind")
 
 
+def test_a_territory_has_one_pending_proposal_unless_it_is_superseded(store):
+    version_id = seed(store)
+    first = store.propose("m1", version_id, "T1", 150_000, reason="new logo pipeline")
+    with pytest.raises(
+        ConflictError,
+        match=rf"territory T1 already has pending proposal #{first} by 'm1' \(\$1,000.00 -> \$1,500.00\)",
+    ):
+        store.propose("m1", version_id, "T1", 160_000, reason="even more pipeline")
+    second = store.propose("m1", version_id, "T1", 160_000, reason="pipeline grew", supersede=True)
+    proposals = store.proposals(version_id)
+    assert proposals.loc[first, "status"] == "superseded" and proposals.loc[second, "status"] == "pending"
+    log = store.audit_log(version_id)
+    superseded = log[log["action"] == "supersede"].iloc[0]
+    assert (superseded["user_id"], superseded["reason"]) == ("m1", "pipeline grew")
+    assert f'"proposal_id": {first}' in superseded["before"]
+    store.propose("m1", version_id, "T2", 1, reason="another territory is not blocked")
+    with pytest.raises(PlanError, match="already superseded"):
+        store.decide("fin", first, accept=True, comment="too late")
+
+
 def test_accepting_a_proposal_made_against_an_old_quota_is_a_conflict(store):
     version_id = seed(store)
     proposal = store.propose("m1", version_id, "T1", 90_000, reason="smaller patch")
