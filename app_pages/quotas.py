@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from planner.errors import PlannerError
 from planner.money import format_usd, usd_to_cents
 from planner.quota.allocation import QuotaOptions
+from planner.quota.attainment import DEFAULT_CV_FRAC, DEFAULT_GOAL_FRAC, attainment_plan
 from planner.quota.versions import QuotaRequest
 from planner.store import Role, Status
 from planner.store.drafts import save_draft, version_fairness
@@ -16,6 +20,7 @@ from planner.store.roles import PERMISSIONS
 from planner.store.workflow import TRANSITIONS
 from ui import state
 from ui.columns import dollar_column
+from ui.quota_charts import attainment_chart
 from ui.session import active_dataset, workspace
 from ui.store import acting_user, plan_store
 
@@ -189,6 +194,28 @@ if versions:
             columns=["Check", "Value", "Healthy range", "Met"],
         )
         st.dataframe(checks, hide_index=True, width="stretch")
+        basis = info.allocation_basis or {}
+        quota_now = territories["annual_quota_cents"].to_numpy(dtype=float)
+        attainment = attainment_plan(
+            quota_now,
+            np.zeros(len(quota_now)),
+            np.full(len(quota_now), np.inf),
+            territories["forecast_cents"].to_numpy() / 100,
+            int(basis.get("target_total_cents", quota_now.sum())),
+            goal_frac=basis.get("goal_frac", DEFAULT_GOAL_FRAC),
+            forecast_cv_frac=basis.get("forecast_cv_frac", DEFAULT_CV_FRAC),
+        )
+        st.altair_chart(
+            attainment_chart(replace(attainment, chosen_total_cents=int(quota_now.sum()))), width="stretch"
+        )
+        st.caption(
+            attainment.describe()
+            + (
+                f". Chosen with the version: basis {basis['basis_frac']:g} (0 = the target, 1 = the goal)."
+                if basis
+                else "."
+            )
+        )
         points = fairness.table.reset_index()
         points["quota_usd"] = points["quota_cents"] / 100
         scatter = (
@@ -254,7 +281,17 @@ if user.role is Role.ADMIN:
             weight = left.slider("Weight of potential (TAM) vs forecast", 0.0, 1.0, 0.5, 0.05)
             guardrail = middle.slider("Guardrail vs last quota (%)", 0, 100, 25)
             over = right.slider("Over-assignment (%)", 0, 30, 0)
-            frequency = left.radio("Phasing", ["month", "quarter"], horizontal=True)
+            goal = left.slider("Attainment goal: share at or above quota (%)", 50, 90, 65, key="q_goal")
+            basis = middle.select_slider(
+                "Quota total",
+                options=[0.0, 0.25, 0.5, 0.75, 1.0],
+                value=0.0,
+                format_func=lambda f: {0.0: "meet the target", 1.0: "meet the goal"}.get(
+                    f, f"{f:.0%} toward the goal"
+                ),
+                key="q_basis",
+            )
+            frequency = right.radio("Phasing", ["month", "quarter"], horizontal=True)
             method = middle.radio(
                 "Forecast",
                 ["model", "growth"],
@@ -282,6 +319,8 @@ if user.role is Role.ADMIN:
                         frequency=frequency,
                         forecast_method=method,
                         forecast_frequency=forecast_frequency,
+                        attainment_goal_frac=goal / 100,
+                        basis_frac=basis,
                         last_quota_cents=last_quotas,
                     )
                     progress.progress(0.2, text="Forecasting, allocating and phasing...")

@@ -87,7 +87,15 @@ def _print_version(store: PlanStore, version_id: int) -> None:
     fairness = version_fairness(version)
     for check in fairness.verdict:
         mark = "[green]ok[/]" if check.met else "[yellow]outside[/]"
-        console.print(f"  {mark} {check.name}: {check.value:.2f} (healthy {check.healthy})")
+        console.print(f"  {mark} {check.name}: {check.value:.4g} (healthy {check.healthy})")
+    basis = info.allocation_basis
+    if basis:
+        console.print(
+            f"  total chosen: {format_usd(basis['chosen_total_cents'])} at basis {basis['basis_frac']:g} "
+            f"(0 = target total {format_usd(basis['target_total_cents'])}, 1 = "
+            f"{format_usd(basis['implied_total_cents'])} for {basis['goal_frac']:.0%} at or above quota); "
+            f"expected at or above: {basis['share_at_chosen_frac']:.1%}"
+        )
 
 
 @quota_app.command("seed-demo")
@@ -142,6 +150,16 @@ def allocate(
     forecast_frequency: Annotated[
         str, typer.Option(help="Period the forecaster learns from: month, quarter or week.")
     ] = "month",
+    attainment_goal: Annotated[
+        float, typer.Option(help="Share of territories finance wants expected at or above quota (0-1).")
+    ] = 0.65,
+    basis: Annotated[
+        float,
+        typer.Option(help="Quota total: 0 meets the target, 1 meets the attainment goal, or between."),
+    ] = 0.0,
+    forecast_cv: Annotated[
+        float, typer.Option(help="Uncertainty of each territory's bookings around its forecast (CV).")
+    ] = 0.2,
     growth: Annotated[float, typer.Option(help="Growth on trailing bookings when --forecast growth.")] = 0.10,
     last_quotas: Annotated[
         Path | None,
@@ -178,6 +196,9 @@ def allocate(
             growth_frac=growth,
             forecast_method=forecast,  # type: ignore[arg-type]
             forecast_frequency=forecast_frequency,  # type: ignore[arg-type]
+            attainment_goal_frac=attainment_goal,
+            basis_frac=basis,
+            forecast_cv_frac=forecast_cv,
             last_quota_cents=last,
             relief=None if relief is None else read_relief_file(relief, plan),
         )
@@ -185,7 +206,7 @@ def allocate(
         info, draft = save_draft(store, user, dataset, plan, request, name=name)
     except PlannerError as exc:
         raise _fail(exc) from exc
-    for note in draft.allocation.notes:
+    for note in (*draft.allocation.notes, draft.attainment.describe()):
         console.print(f"note: {note}", soft_wrap=True)
     _print_version(store, info.version_id)
 

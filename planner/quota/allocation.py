@@ -6,7 +6,10 @@ year's quota ``L_i`` (optional), ramp ``r_i`` and relief ``v_i`` (both optional)
 1. **Total.** ``T = round(target_cents * (1 + over_assignment_frac))`` (half-even, in
    ``Decimal``): over-assignment gives the field more quota than the company needs.
 2. **Share.** ``s_i = w_p * P_i / sum(P) + w_f * F_i / sum(F)`` with user weights
-   ``w_p + w_f = 1``. ``raw_cents`` is ``s_i * T`` rounded to whole cents.
+   ``w_p + w_f = 1``. ``raw_cents`` is ``s_i * T`` rounded to whole cents. With fairness
+   targets (the default, :class:`~planner.quota.fairness.HealthyRanges`) the blend weight
+   and a size correction are fitted so the quotas meet them
+   (:func:`planner.quota.fair.fit_shares`): the blend closest to the user's that does.
 3. **Guardrails.** Each full-year quota must stay within ``[L_i (1 - g), L_i (1 + g)]``
    (``g = guardrail_frac``; rounded inwards to whole cents; territories without a last
    quota are unbounded). The quota is ``f_i = clip(lam * s_i, lo_i, hi_i)`` with the one
@@ -41,7 +44,7 @@ rounding.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Literal
 
@@ -50,6 +53,8 @@ import pandas as pd
 
 from planner.errors import InfeasibleError, InputError, PlannerError, Problem
 from planner.money import format_usd, round_to_total
+from planner.quota.fair import FairFit, fit_shares
+from planner.quota.fairness import HealthyRanges
 
 TABLE_NAME = "territories"
 REQUIRED_COLUMNS = ("potential_usd", "forecast_usd")
@@ -86,6 +91,9 @@ class QuotaOptions:
     relief_policy : {"redistribute", "absorb"}
         Who carries the quota that ramp and relief take off: the other territories
         (the total stays exact) or the company (the total shrinks).
+    fairness : HealthyRanges or None
+        Targets the quotas are built to meet (blend weight and size correction fitted,
+        see :mod:`planner.quota.fair`); None keeps the user's blend as given.
     """
 
     potential_weight_frac: float = 0.5
@@ -93,6 +101,7 @@ class QuotaOptions:
     over_assignment_frac: float = 0.0
     guardrail_frac: float | None = 0.25
     relief_policy: RelievePolicy = "redistribute"
+    fairness: HealthyRanges | None = field(default_factory=HealthyRanges)
 
     def __post_init__(self) -> None:
         weights = (self.potential_weight_frac, self.forecast_weight_frac)
@@ -134,6 +143,9 @@ class QuotaAllocation:
         The options used.
     notes : tuple of str
         What the rules did (clamped territories, redistributed relief, shortfalls).
+    fit : FairFit or None
+        The fitted blend and size correction and the fairness they reach (None when
+        ``options.fairness`` is None).
     """
 
     table: pd.DataFrame
@@ -141,6 +153,7 @@ class QuotaAllocation:
     target_cents: int
     options: QuotaOptions
     notes: tuple[str, ...] = ()
+    fit: FairFit | None = None
 
     @property
     def quotas_cents(self) -> pd.Series:
@@ -203,7 +216,9 @@ def water_fill(weights: np.ndarray, lower: np.ndarray, upper: np.ndarray, total:
     return np.clip(lam * weights, lower, upper)
 
 
-def allocate_quotas(target_cents: int, territories: pd.DataFrame, options: QuotaOptions) -> QuotaAllocation:
+def allocate_quotas(
+    target_cents: int, territories: pd.DataFrame, options: QuotaOptions, *, total_cents: int | None = None
+) -> QuotaAllocation:
     """Split a company target into territory quotas in whole cents (see the module docstring).
 
     Parameters
@@ -217,6 +232,9 @@ def allocate_quotas(target_cents: int, territories: pd.DataFrame, options: Quota
         it from a data set.
     options : QuotaOptions
         Weights, over-assignment, guardrail and relief policy.
+    total_cents : int, optional
+        The quota total, instead of ``target_cents x (1 + over_assignment_frac)`` (e.g. the
+        total finance chose from :mod:`planner.quota.attainment`).
 
     Returns
     -------
@@ -249,10 +267,26 @@ def allocate_quotas(target_cents: int, territories: pd.DataFrame, options: Quota
             Decimal(1), rounding=ROUND_HALF_EVEN
         )
     )
+    if total_cents is not None:
+        if isinstance(total_cents, bool) or not isinstance(total_cents, int | np.integer) or total_cents < 0:
+            raise PlannerError(f"total_cents is {total_cents!r}; give whole cents >= 0")
+        total = int(total_cents)
     share = _blend_shares(frame, options)
     capacity = (frame["ramp_frac"] * (1.0 - frame["relief_frac"])).to_numpy()
     last = frame["last_quota_cents"].to_numpy(dtype=np.float64)
     lower, upper = _guardrail_bounds(last, options.guardrail_frac)
+    fit = None
+    if options.fairness is not None and total > 0 and total >= lower.sum() and total <= upper.sum():
+        fitted, fit = fit_shares(
+            frame["potential_usd"].to_numpy(),
+            frame["forecast_usd"].to_numpy(),
+            lower,
+            upper,
+            float(total),
+            options.potential_weight_frac,
+            options.fairness,
+        )
+        share = _significant(fitted)
 
     raw = round_to_total(share * total, total)
     _check_feasible(total, share, lower, upper, last, options.guardrail_frac, stage="")
@@ -290,7 +324,20 @@ def allocate_quotas(target_cents: int, territories: pd.DataFrame, options: Quota
         index=frame.index,
     )
     notes = _notes(total, int(quota.sum()), relieved, int(capped.sum()), int(floored.sum()), options)
-    return QuotaAllocation(table, int(quota.sum()), int(target_cents), options, notes)
+    if fit is not None:
+        notes = (fit.describe(), *notes)
+    return QuotaAllocation(table, int(quota.sum()), int(target_cents), options, notes, fit)
+
+
+def quota_bounds(territories: pd.DataFrame, options: QuotaOptions) -> tuple[np.ndarray, np.ndarray]:
+    """Guardrail bounds on each final quota (after ramp and relief), whole cents; ``inf`` when unbounded."""
+    frame = check_territories(territories, options)
+    capacity = (frame["ramp_frac"] * (1.0 - frame["relief_frac"])).to_numpy()
+    lower, upper = _guardrail_bounds(
+        frame["last_quota_cents"].to_numpy(dtype=np.float64), options.guardrail_frac
+    )
+    high = np.floor(capacity * upper)
+    return np.minimum(np.ceil(capacity * lower), high), high
 
 
 def check_territories(territories: pd.DataFrame, options: QuotaOptions) -> pd.DataFrame:

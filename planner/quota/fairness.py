@@ -3,10 +3,10 @@
 :func:`fairness_report` measures, over territories with a quota and a potential:
 
 - **quota vs potential**: Spearman rank correlation of quota with potential (TAM);
-  fair quotas rise with the opportunity (healthy: at least 0.7).
+  fair quotas rise with the opportunity (healthy: at least 0.8).
 - **evenness**: Gini coefficient of quota per dollar of potential,
   ``G = sum_i sum_j |x_i - x_j| / (2 n^2 mean(x))`` (0 = every territory asked for the
-  same share of its potential; healthy: at most 0.15).
+  same share of its potential; healthy: at most 0.10).
 - **expected attainment** per territory: expected bookings / quota. The share of
   territories expected to reach 100% (healthy: about 60-70% of reps at or above quota)
   and the share expected to reach a threshold, 50% by default (healthy: 90% or more).
@@ -15,7 +15,7 @@
   mean probabilities of reaching quota (threshold); without it, point forecasts are
   counted.
 - **attainment vs size**: Spearman correlation of expected attainment with potential;
-  fair quotas show none (healthy: |rho| at most 0.3). A positive value means big
+  fair quotas show none (healthy: |rho| at most 0.2). A positive value means big
   territories get easy quotas.
 
 Spearman correlations come from :func:`scipy.stats.spearmanr` (average ranks for ties).
@@ -54,11 +54,11 @@ class HealthyRanges:
         Largest acceptable |rank correlation| of expected attainment with potential.
     """
 
-    quota_potential_spearman_min: float = 0.7
-    quota_per_potential_gini_max: float = 0.15
+    quota_potential_spearman_min: float = 0.8
+    quota_per_potential_gini_max: float = 0.10
     at_or_above_quota_frac: tuple[float, float] = (0.6, 0.7)
     above_threshold_frac_min: float = 0.9
-    attainment_size_spearman_max: float = 0.3
+    attainment_size_spearman_max: float = 0.2
 
 
 @dataclass(frozen=True)

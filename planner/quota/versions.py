@@ -23,7 +23,14 @@ from planner.forecast.choice import BookingsForecaster, choose_with_progress
 from planner.forecast.frequency import FrequencyName, frequency_named
 from planner.forecast.history import territory_history
 from planner.plans.plan import Plan
-from planner.quota.allocation import QuotaAllocation, QuotaOptions, allocate_quotas
+from planner.quota.allocation import QuotaAllocation, QuotaOptions, allocate_quotas, quota_bounds
+from planner.quota.attainment import (
+    DEFAULT_CV_FRAC,
+    DEFAULT_GOAL_FRAC,
+    AttainmentPlan,
+    attainment_plan,
+    check_goal,
+)
 from planner.quota.inputs import prorated_relief_frac, quota_territories
 from planner.quota.phasing import Frequency, fiscal_months, phase_quotas, seasonality_from_history
 
@@ -50,6 +57,15 @@ class QuotaRequest:
         year (summed over the fiscal year's periods), or trailing 12 months x (1 + growth_frac).
     forecast_frequency : {"month", "quarter", "week"}
         The period of the history the forecaster learns from.
+    attainment_goal_frac : float
+        Share of territories finance wants expected at or above quota (0.65); the quota
+        total that implies is computed and shown against the target
+        (:mod:`planner.quota.attainment`).
+    basis_frac : float
+        Finance's choice of total: 0 meets the target, 1 meets the attainment goal, a value
+        between sits in proportion. Recorded with the version.
+    forecast_cv_frac : float
+        Uncertainty of each territory's bookings around its forecast (coefficient of variation).
     forecast_usd : pandas.Series, optional
         Forecast bookings per territory for the fiscal year, given by the caller.
     last_quota_cents : pandas.Series, optional
@@ -67,6 +83,9 @@ class QuotaRequest:
     growth_frac: float = 0.10
     forecast_method: Literal["model", "growth"] = "model"
     forecast_frequency: FrequencyName = "month"
+    attainment_goal_frac: float = DEFAULT_GOAL_FRAC
+    basis_frac: float = 0.0
+    forecast_cv_frac: float = DEFAULT_CV_FRAC
     forecast_usd: pd.Series | None = None
     last_quota_cents: pd.Series | None = None
     relief: pd.DataFrame | None = None
@@ -78,6 +97,7 @@ class QuotaRequest:
         if self.forecast_method not in ("model", "growth"):
             raise PlannerError(f"forecast_method is {self.forecast_method!r}; use 'model' or 'growth'")
         frequency_named(self.forecast_frequency)
+        check_goal(self.attainment_goal_frac, self.basis_frac, self.forecast_cv_frac)
 
     @property
     def effective_from(self) -> date:
@@ -87,11 +107,12 @@ class QuotaRequest:
 
 @dataclass(frozen=True)
 class DraftQuotas:
-    """Allocated and phased quotas before saving: the inputs, the allocation and the period table."""
+    """Allocated and phased quotas before saving: inputs, allocation, period table and the total chosen."""
 
     territories: pd.DataFrame
     allocation: QuotaAllocation
     quotas: pd.DataFrame
+    attainment: AttainmentPlan
 
 
 def history_before(dataset: Dataset, fiscal_year_start: str) -> Dataset:
@@ -224,6 +245,24 @@ def draft_quotas(dataset: Dataset, plan: Plan, request: QuotaRequest) -> DraftQu
         relief_frac=relief_fracs(request.relief, request.fiscal_year_start, plan),
     )
     allocation = allocate_quotas(int(request.target_cents), territories, request.options)
+    low, high = quota_bounds(territories, request.options)
+    attainment = attainment_plan(
+        allocation.quotas_cents.to_numpy(dtype=np.float64),
+        low,
+        high,
+        territories["forecast_usd"].to_numpy(),
+        allocation.total_cents,
+        goal_frac=request.attainment_goal_frac,
+        basis_frac=request.basis_frac,
+        forecast_cv_frac=request.forecast_cv_frac,
+    )
+    if attainment.chosen_total_cents != allocation.total_cents:
+        allocation = allocate_quotas(
+            int(request.target_cents),
+            territories,
+            request.options,
+            total_cents=attainment.chosen_total_cents,
+        )
     seasonality = seasonality_from_history(known.bookings)
     quotas = phase_quotas(allocation.quotas_cents, seasonality, request.frequency, request.fiscal_year_start)
-    return DraftQuotas(territories, allocation, quotas)
+    return DraftQuotas(territories, allocation, quotas, attainment)

@@ -5,6 +5,7 @@ Every function runs inside the caller's transaction (or before it, for the input
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import numpy as np
@@ -73,6 +74,7 @@ def insert_version(
     target_cents: int,
     effective_from: date,
     parent_id: int | None,
+    allocation_basis: dict | None = None,
 ) -> int:
     """Add a draft ``plan_versions`` row at revision 1; return its version id."""
     return conn.execute(
@@ -86,6 +88,7 @@ def insert_version(
             effective_from=effective_from,
             created_by=actor,
             created_at=now(),
+            allocation_basis=json.dumps(allocation_basis, sort_keys=True) if allocation_basis else None,
         )
         .returning(schema.plan_versions.c.version_id)
     ).scalar_one()

@@ -38,16 +38,19 @@ def save_draft(
         quotas=draft.quotas,
         target_cents=int(request.target_cents),
         effective_from=effective_from or request.effective_from,
+        allocation_basis=draft.attainment.record(),
     )
     return info, draft
 
 
 def version_fairness(version: PlanVersion, *, threshold_frac: float = 0.5) -> FairnessReport:
-    """Fairness of a stored version's current quotas against its potential and forecast."""
+    """Fairness of a stored version's quotas against potential and forecast (with its basis's uncertainty)."""
     territories = version.territories
+    basis = version.info.allocation_basis or {}
     return fairness_report(
         territories["annual_quota_cents"],
         territories["potential_cents"] / 100.0,
         territories["forecast_cents"] / 100.0,
         threshold_frac=threshold_frac,
+        forecast_cv_frac=basis.get("forecast_cv_frac"),
     )

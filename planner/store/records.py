@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -38,6 +39,7 @@ class VersionInfo:
     created_at: datetime
     approved_by: str | None
     approved_at: datetime | None
+    allocation_basis: dict | None = None  #: the attainment goal and the total chosen (AttainmentPlan.record)
 
 
 @dataclass(frozen=True)
@@ -99,4 +101,5 @@ def info_from_row(row: sa.Row) -> VersionInfo:
         created_at=utc(row.created_at),
         approved_by=row.approved_by,
         approved_at=utc(row.approved_at),
+        allocation_basis=json.loads(row.allocation_basis) if row.allocation_basis else None,
     )

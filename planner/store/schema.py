@@ -44,6 +44,7 @@ plan_versions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("approved_by", String(64), nullable=True),
     Column("approved_at", DateTime(timezone=True), nullable=True),
+    Column("allocation_basis", Text, nullable=True),  # JSON: how the quota total was chosen
 )
 
 version_units = Table(

@@ -99,6 +99,7 @@ class PlanStore(PlanReader):
         quotas: pd.DataFrame,
         target_cents: int,
         effective_from: date,
+        allocation_basis: dict | None = None,
     ) -> VersionInfo:
         """Save a new draft version.
 
@@ -121,19 +122,29 @@ class PlanStore(PlanReader):
             Company target the quotas were allocated from, in cents.
         effective_from : datetime.date
             First day the plan applies.
+        allocation_basis : dict, optional
+            How the quota total was chosen (:meth:`planner.quota.attainment.AttainmentPlan.record`),
+            kept with the version and in the audit log.
         """
         quota_table = check_quota_table(quotas, plan)
         territory_rows = contents.territory_rows(plan, territories)
         rep_rows = contents.rep_rows(plan, reps)
         with command(self.engine, actor, "create_version") as cmd:
             version_id = contents.insert_version(
-                cmd.conn, cmd.user.user_id, name, int(target_cents), effective_from, parent_id=None
+                cmd.conn,
+                cmd.user.user_id,
+                name,
+                int(target_cents),
+                effective_from,
+                parent_id=None,
+                allocation_basis=allocation_basis,
             )
             self._insert_contents(cmd.conn, version_id, plan, rep_rows, territory_rows, quota_table)
             total = int(quota_table["quota_cents"].sum())
-            cmd.audit(
-                "create_version", version_id=version_id, after={"name": name, "total_quota_cents": total}
-            )
+            after = {"name": name, "total_quota_cents": total}
+            if allocation_basis:
+                after["allocation_basis"] = allocation_basis
+            cmd.audit("create_version", version_id=version_id, after=after)
         return self.info(version_id)
 
     def copy_version(self, actor: str, version_id: int, *, name: str) -> VersionInfo:

@@ -25,7 +25,13 @@ from planner.quota.inputs import (
 )
 from planner.quota.phasing import phase_quotas, seasonality_from_history
 
-NO_GUARD = QuotaOptions(guardrail_frac=None)
+
+def blend_options(*args, **kwargs) -> QuotaOptions:
+    """Options that keep the user's blend as given: these tests check the allocation's arithmetic."""
+    return QuotaOptions(*args, **{"fairness": None, **kwargs})
+
+
+NO_GUARD = blend_options(guardrail_frac=None)
 
 
 def territories(**columns) -> pd.DataFrame:
@@ -49,17 +55,17 @@ def test_blend_of_potential_and_forecast_shares():
     result = allocate_quotas(1_000_00, table, NO_GUARD)
     assert result.table["share_frac"].tolist() == [0.625, 0.375]
     assert result.quotas_cents.tolist() == [62_500, 37_500]
-    weighted = allocate_quotas(1_000_00, table, QuotaOptions(0.2, 0.8, guardrail_frac=None))
+    weighted = allocate_quotas(1_000_00, table, blend_options(0.2, 0.8, guardrail_frac=None))
     # 0.2 * 0.75 + 0.8 * 0.5 = 0.55
     assert weighted.quotas_cents.tolist() == [55_000, 45_000]
 
 
 def test_over_assignment_rounds_half_even_in_decimal():
     table = territories(potential_usd=[1.0], forecast_usd=[1.0])
-    assert allocate_quotas(1000, table, QuotaOptions(over_assignment_frac=0.10)).total_cents == 1100
+    assert allocate_quotas(1000, table, blend_options(over_assignment_frac=0.10)).total_cents == 1100
     # 1005 * 1.1 = 1105.5 -> 1106 (even); 1015 * 1.1 = 1116.5 -> 1116 (even)
-    assert allocate_quotas(1005, table, QuotaOptions(over_assignment_frac=0.10)).total_cents == 1106
-    assert allocate_quotas(1015, table, QuotaOptions(over_assignment_frac=0.10)).total_cents == 1116
+    assert allocate_quotas(1005, table, blend_options(over_assignment_frac=0.10)).total_cents == 1106
+    assert allocate_quotas(1015, table, blend_options(over_assignment_frac=0.10)).total_cents == 1116
 
 
 def test_largest_remainder_gives_leftover_cents_to_largest_fractions():
@@ -71,7 +77,7 @@ def test_largest_remainder_gives_leftover_cents_to_largest_fractions():
 
 def test_guardrail_caps_and_floors_and_the_rest_carry_the_difference():
     # raw 180 / 90 / 30; bounds [75, 125]: A capped at 125, C floored at 75, B takes 300 - 200 = 100
-    result = allocate_quotas(300, three_with_last_year(), QuotaOptions(guardrail_frac=0.25))
+    result = allocate_quotas(300, three_with_last_year(), blend_options(guardrail_frac=0.25))
     table = result.table
     assert table["raw_cents"].tolist() == [180, 90, 30]
     assert table["guardrail_cents"].tolist() == [125, 100, 75]
@@ -87,7 +93,7 @@ def test_guardrail_redistribution_is_proportional_to_share():
     # shares 0.6 / 0.3 / 0.1 of 250; A capped at 125, B and C share 125 as 3:1 -> 93.75 / 31.25
     table = three_with_last_year()
     table["last_quota_cents"] = [100.0, None, None]
-    result = allocate_quotas(250, table, QuotaOptions(guardrail_frac=0.25))
+    result = allocate_quotas(250, table, blend_options(guardrail_frac=0.25))
     assert result.quotas_cents.tolist() == [125, 94, 31]
     assert "no last-year quota, so no guardrail" in result.table.loc["B", "reason"]
 
@@ -95,7 +101,7 @@ def test_guardrail_redistribution_is_proportional_to_share():
 def test_ramp_is_redistributed_within_guardrails():
     # After guardrails 125 / 100 / 75. B ramps at 50%: bounds on B become [38, 62] and its
     # share weight halves. A stays capped (125), B is capped at 62, C carries 300 - 187 = 113.
-    result = allocate_quotas(300, three_with_last_year(ramp_frac=[1.0, 0.5, 1.0]), QuotaOptions())
+    result = allocate_quotas(300, three_with_last_year(ramp_frac=[1.0, 0.5, 1.0]), blend_options())
     table = result.table
     assert table["guardrail_cents"].tolist() == [125, 100, 75]
     assert table["ramp_cents"].tolist() == [125, 50, 75]
@@ -106,7 +112,7 @@ def test_ramp_is_redistributed_within_guardrails():
 
 
 def test_ramp_absorbed_by_the_company_shrinks_the_total_and_says_what_covers_it():
-    options = QuotaOptions(relief_policy="absorb")
+    options = blend_options(relief_policy="absorb")
     result = allocate_quotas(300, three_with_last_year(ramp_frac=[1.0, 0.5, 1.0]), options)
     assert result.quotas_cents.tolist() == [125, 50, 75]
     assert result.total_cents == 250
@@ -124,7 +130,7 @@ def test_relief_is_pro_rated_and_redistributed():
 
 def test_territory_with_no_potential_and_no_forecast_gets_nothing():
     table = territories(potential_usd=[1.0, 0.0], forecast_usd=[1.0, 0.0])
-    result = allocate_quotas(500, table, QuotaOptions())
+    result = allocate_quotas(500, table, blend_options())
     assert result.quotas_cents.tolist() == [500, 0]
     assert result.table.loc["B", "reason"] == "no potential and no forecast"
 
@@ -134,7 +140,7 @@ def test_territory_with_no_potential_and_no_forecast_gets_nothing():
 
 def test_infeasible_guardrails_say_by_how_much_and_what_to_relax():
     with pytest.raises(InfeasibleError) as raised:
-        allocate_quotas(400, three_with_last_year(), QuotaOptions(guardrail_frac=0.25))
+        allocate_quotas(400, three_with_last_year(), blend_options(guardrail_frac=0.25))
     error = raised.value
     assert error.constraint == "guardrail_frac"
     assert "$4.00 is $0.25 above" in str(error) and "($2.25 to $3.75)" in str(error)
@@ -142,10 +148,10 @@ def test_infeasible_guardrails_say_by_how_much_and_what_to_relax():
     assert "raise guardrail_frac to at least 0.3534" in error.suggestion
     assert "at most $3.75" in error.suggestion
     assert (
-        allocate_quotas(400, three_with_last_year(), QuotaOptions(guardrail_frac=0.3534)).total_cents == 400
+        allocate_quotas(400, three_with_last_year(), blend_options(guardrail_frac=0.3534)).total_cents == 400
     )
     with pytest.raises(InfeasibleError, match=r"\$0.25 below") as raised:
-        allocate_quotas(200, three_with_last_year(), QuotaOptions(guardrail_frac=0.25))
+        allocate_quotas(200, three_with_last_year(), blend_options(guardrail_frac=0.25))
     assert "at least $2.25" in raised.value.suggestion
 
 
@@ -153,9 +159,9 @@ def test_infeasible_after_ramp_suggests_absorbing():
     # fully relieved B: the others can take at most 125 + 125 = 250 < 300
     table = three_with_last_year(relief_frac=[0.0, 1.0, 0.0])
     with pytest.raises(InfeasibleError, match="ramp-adjusted quota total") as raised:
-        allocate_quotas(300, table, QuotaOptions(guardrail_frac=0.25))
+        allocate_quotas(300, table, blend_options(guardrail_frac=0.25))
     assert "relief_policy='absorb'" in raised.value.suggestion
-    assert allocate_quotas(300, table, QuotaOptions(relief_policy="absorb")).quotas_cents.tolist() == [
+    assert allocate_quotas(300, table, blend_options(relief_policy="absorb")).quotas_cents.tolist() == [
         125,
         0,
         75,
@@ -177,12 +183,12 @@ def test_bad_territory_tables_list_every_problem_by_row_and_column():
         last_quota_cents=[None, -5, 10],
     )
     with pytest.raises(InputError) as raised:
-        allocate_quotas(100, table, QuotaOptions())
+        allocate_quotas(100, table, blend_options())
     found = {(p.row, p.column) for p in raised.value.problems}
     assert found == {(2, "potential_usd"), (2, "forecast_usd"), (3, "ramp_frac"), (2, "last_quota_cents")}
     assert "territory 'B': potential_usd is -2.0" in str(raised.value)
     with pytest.raises(InputError, match=r"missing column\(s\) \['forecast_usd'\]"):
-        allocate_quotas(100, pd.DataFrame({"potential_usd": [1.0]}, index=["A"]), QuotaOptions())
+        allocate_quotas(100, pd.DataFrame({"potential_usd": [1.0]}, index=["A"]), blend_options())
     with pytest.raises(InputError, match="appears twice"):
         allocate_quotas(
             100, pd.DataFrame({"potential_usd": [1.0, 1.0], "forecast_usd": 1.0}, index=["A", "A"]), NO_GUARD
@@ -193,13 +199,13 @@ def test_bad_territory_tables_list_every_problem_by_row_and_column():
 
 def test_bad_options_and_targets_are_refused():
     with pytest.raises(PlannerError, match="make them sum to 1"):
-        QuotaOptions(0.5, 0.6)
+        blend_options(0.5, 0.6)
     with pytest.raises(PlannerError, match="over_assignment_frac"):
-        QuotaOptions(over_assignment_frac=-0.9)
+        blend_options(over_assignment_frac=-0.9)
     with pytest.raises(PlannerError, match="guardrail_frac"):
-        QuotaOptions(guardrail_frac=-0.1)
+        blend_options(guardrail_frac=-0.1)
     with pytest.raises(PlannerError, match="relief_policy"):
-        QuotaOptions(relief_policy="ignore")
+        blend_options(relief_policy="ignore")
     table = territories(potential_usd=[1.0], forecast_usd=[1.0])
     with pytest.raises(PlannerError, match="whole cents"):
         allocate_quotas(100.5, table, NO_GUARD)
@@ -229,7 +235,7 @@ def random_territories(draw, *, with_last: bool):
     if with_last:
         table["last_quota_cents"] = draw(st.lists(st.integers(0, 10**9), min_size=n, max_size=n))
     weight = draw(st.one_of(st.sampled_from([0.0, 1.0]), st.floats(0.01, 0.99)))
-    return table, QuotaOptions(weight, 1 - weight, guardrail_frac=0.25 if with_last else None)
+    return table, blend_options(weight, 1 - weight, guardrail_frac=0.25 if with_last else None)
 
 
 @settings(max_examples=60, deadline=None)
@@ -246,7 +252,9 @@ def test_quotas_sum_exactly_to_the_target(data, target):
 @given(data=random_territories(with_last=False), target=st.integers(0, 10**12))
 def test_absorbed_relief_only_ever_lowers_quotas(data, target):
     table, options = data
-    absorbed = allocate_quotas(target, table, QuotaOptions(**{**options.__dict__, "relief_policy": "absorb"}))
+    absorbed = allocate_quotas(
+        target, table, blend_options(**{**options.__dict__, "relief_policy": "absorb"})
+    )
     quota, full_year = absorbed.quotas_cents.to_numpy(), absorbed.table["guardrail_cents"].to_numpy()
     capacity = (table["ramp_frac"] * (1 - table["relief_frac"])).to_numpy()
     assert absorbed.total_cents == int(quota.sum()) <= target
@@ -298,7 +306,7 @@ def test_quota_is_monotone_in_share(shares, last, target):
     options = NO_GUARD
     if last is not None:
         table["last_quota_cents"] = last
-        options = QuotaOptions(guardrail_frac=0.25)
+        options = blend_options(guardrail_frac=0.25)
         low, high = int(np.ceil(last * 0.75 - 1e-9)), int(np.floor(last * 1.25 + 1e-9))
         movable = sum(x > 0 for x in shares)
         target = min(max(target, low * len(shares)), high * movable + low * (len(shares) - movable))
@@ -411,7 +419,7 @@ def test_demo_end_to_end_allocate_phase_and_report(demo):
     last_year = (territory_bookings_usd(demo, skip_months=12) * 110).round()
     table = quota_territories(demo, fiscal_year_start="2027-01", last_quota_cents=last_year)
     target = round(table["forecast_usd"].sum() * 100)
-    allocation = allocate_quotas(target, table, QuotaOptions(over_assignment_frac=0.05, guardrail_frac=0.3))
+    allocation = allocate_quotas(target, table, blend_options(over_assignment_frac=0.05, guardrail_frac=0.3))
     assert allocation.total_cents == int(allocation.quotas_cents.sum())
     seasonality = seasonality_from_history(demo.bookings)
     phased = phase_quotas(allocation.quotas_cents, seasonality, "quarter", "2027-01")
