@@ -23,6 +23,7 @@ BENCHMARKS = (
     "forecast",
     "forecast_real",
     "quota",
+    "quota_fair",
     "comp",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
