@@ -13,9 +13,10 @@ from planner.errors import PlannerError
 from planner.money import format_usd, usd_to_cents
 from planner.quota.allocation import QuotaOptions
 from planner.quota.attainment import DEFAULT_CV_FRAC, DEFAULT_GOAL_FRAC, attainment_plan
+from planner.quota.hierarchy import territory_regions
 from planner.quota.versions import QuotaRequest
 from planner.store import Role, Status
-from planner.store.drafts import save_draft, version_fairness
+from planner.store.drafts import save_draft, version_fairness, version_hierarchy
 from planner.store.roles import PERMISSIONS
 from planner.store.workflow import TRANSITIONS
 from ui import state
@@ -119,8 +120,8 @@ if versions:
             REASON: "",
         }
     )
-    tab_quotas, tab_fairness, tab_phasing, tab_log = st.tabs(
-        ["Territories", "Fairness", "Phasing", "Audit log"]
+    tab_quotas, tab_fairness, tab_tree, tab_phasing, tab_log = st.tabs(
+        ["Territories", "Fairness", "Hierarchy", "Phasing", "Audit log"]
     )
     with tab_quotas:
         if user.role is Role.MANAGER:
@@ -251,6 +252,66 @@ if versions:
         )
         for note in fairness.notes:
             st.caption(note)
+    with tab_tree:
+        units = active_dataset()[0].units
+        same_units = set(version.plan.assignment.index) <= set(units.index)  # the data set of this version
+        regions = territory_regions(units, version.plan.assignment) if same_units else None
+        rolled = version_hierarchy(version, regions)
+        if user.role is Role.MANAGER and user.rep_id is not None:
+            mine = rolled[rolled["node_id"].eq(user.rep_id) | rolled["parent_id"].eq(user.rep_id)]
+            above = rolled[rolled["level"].isin(["company", "region"])]
+            rolled = pd.concat([above, mine])
+            st.caption(f"Your team ({user.rep_id}) with the regions and the company for context.")
+        indent = {
+            "company": "",
+            "region": "\u2003",
+            "manager": "\u2003\u2003",
+            "territory": "\u2003\u2003\u2003",
+        }
+        shown = pd.DataFrame(
+            {
+                "Node": [
+                    indent[level] + node
+                    for level, node in zip(rolled["level"], rolled["node_id"], strict=True)
+                ],
+                "Level": rolled["level"].to_numpy(),
+                "Territories": rolled["territories"].to_numpy(),
+                "Quota ($)": rolled["quota_cents"].to_numpy() / 100,
+                "Potential ($)": rolled["potential_usd"].to_numpy(),
+                "Gini(quota/potential)": rolled["quota_per_potential_gini"]
+                .where(rolled["territories"] > 1)
+                .to_numpy(),
+                "Spearman(attainment, potential)": rolled["attainment_size_spearman"]
+                .where(rolled["territories"] > 2)
+                .to_numpy(),
+                "At or above quota": rolled["at_or_above_quota_frac"].to_numpy(),
+            }
+        )
+        st.dataframe(
+            shown,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "Quota ($)": dollar_column(),
+                "Potential ($)": dollar_column(),
+                "Gini(quota/potential)": st.column_config.NumberColumn(format="%.4f"),
+                "Spearman(attainment, potential)": st.column_config.NumberColumn(format="%+.3f"),
+                "At or above quota": st.column_config.NumberColumn(format="percent"),
+            },
+        )
+        managers = rolled[rolled["level"] == "manager"].assign(quota_usd=lambda f: f["quota_cents"] / 100)
+        st.altair_chart(
+            alt.Chart(managers)
+            .mark_bar()
+            .encode(
+                x=alt.X("node_id:N", title="Manager", sort="-y"),
+                y=alt.Y("quota_usd:Q", title="Team quota ($)"),
+                color=alt.Color("parent_id:N", title="Region"),
+                tooltip=["node_id", "parent_id", "territories", alt.Tooltip("quota_usd:Q", format="$,.0f")],
+            )
+            .properties(title="Team quotas by manager", height=260),
+            width="stretch",
+        )
     with tab_phasing:
         by_period = version.quotas.groupby("period")["quota_cents"].sum().div(100).rename("Quota ($)")
         st.bar_chart(by_period, y_label="Company quota ($)")

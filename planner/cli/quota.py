@@ -22,10 +22,11 @@ from planner.exports.inputs import read_quota_file
 from planner.money import format_usd, usd_to_cents
 from planner.plans.files import read_plan
 from planner.quota.allocation import QuotaOptions
+from planner.quota.hierarchy import territory_regions
 from planner.quota.versions import QuotaRequest, read_relief_file
 from planner.store import PlanStore, Role
 from planner.store.demo import seed_demo_store
-from planner.store.drafts import save_draft, version_fairness
+from planner.store.drafts import save_draft, version_fairness, version_hierarchy
 from planner.store.migrate import DEFAULT_DB_URL
 from planner.store.workflow import ACTIONS
 
@@ -235,6 +236,44 @@ def show(version_id: int, db: DbOption = DEFAULT_DB_URL) -> None:
         _print_version(open_store(db), version_id)
     except PlannerError as exc:
         raise _fail(exc) from exc
+
+
+@quota_app.command()
+def tree(
+    version_id: int,
+    data: Annotated[
+        Path | None, typer.Option(help="Data set whose units' region column places managers in regions.")
+    ] = None,
+    manager_over: Annotated[
+        float, typer.Option(help="Over-assignment of each manager's quota (0.05 = 5%).")
+    ] = 0.0,
+    region_over: Annotated[float, typer.Option(help="Over-assignment of each region's quota.")] = 0.0,
+    db: DbOption = DEFAULT_DB_URL,
+) -> None:
+    """Show a version's quotas rolled up: company, regions, managers, territories, with fairness per node."""
+    try:
+        version = open_store(db).version(version_id)
+        regions = None
+        if data is not None:
+            regions = territory_regions(load_dataset(data).units, version.plan.assignment)
+        rolled = version_hierarchy(
+            version, regions, over_assignment_frac={"manager": manager_over, "region": region_over}
+        )
+    except PlannerError as exc:
+        raise _fail(exc) from exc
+    depth = {"company": 0, "region": 1, "manager": 2, "territory": 3}
+    table = Table("node", "territories", "quota", "potential", "Gini(q/p)", "Spearman(att, p)", "at or above")
+    for _, node in rolled.iterrows():
+        table.add_row(
+            "  " * depth[node["level"]] + f"{node['node_id']} ({node['level']})",
+            str(node["territories"]),
+            format_usd(int(node["quota_cents"])),
+            format_usd(usd=node["potential_usd"], decimals=0),
+            f"{node['quota_per_potential_gini']:.4f}" if node["territories"] > 1 else "",
+            f"{node['attainment_size_spearman']:+.3f}" if node["territories"] > 1 else "",
+            f"{node['at_or_above_quota_frac']:.0%}",
+        )
+    console.print(table)
 
 
 @quota_app.command()

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
+
 from planner.data.dataset import Dataset
 from planner.plans.plan import Plan
 from planner.quota.fairness import FairnessReport, fairness_report
+from planner.quota.hierarchy import quota_hierarchy
 from planner.quota.versions import DraftQuotas, QuotaRequest, draft_quotas
 from planner.store.records import PlanVersion, VersionInfo
 from planner.store.store import PlanStore
@@ -53,4 +56,25 @@ def version_fairness(version: PlanVersion, *, threshold_frac: float = 0.5) -> Fa
         territories["forecast_cents"] / 100.0,
         threshold_frac=threshold_frac,
         forecast_cv_frac=basis.get("forecast_cv_frac"),
+    )
+
+
+def version_hierarchy(
+    version: PlanVersion, territory_region: pd.Series | None = None, **kwargs
+) -> pd.DataFrame:
+    """The quota hierarchy of a stored version (:func:`planner.quota.hierarchy.quota_hierarchy`).
+
+    Managers come from the version's reps; the forecast uncertainty from its allocation basis.
+    """
+    territories = version.territories
+    managers = version.reps.dropna(subset=["manager_id"]).groupby("territory_id")["manager_id"].first()
+    basis = version.info.allocation_basis or {}
+    kwargs.setdefault("forecast_cv_frac", basis.get("forecast_cv_frac"))
+    return quota_hierarchy(
+        territories["annual_quota_cents"],
+        territories["potential_cents"] / 100.0,
+        territories["forecast_cents"] / 100.0,
+        managers,
+        territory_region,
+        **kwargs,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,22 @@ def test_quotas_page_shows_the_draft_its_totals_and_fairness(db_url):
     [checks] = [d.value for d in at.dataframe if "Check" in d.value.columns]
     assert "quota rises with potential (Spearman)" in set(checks["Check"])
     assert [b.label for b in at.button if b.key and b.key.startswith("q_action_")] == ["Return", "Approve"]
+    captions = [c.value for c in at.caption]
+    assert any("of territories expected at or above quota needs a quota total of" in c for c in captions)
+    titles = [json.loads(chart.proto.spec).get("title") for chart in at.get("vega_lite_chart")]
+    assert "Attainment finance chooses" in titles and "Team quotas by manager" in titles
+    [tree] = [d.value for d in at.dataframe if "Node" in d.value.columns]
+    assert tree["Level"].tolist()[0] == "company" and (tree["Level"] == "manager").sum() == 6
+    company = tree.iloc[0]
+    assert company["Quota ($)"] == pytest.approx(version.total_quota_cents / 100)
+
+
+def test_a_manager_sees_their_teams_roll_up(db_url):
+    at = open_page("app_pages/quotas.py", "m01")
+    [tree] = [d.value for d in at.dataframe if "Node" in d.value.columns]
+    managers = tree[tree["Level"] == "manager"]["Node"].str.strip().tolist()
+    assert managers == ["M01"]
+    assert (tree["Level"] == "territory").sum() == len(PlanStore(db_url).version(2).team_of("M01"))
 
 
 def test_admin_sets_a_quota_and_it_is_audited(db_url):
