@@ -8,9 +8,12 @@ import streamlit as st
 from planner.errors import PlannerError
 from planner.money import format_usd
 from planner.quota.fairness import fairness_report
+from planner.quota.hierarchy import territory_regions
 from planner.store import Role, Status
+from planner.store.drafts import version_hierarchy
 from planner.store.roles import PERMISSIONS
 from ui import state
+from ui.session import active_dataset
 from ui.store import acting_user, plan_store
 
 store = plan_store()
@@ -30,6 +33,24 @@ version = store.version(version_id)
 info = version.info
 territories = version.territories
 pending = store.proposals(version_id, status="pending")
+units = active_dataset()[0].units
+same_units = set(version.plan.assignment.index) <= set(units.index)
+rolled = version_hierarchy(version, territory_regions(units, version.plan.assignment) if same_units else None)
+parent = dict(zip(rolled["node_id"], rolled["parent_id"], strict=True))
+rolled_quota = dict(zip(rolled["node_id"], rolled["quota_cents"], strict=True))
+
+
+def roll_up_text(territory_id: str, change_cents: int) -> str:
+    """Where a change to one territory's quota lands up the hierarchy, in words."""
+    manager = parent.get(territory_id)
+    region = parent.get(manager)
+    parts = [
+        f"{level} {node} {format_usd(rolled_quota[node], decimals=0)} -> "
+        f"{format_usd(rolled_quota[node] + change_cents, decimals=0)}"
+        for level, node in (("team of", manager), ("region", region))
+        if node is not None
+    ]
+    return "Rolls up to " + "; ".join(parts) + "." if parts else ""
 
 
 def fairness_after(changes: dict[str, int]):
@@ -76,8 +97,8 @@ else:
     st.caption(
         f"If every pending proposal is accepted: quotas total {total_now} -> {total_after} "
         f"(target {target}); "
-        f"Gini of quota per potential {now.quota_per_potential_gini:.3f} -> "
-        f"{everything.quota_per_potential_gini:.3f}; expected at or above quota "
+        f"Gini of quota per potential {now.quota_per_potential_gini:.4f} -> "
+        f"{everything.quota_per_potential_gini:.4f}; expected at or above quota "
         f"{now.at_or_above_quota_frac:.0%} -> {everything.at_or_above_quota_frac:.0%}."
     )
     for proposal_id, row in pending.iterrows():
@@ -93,8 +114,8 @@ else:
             )
             attainment = single.table.loc[row["territory_id"], "attainment_frac"]
             st.caption(
-                f"Expected attainment after: {attainment:.0%}; Gini {now.quota_per_potential_gini:.3f} -> "
-                f"{single.quota_per_potential_gini:.3f}."
+                f"Expected attainment after: {attainment:.0%}; Gini {now.quota_per_potential_gini:.4f} -> "
+                f"{single.quota_per_potential_gini:.4f}. {roll_up_text(row['territory_id'], after - current)}"
                 + (
                     ""
                     if current == before

@@ -42,10 +42,11 @@ from planner.money import cents_to_usd
 from planner.plans.approved import ApprovedPlan
 from planner.plans.dissolve import dissolve_territories
 from planner.progress import ProgressCallback
+from planner.quota.hierarchy import quota_hierarchy, territory_regions
 
 #: Export formats and the files they write.
 FORMAT_FILES: dict[str, tuple[str, ...]] = {
-    "csv": ("territories.csv", "quotas.csv"),
+    "csv": ("territories.csv", "quotas.csv", "hierarchy.csv"),
     "xlsx": ("plan.xlsx",),
     "geojson": ("territories.geojson",),
     "gpkg": ("plan.gpkg",),
@@ -168,6 +169,44 @@ def territory_table(approved: ApprovedPlan, dataset: Dataset) -> pd.DataFrame:
             table[period_column(period)] = wide[period]
         table["annual_quota_cents"] = wide.sum(axis=1).astype("int64")
     return table
+
+
+def hierarchy_table(approved: ApprovedPlan, dataset: Dataset) -> pd.DataFrame:
+    """The plan's quotas rolled up: company, regions, managers, territories (:mod:`planner.quota.hierarchy`).
+
+    ``level``, ``node_id``, ``parent_id``, ``territories``, ``quota_cents``, ``potential_usd``
+    (TAM), and per node the Spearman of quota with potential and the Gini of quota per
+    potential (the attainment figures need a forecast, which an approved plan does not carry).
+    """
+    plan = approved.plan
+    quotas = approved.annual_quota_cents().reindex(plan.territories, fill_value=0)
+    tam = (
+        dataset.units["tam_usd"] if "tam_usd" in dataset.units else pd.Series(0.0, index=dataset.units.index)
+    )
+    potential = tam.groupby(plan.assignment.reindex(dataset.units.index)).sum()
+    managers = pd.Series(dtype=object)
+    if "manager_id" in dataset.reps.columns and len(plan.territory_reps):
+        reps = dataset.reps.reindex(plan.territory_reps.index)
+        managers = reps["manager_id"].groupby(plan.territory_reps).first()
+    rolled = quota_hierarchy(
+        quotas,
+        potential.reindex(quotas.index, fill_value=0.0),
+        potential.reindex(quotas.index, fill_value=0.0),
+        managers,
+        territory_regions(dataset.units, plan.assignment),
+    )
+    return rolled[
+        [
+            "level",
+            "node_id",
+            "parent_id",
+            "territories",
+            "quota_cents",
+            "potential_usd",
+            "quota_potential_spearman",
+            "quota_per_potential_gini",
+        ]
+    ]
 
 
 def quota_table(approved: ApprovedPlan) -> pd.DataFrame:
@@ -317,7 +356,11 @@ def metadata_rows(approved: ApprovedPlan, dataset: Dataset) -> pd.DataFrame:
         ("reps", str(len(approved.plan.territory_reps))),
         ("accounts", str(len(dataset.accounts))),
         ("money", "quotas in US dollars (exact to the cent); measures as in the data set"),
-        ("sheets", "Territories (one row per territory), Quotas (long form), Accounts (owner per account)"),
+        (
+            "sheets",
+            "Territories (one row per territory), Quotas (long form), Hierarchy (company, regions, "
+            "managers, territories), Accounts (owner per account)",
+        ),
     ]
     return pd.DataFrame(rows, columns=["field", "value"])
 
@@ -343,10 +386,13 @@ def write_excel(
         accounts = account_assignments(
             dataset.accounts, approved.plan, approved.effective_from, reps=dataset.reps
         )
+    tree = hierarchy_table(approved, dataset)
+    tree = tree.assign(quota_usd=tree["quota_cents"] / 100).drop(columns="quota_cents")
     sheets = {
         "README": (metadata_rows(approved, dataset), [], []),
         "Territories": (territories, money, whole),
         "Quotas": (quotas, ["quota_usd"], []),
+        "Hierarchy": (tree, ["quota_usd"], ["potential_usd"]),
         "Accounts": (accounts, [], []),
     }
     book = openpyxl.Workbook(write_only=True)
@@ -440,6 +486,9 @@ def export_plan(
                     index=True,
                 )
                 write_csv(dollars_text(quota_table(approved)), staged.path(out / "quotas.csv"))
+                write_csv(
+                    dollars_text(hierarchy_table(approved, dataset)), staged.path(out / "hierarchy.csv")
+                )
             elif fmt == "xlsx":
                 write_excel(approved, dataset, staged.path(out / "plan.xlsx"), accounts=accounts)
             elif fmt in ("geojson", "gpkg"):

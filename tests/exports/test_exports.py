@@ -113,6 +113,7 @@ def test_every_format_is_written(exported):
     assert {p.name for p in exported.iterdir()} == {
         "territories.csv",
         "quotas.csv",
+        "hierarchy.csv",
         "plan.xlsx",
         "territories.geojson",
         "plan.gpkg",
@@ -138,7 +139,7 @@ def test_csv_round_trip(exported, approved, grid):
 def test_excel_round_trip_and_formats(exported, approved, grid):
     pd.testing.assert_frame_equal(read_excel_quotas(exported / "plan.xlsx"), quota_table(approved))
     book = openpyxl.load_workbook(exported / "plan.xlsx")
-    assert book.sheetnames == ["README", "Territories", "Quotas", "Accounts"]
+    assert book.sheetnames == ["README", "Territories", "Quotas", "Hierarchy", "Accounts"]
     meta = {row[0]: row[1] for row in book["README"].iter_rows(min_row=2, values_only=True)}
     assert meta["plan"] == "FY2027 v3" and meta["version_id"] == "3" and meta["approved_by"] == "alice"
     assert meta["effective_from"] == "2027-01-01" and meta["approved_at"] == "2026-11-20T09:30:00"
@@ -228,7 +229,7 @@ def test_failed_rename_keeps_the_previous_file(approved, grid, tmp_path, monkeyp
     with pytest.raises(OSError):
         export_plan(newer, grid, tmp_path, ["csv"])
     assert (tmp_path / "territories.csv").read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["quotas.csv", "territories.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hierarchy.csv", "quotas.csv", "territories.csv"]
 
 
 def test_bad_inputs_are_rejected_clearly(approved, grid, tmp_path):
@@ -519,3 +520,14 @@ def test_quota_round_trip_through_csv_and_excel(grid, tmp_path_factory, cents, p
         read_territories_csv(out / "territories.csv"), territory_table(approved, grid), check_dtype=False
     )
     pd.testing.assert_frame_equal(read_excel_quotas(out / "plan.xlsx"), quota_table(approved))
+
+
+def test_the_hierarchy_export_rolls_quotas_up_to_the_company(exported, approved):
+    tree = pd.read_csv(exported / "hierarchy.csv", dtype={"quota_usd": str})
+    assert tree["level"].iloc[0] == "company"
+    total = sum(parse_cents(v) for v in tree.loc[tree["level"] == "territory", "quota_usd"])
+    assert parse_cents(tree["quota_usd"].iloc[0]) == total == int(approved.annual_quota_cents().sum())
+    managers = tree[tree["level"] == "manager"]
+    for _, manager in managers.iterrows():
+        team = tree[tree["parent_id"] == manager["node_id"]]
+        assert parse_cents(manager["quota_usd"]) == sum(parse_cents(v) for v in team["quota_usd"])

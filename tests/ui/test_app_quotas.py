@@ -75,6 +75,9 @@ def test_admin_sets_a_quota_and_it_is_audited(db_url):
 def test_approver_decides_the_pending_proposal_and_approves(db_url):
     at = open_page("app_pages/approvals.py", "finance")
     assert "Pending proposals (1)" in [h.value for h in at.subheader]
+    # The seeded proposal is M01's: 5% off one territory, which lands on M01's team and region.
+    [roll_up] = [c.value for c in at.caption if "Rolls up to team of M01" in c.value]
+    assert "; region CA " in roll_up
     at.button(key="ap_version_approve").click().run()
     assert "1 proposal(s) still pending" in at.error[0].value
     at.text_input(key="ap_comment_1").set_value("agreed with the region")
