@@ -81,7 +81,9 @@ if versions:
         "Expected at or above quota", f"{fairness.at_or_above_quota_frac:.0%}", help="healthy: 60-70%"
     )
     cols[4].metric(
-        "Quota per potential (Gini)", f"{fairness.quota_per_potential_gini:.3f}", help="lower is fairer"
+        "Quota per potential (Gini)",
+        f"{fairness.quota_per_potential_gini:.4f}",
+        help="lower is fairer; healthy at most 0.10",
     )
 
     actions = [a for (s, a) in TRANSITIONS if s is info.status and user.role in PERMISSIONS[a]]
