@@ -42,6 +42,7 @@ from planner.money import cents_to_usd
 from planner.plans.approved import ApprovedPlan
 from planner.plans.dissolve import dissolve_territories
 from planner.progress import ProgressCallback
+from planner.quota.hierarchy import COLUMNS as HIERARCHY_COLUMNS
 from planner.quota.hierarchy import quota_hierarchy, territory_regions
 
 #: Export formats and the files they write.
@@ -195,18 +196,8 @@ def hierarchy_table(approved: ApprovedPlan, dataset: Dataset) -> pd.DataFrame:
         managers,
         territory_regions(dataset.units, plan.assignment),
     )
-    return rolled[
-        [
-            "level",
-            "node_id",
-            "parent_id",
-            "territories",
-            "quota_cents",
-            "potential_usd",
-            "quota_potential_spearman",
-            "quota_per_potential_gini",
-        ]
-    ]
+    needs_forecast = {"forecast_usd", "attainment_size_spearman", "at_or_above_quota_frac"}
+    return rolled[[c for c in HIERARCHY_COLUMNS if c not in needs_forecast]]
 
 
 def quota_table(approved: ApprovedPlan) -> pd.DataFrame:
