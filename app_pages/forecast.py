@@ -11,7 +11,7 @@ import streamlit as st
 from planner.data.dataset import Dataset
 from planner.errors import PlannerError
 from planner.forecast.backtest import BASELINE, CHOSEN, backtest, default_methods
-from planner.forecast.choice import BookingsForecaster, choose_with_progress
+from planner.forecast.choice import BookingsForecaster
 from planner.forecast.frequency import FREQUENCIES, frequency_named
 from planner.forecast.history import territory_history
 from planner.forecast.territories import forecast_table
@@ -55,8 +55,8 @@ def fitted_forecaster(
     if cache_key not in fitted:
         bar = st.progress(0.0, text="Fitting the candidate models...")
         model = BookingsForecaster(horizon=horizon, coverage=coverage)
-        fitted[cache_key] = choose_with_progress(
-            model, history, lambda done, message: bar.progress(min(done, 1.0), text=message)
+        fitted[cache_key] = model.fit(
+            history, progress=lambda done, message: bar.progress(min(done, 1.0), text=message)
         )
         bar.empty()
         for old in list(fitted)[:-KEPT]:

@@ -44,7 +44,7 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, clone
 
 from planner.errors import PlannerError
-from planner.forecast.frequency import Frequency, check_history
+from planner.forecast.frequency import Frequency, check_history, require_periods
 from planner.forecast.models import (
     ETSForecaster,
     GlobalBoostingForecaster,
@@ -263,7 +263,13 @@ class BookingsForecaster(BaseEstimator):
         first = max(candidate_min_periods(c, frequency) for c in usable)
         return usable, [o for o in validation_origins(n_periods, step, count) if o >= first]
 
-    def fit(self, history: pd.DataFrame, *, held_out: HeldOutForecasts | None = None) -> BookingsForecaster:
+    def fit(
+        self,
+        history: pd.DataFrame,
+        *,
+        held_out: HeldOutForecasts | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> BookingsForecaster:
         """Choose a candidate per series and calibrate the intervals on ``history``.
 
         Parameters
@@ -273,14 +279,16 @@ class BookingsForecaster(BaseEstimator):
         held_out : HeldOutForecasts, optional
             Shared candidate fits of a longer history whose first periods are ``history``
             (a backtest passes one); made here when not given.
+        progress : callable, optional
+            Called with (fraction done, message) after each candidate fit and at the end.
         """
         check_coverage(self.coverage)
         unknown = [c for c in self.candidates if c not in CANDIDATES]
         if unknown or not self.candidates:
             raise PlannerError(f"candidates {unknown or '[]'} are not known; choose from {list(CANDIDATES)}")
-        _, frequency = check_history(history)
+        values, frequency = check_history(history)
         horizon, _, _ = self.settings(frequency)
-        values, frequency = check_history(history, min_periods=self.min_periods(frequency))
+        require_periods(len(values), frequency, self.min_periods(frequency))
         n_periods = len(values)
         if held_out is None:
             held_out = HeldOutForecasts(history, horizon, self.random_state)
@@ -289,15 +297,18 @@ class BookingsForecaster(BaseEstimator):
                 "held_out forecasts belong to another history or horizon; make them from this one"
             )
         usable, origins = self.judged(frequency, n_periods)
-        held_out.fill([(c, o) for c in usable for o in [*origins, n_periods]], self.n_jobs)
+        report = None if progress is None else lambda done, message: progress(0.99 * done, message)
+        held_out.fill([(c, o) for c in usable for o in [*origins, n_periods]], self.n_jobs, report)
         m = frequency.season_length
         fitted = [
             c for c in usable if not any(np.isnan(held_out.at(c, o)).all() for o in [*origins, n_periods])
         ]
         usable = fitted or [NAIVE]
-        errors = {c: self._errors(held_out, c, origins, values, horizon) for c in usable}
-        stacked = np.stack([errors[c] for c in usable])  # candidate x origin x horizon x series
-        actual_scale = _horizon_balanced(self._actuals(origins, values, horizon))
+        actual = _outcomes(origins, values, horizon)  # origin x horizon x series, NaN where not known yet
+        stacked = np.stack(  # held-out errors: candidate x origin x horizon x series
+            [actual - np.stack([held_out.at(c, o) for o in origins]) for c in usable]
+        )
+        actual_scale = _horizon_balanced(actual)
         actual_scale = np.where(actual_scale > 0, actual_scale, 1.0)
         scores = np.stack([_horizon_balanced(e) for e in stacked]) / actual_scale  # candidate x series
         self.validation_ = pd.DataFrame(
@@ -325,29 +336,9 @@ class BookingsForecaster(BaseEstimator):
         self.series_ = history.columns.astype(str)
         self.periods_ = frequency.starts(history.index[-1], horizon + 1)[1:]
         self.validation_origins_ = origins
+        if progress is not None:
+            progress(1.0, "chosen per series")
         return self
-
-    @staticmethod
-    def _errors(
-        held_out: HeldOutForecasts, name: str, origins: list[int], values: np.ndarray, horizon: int
-    ) -> np.ndarray:
-        """Held-out errors (origin x horizon x series), NaN where the outcome is not known yet."""
-        n_periods, n_series = values.shape
-        errors = np.full((len(origins), horizon, n_series), np.nan)
-        for j, origin in enumerate(origins):
-            known = min(horizon, n_periods - origin)
-            errors[j, :known] = values[origin : origin + known] - held_out.at(name, origin)[:known]
-        return errors
-
-    @staticmethod
-    def _actuals(origins: list[int], values: np.ndarray, horizon: int) -> np.ndarray:
-        """Outcomes in the same layout as :meth:`_errors`."""
-        n_periods, n_series = values.shape
-        actual = np.full((len(origins), horizon, n_series), np.nan)
-        for j, origin in enumerate(origins):
-            known = min(horizon, n_periods - origin)
-            actual[j, :known] = values[origin : origin + known]
-        return actual
 
     def predict(self) -> pd.DataFrame:
         """The forecast as a long frame.
@@ -370,6 +361,16 @@ class BookingsForecaster(BaseEstimator):
                 "model": np.tile(self.choice_.to_numpy(), horizon),
             }
         )
+
+
+def _outcomes(origins: list[int], values: np.ndarray, horizon: int) -> np.ndarray:
+    """What happened after each origin (origin x horizon x series), NaN past the end of ``values``."""
+    n_periods, n_series = values.shape
+    actual = np.full((len(origins), horizon, n_series), np.nan)
+    for j, origin in enumerate(origins):
+        known = min(horizon, n_periods - origin)
+        actual[j, :known] = values[origin : origin + known]
+    return actual
 
 
 def _horizon_balanced(errors: np.ndarray) -> np.ndarray:
@@ -426,35 +427,6 @@ def _conformal_widths(relative: np.ndarray, bands: list[tuple[int, int]], covera
         for k in range(n_series):
             seen = np.sort(scores[k][~np.isnan(scores[k])])
             if len(seen):
-                previous[k] = _rank_value(seen, coverage * (len(seen) + 1))
+                previous[k] = np.quantile(seen, coverage, method="weibull")  # rank c (n + 1), interpolated
         width[low - 1 : high] = previous
     return width
-
-
-def _rank_value(ordered: np.ndarray, rank: float) -> float:
-    """The value at 1-based ``rank`` of sorted values, interpolated, clipped to the first and last."""
-    position = min(max(rank, 1.0), len(ordered)) - 1
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return float(ordered[low] + (position - low) * (ordered[high] - ordered[low]))
-
-
-def choose_with_progress(
-    model: BookingsForecaster,
-    history: pd.DataFrame,
-    progress: ProgressCallback | None = None,
-    held_out: HeldOutForecasts | None = None,
-) -> BookingsForecaster:
-    """Fit ``model``, reporting progress after each candidate fit."""
-    _, frequency = check_history(history)
-    horizon, _, _ = model.settings(frequency)
-    values, frequency = check_history(history, min_periods=model.min_periods(frequency))
-    held_out = held_out or HeldOutForecasts(history, horizon, model.random_state)
-    usable, origins = model.judged(frequency, len(values))
-    fits = [(c, o) for c in usable for o in [*origins, len(values)]]
-    report = None if progress is None else lambda done, message: progress(0.99 * done, message)
-    held_out.fill(fits, model.n_jobs, report)
-    fitted = model.fit(history, held_out=held_out)
-    if progress is not None:
-        progress(1.0, "chosen per series")
-    return fitted

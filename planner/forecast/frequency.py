@@ -164,6 +164,15 @@ def _start_rule(frequency: Frequency) -> str:
     }[frequency.name]
 
 
+def require_periods(n_periods: int, frequency: Frequency, min_periods: int) -> None:
+    """Raise a :class:`PlannerError` when a history of ``n_periods`` is shorter than ``min_periods``."""
+    if n_periods < min_periods:
+        raise PlannerError(
+            f"history has {n_periods} {frequency.plural}; this needs at least {min_periods}: "
+            "add older bookings"
+        )
+
+
 def check_history(
     history: pd.DataFrame, *, min_periods: int = 1, frequency: str | Frequency | None = None
 ) -> tuple[np.ndarray, Frequency]:
@@ -193,11 +202,7 @@ def check_history(
             f"history is {found.name}ly but {frequency_named(frequency).name}ly was asked for; "
             f"aggregate the bookings by {frequency_named(frequency).name}"
         )
-    if len(history) < min_periods:
-        raise PlannerError(
-            f"history has {len(history)} {found.plural}; this needs at least {min_periods}: "
-            "add older bookings"
-        )
+    require_periods(len(history), found, min_periods)
     values = history.to_numpy(dtype=np.float64)
     if not np.isfinite(values).all():
         row, column = np.argwhere(~np.isfinite(values))[0]

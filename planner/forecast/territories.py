@@ -6,7 +6,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from planner.data.dataset import Dataset
-from planner.forecast.choice import BookingsForecaster, choose_with_progress
+from planner.forecast.choice import BookingsForecaster
 from planner.forecast.frequency import MONTH, Frequency, frequency_named
 from planner.forecast.history import territory_history
 from planner.plans.plan import Plan
@@ -35,7 +35,7 @@ def fit_territories(
     history = territory_history(dataset, plan, frequency=frequency_named(frequency))
     template = model if model is not None else BookingsForecaster()
     unfitted = clone(template).set_params(horizon=horizon, coverage=coverage)
-    return choose_with_progress(unfitted, history, progress)
+    return unfitted.fit(history, progress=progress)
 
 
 def forecast_table(fitted: BookingsForecaster) -> pd.DataFrame:

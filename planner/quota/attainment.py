@@ -28,7 +28,7 @@ import pandas as pd
 
 from planner.errors import PlannerError
 from planner.money import format_usd
-from planner.quota.fairness import _reach_probability
+from planner.quota.fairness import reach_probability
 
 DEFAULT_GOAL_FRAC = 0.65
 DEFAULT_CV_FRAC = 0.2
@@ -120,7 +120,7 @@ def check_goal(goal_frac: float, basis_frac: float, forecast_cv_frac: float) -> 
 
 def share_at_or_above(quotas_cents: np.ndarray, forecast_usd: np.ndarray, cv_frac: float) -> float:
     """Expected share of territories whose bookings reach their quota."""
-    reach = _reach_probability(forecast_usd, quotas_cents / 100.0, 1.0, cv_frac)
+    reach = reach_probability(forecast_usd, quotas_cents / 100.0, 1.0, cv_frac)
     return float(np.mean(reach))
 
 
@@ -160,9 +160,10 @@ def attainment_plan(
 
     # A(T) falls with T: bisect in log space between a total that clears the goal and one that misses it.
     bottom, top = max(low_total, 1.0), min(high_total, 1e4 * max(target_total_cents, 1))
-    reachable = share(bottom) >= goal_frac >= share(top)
+    at_bottom = share(bottom)
+    reachable = at_bottom >= goal_frac >= share(top)
     if not reachable:  # the guardrails keep the goal out of reach: the nearest total they allow
-        bottom = top = bottom if share(bottom) < goal_frac else top
+        bottom = top = bottom if at_bottom < goal_frac else top
     for _ in range(100):
         middle = np.sqrt(bottom * top)
         if share(middle) >= goal_frac:

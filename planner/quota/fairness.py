@@ -231,8 +231,8 @@ def fairness_report(
     table["attainment_frac"] = np.divide(
         expected, quota_usd, out=np.full(len(table), np.nan), where=has_quota
     )
-    table["reach_quota_frac"] = _reach_probability(expected, quota_usd, 1.0, forecast_cv_frac)
-    above = _reach_probability(expected, quota_usd, threshold_frac, forecast_cv_frac)
+    table["reach_quota_frac"] = reach_probability(expected, quota_usd, 1.0, forecast_cv_frac)
+    above = reach_probability(expected, quota_usd, threshold_frac, forecast_cv_frac)
     attainment = table["attainment_frac"].to_numpy()
     report_values = {
         "quota_potential_spearman": spearman(quota_usd, potential),
@@ -276,7 +276,7 @@ def _align(
     return table
 
 
-def _reach_probability(
+def reach_probability(
     expected: np.ndarray, quota_usd: np.ndarray, level_frac: float, cv_frac: float | None
 ) -> np.ndarray:
     """P(bookings >= level x quota): 0/1 for point forecasts, lognormal tail with a CV."""

@@ -19,7 +19,7 @@ import pandas as pd
 from planner.data.dataset import Dataset
 from planner.data.tables import read_csv_table, sheet_row
 from planner.errors import InputError, PlannerError, Problem
-from planner.forecast.choice import BookingsForecaster, choose_with_progress
+from planner.forecast.choice import BookingsForecaster
 from planner.forecast.frequency import FrequencyName, frequency_named
 from planner.forecast.history import territory_history
 from planner.plans.plan import Plan
@@ -156,7 +156,7 @@ def fiscal_year_forecast_usd(
             "a quarterly forecast needs a fiscal year starting on a calendar quarter, not "
             f"{fiscal_year_start}; forecast by month or week"
         )
-    fitted = choose_with_progress(BookingsForecaster(horizon=len(ahead)), history)
+    fitted = BookingsForecaster(horizon=len(ahead)).fit(history)
     in_year = (fitted.periods_ >= year_start) & (fitted.periods_ < year_end)
     total = fitted.point_[in_year].sum(axis=0)
     return pd.Series(

@@ -19,7 +19,6 @@ from planner.forecast.choice import (
     HeldOutForecasts,
     _choose,
     _nested_choice_errors,
-    choose_with_progress,
 )
 
 FAST = (NAIVE, ETS, THETA)  # no boosting: the choice logic, quickly
@@ -139,9 +138,7 @@ def test_parallel_fits_give_the_same_forecast_and_report_progress():
     t = np.arange(40.0)
     history = pd.DataFrame({"a": 50 + t + 10 * np.sin(t), "b": 80 + 5 * np.cos(t / 2)}, index=months(40))
     calls = []
-    one = choose_with_progress(
-        BookingsForecaster(candidates=FAST, n_jobs=1), history, lambda d, m: calls.append(d)
-    )
+    one = BookingsForecaster(candidates=FAST, n_jobs=1).fit(history, progress=lambda d, m: calls.append(d))
     two = BookingsForecaster(candidates=FAST, n_jobs=2).fit(history)
     pd.testing.assert_frame_equal(one.predict(), two.predict())
     assert calls[-1] == 1.0 and calls == sorted(calls) and len(calls) > 3

@@ -13,7 +13,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from planner.errors import PlannerError
-from planner.forecast.frequency import Frequency, check_history
+from planner.forecast.frequency import Frequency, check_history, require_periods
 
 
 def check_horizon(horizon: int) -> None:
@@ -77,8 +77,8 @@ class PointForecaster(BaseEstimator):
 
     def _start(self, history: pd.DataFrame) -> tuple[np.ndarray, int]:
         """Check ``history``, set the common fitted attributes; return the values and the horizon."""
-        _, frequency = check_history(history)
-        values, frequency = check_history(history, min_periods=self.min_periods(frequency))
+        values, frequency = check_history(history)
+        require_periods(len(values), frequency, self.min_periods(frequency))
         horizon = frequency.season_length if self.horizon is None else self.horizon
         check_horizon(horizon)
         self.frequency_ = frequency
