@@ -21,13 +21,16 @@ from planner.errors import ConflictError, PlannerError
 from planner.exports.inputs import read_quota_file
 from planner.money import format_usd, usd_to_cents
 from planner.plans.files import read_plan
+from planner.plans.quota_lines import QuotaLine
 from planner.quota.allocation import QuotaOptions
 from planner.quota.hierarchy import territory_regions
+from planner.quota.line_file import LineSpec, read_lines_file
 from planner.quota.versions import QuotaRequest, read_relief_file
 from planner.store import PlanStore, Role
 from planner.store.demo import seed_demo_store
 from planner.store.drafts import save_draft, version_fairness, version_hierarchy
 from planner.store.migrate import DEFAULT_DB_URL
+from planner.store.records import PlanVersion, VersionLine
 from planner.store.workflow import ACTIONS
 
 quota_app = typer.Typer(
@@ -63,38 +66,50 @@ def _cents(usd: float, option: str, *, positive: bool) -> int:
     return usd_to_cents(usd)
 
 
-def _print_version(store: PlanStore, version_id: int) -> None:
+def _print_version(store: PlanStore, version_id: int, line: str | None = None) -> None:
     version = store.version(version_id)
     info = version.info
     console.print(
         f"v{info.version_id} [bold]{info.name}[/] - {info.status.value}, revision {info.revision}; "
-        f"target {format_usd(info.target_cents)}, quotas total {format_usd(version.total_quota_cents)}"
+        f"quota lines: {', '.join(version.lines)}"
+    )
+    for stored in [version.line(line)] if line else version.lines.values():
+        _print_line(version, stored)
+
+
+def _print_line(version: PlanVersion, stored: VersionLine) -> None:
+    amount = stored.line.format
+    console.print(
+        f"[bold]{stored.name}[/] ({stored.line.unit}, potential {stored.line.potential}, "
+        f"bookings {stored.line.source_of()}): target {amount(stored.target_cents)}, "
+        f"quotas total {amount(stored.total_cents)}"
     )
     table = Table("territory", "reps", "potential", "forecast", "last quota", "quota", "quota / forecast")
-    for territory_id, row in version.territories.iterrows():
+    potential = format_usd if stored.line.potential.endswith("_usd") else (lambda c: f"{c / 100:,.0f}")
+    for territory_id, row in stored.territories.iterrows():
         reps = ", ".join(version.plan.reps_of(territory_id)) or "vacant"
-        last = "" if pd.isna(row["last_quota_cents"]) else format_usd(int(row["last_quota_cents"]))
+        last = "" if pd.isna(row["last_quota_cents"]) else amount(int(row["last_quota_cents"]))
         ratio = row["annual_quota_cents"] / row["forecast_cents"] if row["forecast_cents"] else float("nan")
         table.add_row(
             territory_id,
             reps,
-            format_usd(int(row["potential_cents"])),
-            format_usd(int(row["forecast_cents"])),
+            potential(int(row["potential_cents"])),
+            amount(int(row["forecast_cents"])),
             last,
-            format_usd(int(row["annual_quota_cents"])),
+            amount(int(row["annual_quota_cents"])),
             f"{ratio:.2f}",
         )
     console.print(table)
-    fairness = version_fairness(version)
+    fairness = version_fairness(version, stored.name)
     for check in fairness.verdict:
         mark = "[green]ok[/]" if check.met else "[yellow]outside[/]"
         console.print(f"  {mark} {check.name}: {check.value:.4g} (healthy {check.healthy})")
-    basis = info.allocation_basis
+    basis = stored.allocation_basis
     if basis:
         console.print(
-            f"  total chosen: {format_usd(basis['chosen_total_cents'])} at basis {basis['basis_frac']:g} "
-            f"(0 = target total {format_usd(basis['target_total_cents'])}, 1 = "
-            f"{format_usd(basis['implied_total_cents'])} for {basis['goal_frac']:.0%} at or above quota); "
+            f"  total chosen: {amount(basis['chosen_total_cents'])} at basis {basis['basis_frac']:g} "
+            f"(0 = target total {amount(basis['target_total_cents'])}, 1 = "
+            f"{amount(basis['implied_total_cents'])} for {basis['goal_frac']:.0%} at or above quota); "
             f"expected at or above: {basis['share_at_chosen_frac']:.1%}"
         )
 
@@ -132,9 +147,19 @@ def add_user(
 @quota_app.command()
 def allocate(
     data: Annotated[Path, typer.Argument(help="Data set directory (units, reps, bookings, alignment...).")],
-    target_usd: Annotated[float, typer.Option("--target", help="Company target for the year, USD.")],
     fiscal_year_start: Annotated[str, typer.Option(help="First month of the fiscal year, YYYY-MM.")],
     name: Annotated[str, typer.Option(help="Name of the new draft version.")],
+    target_usd: Annotated[
+        float | None, typer.Option("--target", help="Company target for the year, USD (one line).")
+    ] = None,
+    lines_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--lines",
+            help="CSV of quota lines (line, target, unit, potential, source, growth, guardrail, "
+            "attainment_goal, basis, frequency), instead of --target: one line per row.",
+        ),
+    ] = None,
     plan_dir: Annotated[
         Path | None,
         typer.Option("--plan", help="Plan directory from `planner optimize` (default: current plan)."),
@@ -165,8 +190,8 @@ def allocate(
     last_quotas: Annotated[
         Path | None,
         typer.Option(
-            help="Last year's quotas, a quotas CSV as `planner export` writes it (territory_id, period, "
-            "quota_usd or quota_cents); summed per territory for the guardrail."
+            help="Last year's quotas, a quotas CSV as `planner export` writes it (territory_id, [line,] "
+            "period, quota_usd or quota_cents); summed per territory and line for the guardrail."
         ),
     ] = None,
     relief: Annotated[
@@ -176,40 +201,75 @@ def allocate(
     db: DbOption = DEFAULT_DB_URL,
     user: UserOption = "",
 ) -> None:
-    """Allocate a target to the plan's territories, phase it, and save a draft version."""
+    """Allocate a target (or one per quota line) to the plan's territories, phase it, save a draft version."""
     try:
+        if (target_usd is None) == (lines_file is None):
+            raise PlannerError("give either --target (one quota line, USD) or --lines (a quota lines CSV)")
+        specs = (
+            [LineSpec(QuotaLine(), _cents(target_usd, "--target", positive=True))]
+            if lines_file is None
+            else read_lines_file(lines_file)
+        )
         dataset = load_dataset(data)
         plan = read_plan(plan_dir, dataset.units.index) if plan_dir else dataset.plan
         plan = plan if len(plan.territory_reps) else dataset.plan.with_assignment(plan.assignment)
-        last = None
-        if last_quotas is not None:
-            last = read_quota_file(last_quotas, None).groupby("territory_id")["quota_cents"].sum()
-        request = QuotaRequest(
-            target_cents=_cents(target_usd, "--target", positive=True),
-            fiscal_year_start=fiscal_year_start,
-            options=QuotaOptions(
-                potential_weight_frac=potential_weight,
-                forecast_weight_frac=1 - potential_weight,
-                over_assignment_frac=over_assignment,
-                guardrail_frac=guardrail,
-            ),
-            frequency=frequency,  # type: ignore[arg-type]
-            growth_frac=growth,
-            forecast_method=forecast,  # type: ignore[arg-type]
-            forecast_frequency=forecast_frequency,  # type: ignore[arg-type]
-            attainment_goal_frac=attainment_goal,
-            basis_frac=basis,
-            forecast_cv_frac=forecast_cv,
-            last_quota_cents=last,
-            relief=None if relief is None else read_relief_file(relief, plan),
-        )
+        last = None if last_quotas is None else read_quota_file(last_quotas, None)
+        defaults = {
+            "growth": growth,
+            "guardrail": guardrail,
+            "attainment_goal": attainment_goal,
+            "basis": basis,
+            "frequency": frequency,
+        }
+        requests = []
+        for spec in specs:
+            chosen = {**defaults, **spec.options}
+            requests.append(
+                QuotaRequest(
+                    target_cents=spec.target_cents,
+                    fiscal_year_start=fiscal_year_start,
+                    options=QuotaOptions(
+                        potential_weight_frac=potential_weight,
+                        forecast_weight_frac=1 - potential_weight,
+                        over_assignment_frac=over_assignment,
+                        guardrail_frac=chosen["guardrail"],
+                    ),
+                    frequency=chosen["frequency"],  # type: ignore[arg-type]
+                    growth_frac=chosen["growth"],
+                    forecast_method=forecast,  # type: ignore[arg-type]
+                    forecast_frequency=forecast_frequency,  # type: ignore[arg-type]
+                    attainment_goal_frac=chosen["attainment_goal"],
+                    basis_frac=chosen["basis"],
+                    forecast_cv_frac=forecast_cv,
+                    last_quota_cents=_last_quota(last, spec.line.name, len(specs)),
+                    relief=None if relief is None else read_relief_file(relief, plan),
+                    line=spec.line,
+                )
+            )
         store = open_store(db)
-        info, draft = save_draft(store, user, dataset, plan, request, name=name)
+        info, drafts = save_draft(store, user, dataset, plan, requests, name=name)
     except PlannerError as exc:
         raise _fail(exc) from exc
-    for note in (*draft.allocation.notes, draft.attainment.describe()):
-        console.print(f"note: {note}", soft_wrap=True)
+    for draft in drafts:
+        prefix = f"{draft.line.name}: " if len(drafts) > 1 else ""
+        for note in (*draft.allocation.notes, draft.attainment.describe(draft.line.format)):
+            console.print(f"note: {prefix}{note}", soft_wrap=True)
     _print_version(store, info.version_id)
+
+
+def _last_quota(last: pd.DataFrame | None, line: str, lines: int) -> pd.Series | None:
+    """Last year's annual quota per territory for one line (a file without ``line`` serves one line)."""
+    if last is None:
+        return None
+    if "line" not in last.columns:
+        if lines > 1:
+            raise PlannerError(
+                "--last-quotas has no line column, but the version has several quota lines; add a "
+                "line column naming each row's line"
+            )
+        return last.groupby("territory_id")["quota_cents"].sum()
+    rows = last.loc[last["line"] == line]
+    return rows.groupby("territory_id")["quota_cents"].sum() if len(rows) else None
 
 
 @quota_app.command()
@@ -230,10 +290,14 @@ def versions(db: DbOption = DEFAULT_DB_URL) -> None:
 
 
 @quota_app.command()
-def show(version_id: int, db: DbOption = DEFAULT_DB_URL) -> None:
-    """Show a version's quotas per territory and its fairness report."""
+def show(
+    version_id: int,
+    line: Annotated[str | None, typer.Option(help="Show one quota line only.")] = None,
+    db: DbOption = DEFAULT_DB_URL,
+) -> None:
+    """Show a version's quotas per territory and line, and each line's fairness report."""
     try:
-        _print_version(open_store(db), version_id)
+        _print_version(open_store(db), version_id, line)
     except PlannerError as exc:
         raise _fail(exc) from exc
 
@@ -248,6 +312,9 @@ def tree(
         float, typer.Option(help="Over-assignment of each manager's quota (0.05 = 5%).")
     ] = 0.0,
     region_over: Annotated[float, typer.Option(help="Over-assignment of each region's quota.")] = 0.0,
+    line: Annotated[
+        str | None, typer.Option(help="Quota line (needed when the version has several).")
+    ] = None,
     db: DbOption = DEFAULT_DB_URL,
 ) -> None:
     """Show a version's quotas rolled up: company, regions, managers, territories, with fairness per node."""
@@ -257,8 +324,12 @@ def tree(
         if data is not None:
             regions = territory_regions(load_dataset(data).units, version.plan.assignment)
         rolled = version_hierarchy(
-            version, regions, over_assignment_frac={"manager": manager_over, "region": region_over}
+            version,
+            regions,
+            line=line,
+            over_assignment_frac={"manager": manager_over, "region": region_over},
         )
+        amount = version.line(line).line.format
     except PlannerError as exc:
         raise _fail(exc) from exc
     depth = {"company": 0, "region": 1, "manager": 2, "territory": 3}
@@ -267,8 +338,8 @@ def tree(
         table.add_row(
             "  " * depth[node["level"]] + f"{node['node_id']} ({node['level']})",
             str(node["territories"]),
-            format_usd(int(node["quota_cents"])),
-            format_usd(usd=node["potential_usd"], decimals=0),
+            amount(int(node["quota_cents"])),
+            f"{node['potential_usd']:,.0f}",
             f"{node['quota_per_potential_gini']:.4f}" if node["territories"] > 1 else "",
             f"{node['attainment_size_spearman']:+.3f}" if node["territories"] > 1 else "",
             f"{node['at_or_above_quota_frac']:.0%}",
@@ -280,23 +351,30 @@ def tree(
 def propose(
     version_id: int,
     territory_id: str,
-    quota_usd: Annotated[float, typer.Argument(help="Proposed annual quota, USD.")],
+    quota: Annotated[str, typer.Argument(help="Proposed annual quota, in the line's unit (USD or count).")],
     reason: Annotated[str, typer.Option(help="Why (kept in the audit log).")],
+    line: Annotated[
+        str | None, typer.Option(help="Quota line (needed when the version has several).")
+    ] = None,
     supersede: Annotated[
         bool, typer.Option("--supersede", help="Replace the territory's pending proposal (audited).")
     ] = False,
     db: DbOption = DEFAULT_DB_URL,
     user: UserOption = "",
 ) -> None:
-    """Propose a new annual quota for a territory (managers: own team only; one pending per territory)."""
+    """Propose a new annual quota for a territory's line (managers: own team; one pending per line)."""
     try:
-        cents = _cents(quota_usd, "the proposed quota", positive=False)
-        proposal = open_store(db).propose(
-            user, version_id, territory_id, cents, reason=reason, supersede=supersede
+        store = open_store(db)
+        quota_line = store.quota_line(version_id, line)
+        cents = quota_line.parse(quota)
+        proposal = store.propose(
+            user, version_id, territory_id, cents, line=quota_line.name, reason=reason, supersede=supersede
         )
     except PlannerError as exc:
         raise _fail(exc) from exc
-    console.print(f"proposal #{proposal} submitted for {territory_id}: {format_usd(cents)}")
+    console.print(
+        f"proposal #{proposal} submitted for {territory_id} ({quota_line.name}): {quota_line.format(cents)}"
+    )
 
 
 @quota_app.command()
@@ -325,16 +403,17 @@ def proposals(
     """List proposals (of one version, one status)."""
     frame = open_store(db).proposals(version_id, status)
     table = Table(
-        "#", "version", "territory", "by", "from", "to", "reason", "status", "decided by", "comment"
+        "#", "version", "territory", "line", "by", "from", "to", "reason", "status", "decided by", "comment"
     )
     for proposal_id, row in frame.iterrows():
         table.add_row(
             str(proposal_id),
             str(row["version_id"]),
             row["territory_id"],
+            row["line"],
             row["proposed_by"],
-            format_usd(int(row["base_quota_cents"])),
-            format_usd(int(row["proposed_quota_cents"])),
+            QuotaLine(row["line"], row["unit"]).format(int(row["base_quota_cents"])),
+            QuotaLine(row["line"], row["unit"]).format(int(row["proposed_quota_cents"])),
             row["reason"],
             row["status"],
             _text(row["decided_by"]),
@@ -346,7 +425,7 @@ def proposals(
 @quota_app.command()
 def log(version_id: Annotated[int | None, typer.Argument()] = None, db: DbOption = DEFAULT_DB_URL) -> None:
     """Print the audit log (who, when, what, before, after, reason)."""
-    table = Table("at (UTC)", "user", "action", "version", "territory", "before", "after", "reason")
+    table = Table("at (UTC)", "user", "action", "version", "territory", "line", "before", "after", "reason")
     for _, row in open_store(db).audit_log(version_id).iterrows():
         table.add_row(
             f"{row['at']:%Y-%m-%d %H:%M:%S}",
@@ -354,6 +433,7 @@ def log(version_id: Annotated[int | None, typer.Argument()] = None, db: DbOption
             row["action"],
             _text(row["version_id"] if pd.isna(row["version_id"]) else int(row["version_id"])),
             _text(row["territory_id"]),
+            _text(row["line"]),
             _text(row["before"]),
             _text(row["after"]),
             _text(row["reason"]),

@@ -159,6 +159,13 @@ BOOKINGS = TableSchema(
         Column("account_id", "ref", "Account booked.", references="accounts"),
         Column("date", "date", "Booking date, YYYY-MM-DD."),
         Column("amount_usd", "number", "Booked amount, USD."),
+        Column(
+            "line",
+            "text",
+            "Quota line the booking counts toward, e.g. new_business or renewal (optional; "
+            "without it every booking feeds every line).",
+            required=False,
+        ),
     ),
 )
 

@@ -45,6 +45,9 @@ def _amount_cents(raw: str, column: str) -> int:
 def read_quota_file(path: str | Path, plan: Plan | None) -> pd.DataFrame:
     """Read a quotas CSV: ``territory_id``, ``period`` and ``quota_usd`` (dollars) or ``quota_cents``.
 
+    An optional ``line`` column names each row's quota line (and is kept in the result);
+    amounts of a count line are given in ``quota_cents`` as stored (hundredths of a unit).
+
     With ``plan=None`` territories are not checked (e.g. last year's quotas, whose
     territories may differ from this year's plan). Returns the quota table of
     :mod:`planner.plans.approved` (``quota_cents`` int64). Raises :class:`InputError` listing
@@ -69,10 +72,12 @@ def read_quota_file(path: str | Path, plan: Plan | None) -> pd.DataFrame:
     column = amount[0]
     territories = None if plan is None else set(plan.territories)
     cents = np.zeros(len(frame), dtype=np.int64)
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[tuple[str, str, str], int] = {}
+    lines = frame["line"].str.strip() if "line" in frame.columns else pd.Series("", index=frame.index)
     for position, row in enumerate(frame.itertuples(index=False)):
         where = {"row": sheet_row(position)}
         territory, period, raw = str(row.territory_id).strip(), str(row.period).strip(), getattr(row, column)
+        line = lines.iloc[position]
         if territories is not None and territory not in territories:
             problems.append(
                 Problem(
@@ -100,13 +105,14 @@ def read_quota_file(path: str | Path, plan: Plan | None) -> pd.DataFrame:
             problems.append(
                 Problem(path.name, str(exc), f"give a non-negative amount in {unit}", column=column, **where)
             )
-        key = (territory, period)
+        key = (territory, line, period)
         if key in seen:
+            of_line = f" ({line})" if line else ""
             problems.append(
                 Problem(
                     path.name,
-                    f"quota for {territory} in {period} given twice (first in row {seen[key]})",
-                    "keep one row per territory and period",
+                    f"quota for {territory}{of_line} in {period} given twice (first in row {seen[key]})",
+                    "keep one row per territory, line and period",
                     column="period",
                     **where,
                 )
@@ -114,13 +120,16 @@ def read_quota_file(path: str | Path, plan: Plan | None) -> pd.DataFrame:
         seen.setdefault(key, sheet_row(position))
     if problems:
         raise InputError(problems)
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "territory_id": frame["territory_id"].str.strip(),
             "period": frame["period"].str.strip(),
             "quota_cents": cents,
         }
     )
+    if "line" in frame.columns:
+        table.insert(1, "line", lines)
+    return table
 
 
 def demo_quotas(

@@ -44,6 +44,7 @@ rounding.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Literal
@@ -217,7 +218,12 @@ def water_fill(weights: np.ndarray, lower: np.ndarray, upper: np.ndarray, total:
 
 
 def allocate_quotas(
-    target_cents: int, territories: pd.DataFrame, options: QuotaOptions, *, total_cents: int | None = None
+    target_cents: int,
+    territories: pd.DataFrame,
+    options: QuotaOptions,
+    *,
+    total_cents: int | None = None,
+    amount: Callable[[int], str] = format_usd,
 ) -> QuotaAllocation:
     """Split a company target into territory quotas in whole cents (see the module docstring).
 
@@ -235,6 +241,8 @@ def allocate_quotas(
     total_cents : int, optional
         The quota total, instead of ``target_cents x (1 + over_assignment_frac)`` (e.g. the
         total finance chose from :mod:`planner.quota.attainment`).
+    amount : callable
+        Formats an amount in the notes and errors (dollars; a count line passes its own).
 
     Returns
     -------
@@ -289,7 +297,7 @@ def allocate_quotas(
         share = _significant(fitted)
 
     raw = round_to_total(share * total, total)
-    _check_feasible(total, share, lower, upper, last, options.guardrail_frac, stage="")
+    _check_feasible(total, share, lower, upper, last, options.guardrail_frac, stage="", amount=amount)
     full_year = water_fill(share, lower, upper, float(total))
     after_ramp = capacity * full_year
     if options.relief_policy == "redistribute":
@@ -303,7 +311,14 @@ def allocate_quotas(
         high = np.floor(capacity * upper)
         low = np.minimum(np.ceil(capacity * lower), high)
         _check_feasible(
-            total, weights, low, high, capacity * last, options.guardrail_frac, stage="ramp-adjusted "
+            total,
+            weights,
+            low,
+            high,
+            capacity * last,
+            options.guardrail_frac,
+            stage="ramp-adjusted ",
+            amount=amount,
         )
         final = water_fill(weights, low, high, float(total))
         quota = round_to_total(final, total)
@@ -319,11 +334,11 @@ def allocate_quotas(
             "guardrail_cents": round_to_total(full_year, total),
             "ramp_cents": np.floor(after_ramp + 0.5).astype(np.int64),
             "quota_cents": quota,
-            "reason": _reasons(frame, share, capped, floored, options),
+            "reason": _reasons(frame, share, capped, floored, options, amount),
         },
         index=frame.index,
     )
-    notes = _notes(total, int(quota.sum()), relieved, int(capped.sum()), int(floored.sum()), options)
+    notes = _notes(total, int(quota.sum()), relieved, int(capped.sum()), int(floored.sum()), options, amount)
     if fit is not None:
         notes = (fit.describe(), *notes)
     return QuotaAllocation(table, int(quota.sum()), int(target_cents), options, notes, fit)
@@ -435,6 +450,7 @@ def _check_feasible(
     guardrail_frac: float | None,
     *,
     stage: str,
+    amount: Callable[[int], str],
 ) -> None:
     """Raise InfeasibleError when no amounts within the bounds sum to ``total``.
 
@@ -456,15 +472,15 @@ def _check_feasible(
     else:
         side, limit, verb = "below", int(np.ceil(reachable_low)), "at least"
         needed = 1 - (total - 2 * int(bounded.sum())) / float(reference[bounded].sum())
-    suggestion = f"set the target so quotas total {verb} {format_usd(limit)}"
+    suggestion = f"set the target so quotas total {verb} {amount(limit)}"
     if np.isfinite(needed):
         suggestion = f"raise guardrail_frac to at least {np.ceil(needed * 1e4) / 1e4:g}, or {suggestion}"
     if stage:
         suggestion += ", or use relief_policy='absorb'"
     raise InfeasibleError(
-        f"the {stage}quota total {format_usd(total)} is {format_usd(abs(total - limit))} {side} what "
+        f"the {stage}quota total {amount(total)} is {amount(abs(total - limit))} {side} what "
         f"guardrails of +/-{guardrail_frac * 100:g}% around last year's quotas allow "
-        f"({format_usd(int(np.ceil(reachable_low)))} to {format_usd(int(np.floor(reachable_high)))})",
+        f"({amount(int(np.ceil(reachable_low)))} to {amount(int(np.floor(reachable_high)))})",
         constraint="guardrail_frac",
         suggestion=suggestion,
     )
@@ -481,7 +497,13 @@ def _at_bounds(
 
 
 def _notes(
-    total: int, quota_sum: int, relieved: int, capped: int, floored: int, options: QuotaOptions
+    total: int,
+    quota_sum: int,
+    relieved: int,
+    capped: int,
+    floored: int,
+    options: QuotaOptions,
+    amount: Callable[[int], str],
 ) -> tuple[str, ...]:
     notes = []
     if capped or floored:
@@ -491,7 +513,7 @@ def _notes(
         )
     if relieved > 0 and options.relief_policy == "redistribute":
         notes.append(
-            f"ramp and relief take {format_usd(relieved)} off some territories; the others carry it "
+            f"ramp and relief take {amount(relieved)} off some territories; the others carry it "
             "in proportion to their share, within their guardrails"
         )
     if relieved > 0 and options.relief_policy == "absorb":
@@ -500,8 +522,8 @@ def _notes(
             - 1
         )
         notes.append(
-            f"ramp and relief take {format_usd(relieved)} off: quotas total {format_usd(quota_sum)}, "
-            f"{relieved / total:.1%} below {format_usd(total)}; over_assignment_frac "
+            f"ramp and relief take {amount(relieved)} off: quotas total {amount(quota_sum)}, "
+            f"{relieved / total:.1%} below {amount(total)}; over_assignment_frac "
             f"{float(cover):.4f} would cover it"
         )
     return tuple(notes)
@@ -513,6 +535,7 @@ def _reasons(
     capped: np.ndarray,
     floored: np.ndarray,
     options: QuotaOptions,
+    amount: Callable[[int], str],
 ) -> list[str]:
     reasons = []
     blend = (
@@ -524,9 +547,9 @@ def _reasons(
         parts = []
         last = row.last_quota_cents
         if capped[k]:
-            parts.append(f"guardrail: capped at +{guard * 100:g}% of last year's {format_usd(int(last))}")
+            parts.append(f"guardrail: capped at +{guard * 100:g}% of last year's {amount(int(last))}")
         elif floored[k]:
-            parts.append(f"guardrail: floored at -{guard * 100:g}% of last year's {format_usd(int(last))}")
+            parts.append(f"guardrail: floored at -{guard * 100:g}% of last year's {amount(int(last))}")
         elif share[k] == 0:
             parts.append("no potential and no forecast")
         else:

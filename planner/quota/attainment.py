@@ -21,6 +21,7 @@ then chooses the total: the target (``basis_frac = 0``), the distribution
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,19 +91,19 @@ class AttainmentPlan:
             "goal_reachable": self.reachable,
         }
 
-    def describe(self) -> str:
-        """What the goal implies against the target, in one sentence."""
+    def describe(self, amount: Callable[[int], str] = format_usd) -> str:
+        """What the goal implies against the target, in one sentence (``amount`` formats a total)."""
         goal = f"{self.goal_frac:.0%} of territories expected at or above quota"
         if not self.reachable:
             return (
                 f"no quota total within the guardrails gets {goal}: the nearest allowed total is "
-                f"{format_usd(self.implied_total_cents)} (target total {format_usd(self.target_total_cents)})"
+                f"{amount(self.implied_total_cents)} (target total {amount(self.target_total_cents)})"
             )
         direction = "over-assignment" if self.gap_cents > 0 else "under-assignment"
         return (
-            f"{goal} needs a quota total of {format_usd(self.implied_total_cents)}: "
-            f"{format_usd(abs(self.gap_cents))} of {direction} against the target total "
-            f"{format_usd(self.target_total_cents)} (which puts {self.share_at_target_frac:.1%} at or above)"
+            f"{goal} needs a quota total of {amount(self.implied_total_cents)}: "
+            f"{amount(abs(self.gap_cents))} of {direction} against the target total "
+            f"{amount(self.target_total_cents)} (which puts {self.share_at_target_frac:.1%} at or above)"
         )
 
 

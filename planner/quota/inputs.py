@@ -2,7 +2,7 @@
 
 Per territory of the plan:
 
-- ``potential_usd``: the TAM of its units (``units.tam_usd``);
+- ``potential_usd``: the TAM of its units (``units.tam_usd``, or another unit measure);
 - ``history_usd``: bookings of the trailing 12 months (to the last booking date), of the
   accounts in its units;
 - ``forecast_usd``: a forecast given by the caller (e.g. from a forecasting model), or
@@ -109,6 +109,7 @@ def quota_territories(
     relief_frac: pd.Series | None = None,
     ramp_months: int = DEFAULT_RAMP_MONTHS,
     backfill_months: int = DEFAULT_BACKFILL_MONTHS,
+    potential_measure: str = "tam_usd",
 ) -> pd.DataFrame:
     """The territories table for :func:`planner.quota.allocation.allocate_quotas` (see the module docstring).
 
@@ -135,6 +136,8 @@ def quota_territories(
         Months a new rep takes to reach full productivity.
     backfill_months : int
         Months a leaving rep's territory stays uncovered.
+    potential_measure : str
+        Unit measure summed into ``potential_usd`` (a quota line's potential, e.g. ``accounts``).
 
     Returns
     -------
@@ -146,7 +149,7 @@ def quota_territories(
     if not 0 <= backfill_months <= 12:
         raise PlannerError(f"backfill_months is {backfill_months}; give 0-12 months, e.g. 3")
     territories = plan.territories
-    potential = dataset.units["tam_usd"].groupby(plan.assignment.reindex(dataset.units.index)).sum()
+    potential = dataset.units[potential_measure].groupby(plan.assignment.reindex(dataset.units.index)).sum()
     history = territory_bookings_usd(dataset, plan)
     table = pd.DataFrame(
         {

@@ -23,6 +23,7 @@ from planner.forecast.choice import BookingsForecaster
 from planner.forecast.frequency import FrequencyName, frequency_named
 from planner.forecast.history import territory_history
 from planner.plans.plan import Plan
+from planner.plans.quota_lines import HUNDREDTHS, QuotaLine, check_lines
 from planner.quota.allocation import QuotaAllocation, QuotaOptions, allocate_quotas, quota_bounds
 from planner.quota.attainment import (
     DEFAULT_CV_FRAC,
@@ -32,6 +33,7 @@ from planner.quota.attainment import (
     check_goal,
 )
 from planner.quota.inputs import prorated_relief_frac, quota_territories
+from planner.quota.lines import line_dataset, whole_units
 from planner.quota.phasing import Frequency, fiscal_months, phase_quotas, seasonality_from_history
 
 
@@ -42,7 +44,8 @@ class QuotaRequest:
     Parameters
     ----------
     target_cents : int
-        Company target for the fiscal year, whole cents.
+        Company target for the fiscal year, in hundredths of the line's unit: whole cents for
+        revenue, 100 per deal for a count line (:mod:`planner.quota.lines`).
     fiscal_year_start : str
         First month of the fiscal year, ``'YYYY-MM'``.
     options : QuotaOptions
@@ -74,6 +77,9 @@ class QuotaRequest:
         Uncovered periods (leave, a mid-year territory change): ``territory_id``,
         ``start``, ``end`` (dates, inclusive). Each territory's share of the fiscal year
         covered by its rows becomes its relief (see :func:`planner.quota.inputs.prorated_relief_frac`).
+    line : QuotaLine
+        The quota line allocated: its unit, potential measure and bookings (default: all
+        bookings in USD, line ``bookings``).
     """
 
     target_cents: int
@@ -89,11 +95,20 @@ class QuotaRequest:
     forecast_usd: pd.Series | None = None
     last_quota_cents: pd.Series | None = None
     relief: pd.DataFrame | None = None
+    line: QuotaLine = field(default_factory=QuotaLine)
 
     def __post_init__(self) -> None:
         fiscal_months(self.fiscal_year_start)
         if int(self.target_cents) <= 0:
-            raise PlannerError(f"target is {self.target_cents} cents; give a positive company target")
+            raise PlannerError(
+                f"line {self.line.name}: target is {self.line.format(self.target_cents)}; "
+                "give a positive target"
+            )
+        if self.line.counts and int(self.target_cents) % HUNDREDTHS:
+            raise PlannerError(
+                f"line {self.line.name} counts whole {self.line.unit}: a target of "
+                f"{int(self.target_cents) / HUNDREDTHS} is not whole"
+            )
         if self.forecast_method not in ("model", "growth"):
             raise PlannerError(f"forecast_method is {self.forecast_method!r}; use 'model' or 'growth'")
         frequency_named(self.forecast_frequency)
@@ -107,12 +122,13 @@ class QuotaRequest:
 
 @dataclass(frozen=True)
 class DraftQuotas:
-    """Allocated and phased quotas before saving: inputs, allocation, period table and the total chosen."""
+    """One line's allocated and phased quotas before saving: inputs, allocation, periods, total chosen."""
 
     territories: pd.DataFrame
     allocation: QuotaAllocation
     quotas: pd.DataFrame
     attainment: AttainmentPlan
+    line: QuotaLine = field(default_factory=QuotaLine)
 
 
 def history_before(dataset: Dataset, fiscal_year_start: str) -> Dataset:
@@ -228,8 +244,13 @@ def read_relief_file(path: str | Path, plan: Plan) -> pd.DataFrame:
 
 
 def draft_quotas(dataset: Dataset, plan: Plan, request: QuotaRequest) -> DraftQuotas:
-    """Allocate ``request.target_cents`` to the plan's territories and phase it by seasonality."""
-    known = history_before(dataset, request.fiscal_year_start)
+    """Allocate ``request.target_cents`` of its line to the plan's territories and phase it by seasonality.
+
+    The line's bookings give the history, forecast and seasonality, its potential measure the
+    potential; a count line's quotas are whole units (:mod:`planner.quota.lines`).
+    """
+    line = request.line
+    known = history_before(line_dataset(line, dataset), request.fiscal_year_start)
     forecast = request.forecast_usd
     if forecast is None and request.forecast_method == "model":
         forecast = fiscal_year_forecast_usd(
@@ -243,8 +264,9 @@ def draft_quotas(dataset: Dataset, plan: Plan, request: QuotaRequest) -> DraftQu
         growth_frac=request.growth_frac,
         last_quota_cents=request.last_quota_cents,
         relief_frac=relief_fracs(request.relief, request.fiscal_year_start, plan),
+        potential_measure=line.potential,
     )
-    allocation = allocate_quotas(int(request.target_cents), territories, request.options)
+    allocation = allocate_quotas(int(request.target_cents), territories, request.options, amount=line.format)
     low, high = quota_bounds(territories, request.options)
     attainment = attainment_plan(
         allocation.quotas_cents.to_numpy(dtype=np.float64),
@@ -256,13 +278,27 @@ def draft_quotas(dataset: Dataset, plan: Plan, request: QuotaRequest) -> DraftQu
         basis_frac=request.basis_frac,
         forecast_cv_frac=request.forecast_cv_frac,
     )
-    if attainment.chosen_total_cents != allocation.total_cents:
+    chosen = attainment.chosen_total_cents
+    if line.counts:
+        chosen = round(chosen / HUNDREDTHS) * HUNDREDTHS
+    if chosen != allocation.total_cents:
         allocation = allocate_quotas(
-            int(request.target_cents),
-            territories,
-            request.options,
-            total_cents=attainment.chosen_total_cents,
+            int(request.target_cents), territories, request.options, total_cents=chosen, amount=line.format
         )
+    if line.counts:
+        table = allocation.table.assign(
+            quota_cents=whole_units(allocation.quotas_cents, allocation.total_cents)
+        )
+        allocation = replace(allocation, table=table)
     seasonality = seasonality_from_history(known.bookings)
-    quotas = phase_quotas(allocation.quotas_cents, seasonality, request.frequency, request.fiscal_year_start)
-    return DraftQuotas(territories, allocation, quotas, attainment)
+    annual = allocation.quotas_cents // HUNDREDTHS if line.counts else allocation.quotas_cents
+    quotas = phase_quotas(annual, seasonality, request.frequency, request.fiscal_year_start)
+    if line.counts:
+        quotas["quota_cents"] *= HUNDREDTHS
+    return DraftQuotas(territories, allocation, quotas, attainment, line)
+
+
+def draft_lines(dataset: Dataset, plan: Plan, requests: list[QuotaRequest]) -> list[DraftQuotas]:
+    """Draft every quota line of a version (one request per line, each with its own target and options)."""
+    check_lines([request.line for request in requests])
+    return [draft_quotas(dataset, plan, request) for request in requests]

@@ -3,9 +3,19 @@
 See :class:`planner.store.store.PlanStore`. SQLite by default, PostgreSQL by URL.
 """
 
-from planner.store.records import PlanVersion, User, VersionInfo
+from planner.store.contents import LineContents
+from planner.store.records import PlanVersion, User, VersionInfo, VersionLine
 from planner.store.roles import Role
 from planner.store.store import PlanStore
 from planner.store.workflow import Status
 
-__all__ = ["PlanStore", "PlanVersion", "Role", "Status", "User", "VersionInfo"]
+__all__ = [
+    "LineContents",
+    "PlanStore",
+    "PlanVersion",
+    "Role",
+    "Status",
+    "User",
+    "VersionInfo",
+    "VersionLine",
+]

@@ -5,9 +5,10 @@
 - ``FY2026 plan`` (January to December 2026): quotas allocated from bookings before 2026
   (+10% on the trailing year), approved by finance and published: the comp calculator
   credits 2026 bookings against it.
-- ``FY2027 plan``: allocated from all history (+12%), with FY2026 quotas as last year's
-  (so the +/-25% guardrail applies), submitted for review, with one pending proposal from
-  manager m01 so the approvals queue is not empty.
+- ``FY2027 plan``: three quota lines allocated from all history: ``new_business`` and
+  ``renewal`` (USD, +12% on each line's trailing bookings) and ``new_logos`` (a count of
+  new-business deals, +5%, potential from accounts); submitted for review, with one pending
+  proposal from manager m01 so the approvals queue is not empty.
 - ``FY2026 mid-year realignment``: from 2026-07-15 the first county of every fifth
   territory moves to the next territory (:func:`demo_realignment`), quotas re-allocated
   from the same target; approved and published, so comp credits each rep for their part
@@ -24,7 +25,9 @@ from datetime import date
 
 from planner.data.dataset import Dataset
 from planner.plans.plan import Plan
+from planner.plans.quota_lines import HUNDREDTHS, QuotaLine
 from planner.quota.inputs import territory_bookings_usd
+from planner.quota.lines import line_dataset
 from planner.quota.versions import QuotaRequest, history_before
 from planner.store.drafts import save_draft
 from planner.store.roles import Role
@@ -47,10 +50,35 @@ def demo_realignment(plan: Plan) -> Plan:
     return moved
 
 
-def demo_target_cents(dataset: Dataset, fiscal_year_start: str, growth_frac: float) -> int:
-    """Trailing 12-month bookings before the fiscal year, grown by ``growth_frac``, in whole dollars."""
-    history = territory_bookings_usd(history_before(dataset, fiscal_year_start), dataset.plan)
-    return round(float(history.sum()) * (1 + growth_frac)) * 100
+def demo_target_cents(
+    dataset: Dataset, fiscal_year_start: str, growth_frac: float, line: QuotaLine | None = None
+) -> int:
+    """A line's trailing 12 months before the fiscal year, grown by ``growth_frac``, in whole units.
+
+    Whole dollars for a USD line, whole deals for a count line (in hundredths, as stored).
+    """
+    known = history_before(line_dataset(line or QuotaLine(), dataset), fiscal_year_start)
+    history = territory_bookings_usd(known, dataset.plan)
+    return round(float(history.sum()) * (1 + growth_frac)) * HUNDREDTHS
+
+
+def demo_fy2027_requests(dataset: Dataset) -> list[QuotaRequest]:
+    """The FY2027 draft's quota lines: new business and renewal in USD, and new logos (deals)."""
+    lines = (
+        (QuotaLine("new_business"), 0.12),
+        (QuotaLine("renewal"), 0.12),
+        (QuotaLine("new_logos", unit="deals", potential="accounts", source="new_business"), 0.05),
+    )
+    return [
+        QuotaRequest(
+            target_cents=demo_target_cents(dataset, "2027-01", growth, line),
+            fiscal_year_start="2027-01",
+            forecast_method="growth",
+            growth_frac=growth,
+            line=line,
+        )
+        for line, growth in lines
+    ]
 
 
 def demo_fy2026_versions(dataset: Dataset) -> list[tuple[str, date, Plan, QuotaRequest]]:
@@ -89,25 +117,21 @@ def seed_demo_store(store: PlanStore, dataset: Dataset) -> None:
     store.transition(APPROVER, first.version_id, "approve", comment="matches the board target")
     store.transition(ADMIN, first.version_id, "publish")
 
-    last_quota = store.version(first.version_id).territories["annual_quota_cents"]
-    fy2027 = QuotaRequest(
-        target_cents=demo_target_cents(dataset, "2027-01", 0.12),
-        fiscal_year_start="2027-01",
-        forecast_method="growth",
-        last_quota_cents=last_quota,
+    second, _ = save_draft(
+        store, ADMIN, dataset, dataset.plan, demo_fy2027_requests(dataset), name="FY2027 plan"
     )
-    second, _ = save_draft(store, ADMIN, dataset, dataset.plan, fy2027, name="FY2027 plan")
     store.transition(ADMIN, second.version_id, "submit", comment="open for manager review")
     version = store.version(second.version_id)
     manager = managers.index[0]
     territory = sorted(version.team_of(manager))[0]
-    current = int(version.territories.loc[territory, "annual_quota_cents"])
+    current = int(version.line("renewal").territories.loc[territory, "annual_quota_cents"])
     store.propose(
         manager.lower(),
         second.version_id,
         territory,
-        current * 95 // 100,
-        reason="Largest account is consolidating vendors in Q1; expect 5% less",
+        current * 95 // 10_000 * 100,
+        line="renewal",
+        reason="Largest account is consolidating vendors in Q1; expect 5% less renewal",
     )
 
     third, _ = save_draft(

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from planner.errors import PermissionDenied, PlanError
+from planner.plans.quota_lines import QuotaLine
 from planner.store import schema
 from planner.store.records import User, VersionInfo, info_from_row, user_from_row
 
@@ -76,16 +77,37 @@ def team_territories(conn: Connection, version_id: int, manager_rep_id: str | No
     return frozenset(rows)
 
 
-def annual_quota(conn: Connection, version_id: int, territory_id: str) -> int:
-    """A territory's annual quota (sum of its period quotas), in cents."""
+def version_line(conn: Connection, version_id: int, name: str | None) -> QuotaLine:
+    """The quota line ``name`` of a version (None: its only line); :class:`PlanError` naming the lines."""
+    lines = schema.version_lines
+    rows = conn.execute(
+        sa.select(lines.c.line, lines.c.unit, lines.c.potential, lines.c.source)
+        .where(lines.c.version_id == version_id)
+        .order_by(lines.c.line)
+    ).all()
+    found = {row.line: QuotaLine(row.line, row.unit, row.potential, row.source) for row in rows}
+    if name is None and len(found) == 1:
+        return next(iter(found.values()))
+    if name in found:
+        return found[name]
+    asked = f"no quota line '{name}'" if name is not None else "several quota lines"
+    raise PlanError(f"v{version_id} has {asked}; say which of {', '.join(found)}")
+
+
+def annual_quota(conn: Connection, version_id: int, territory_id: str, line: str) -> int:
+    """A territory's annual quota of a line (sum of its period quotas), in hundredths of the unit."""
     quotas = schema.version_quotas
     total, count = conn.execute(
         sa.select(sa.func.sum(quotas.c.quota_cents), sa.func.count()).where(
-            quotas.c.version_id == version_id, quotas.c.territory_id == territory_id
+            quotas.c.version_id == version_id,
+            quotas.c.territory_id == territory_id,
+            quotas.c.line == line,
         )
     ).one()
     if not count:
-        raise PlanError(f"territory '{territory_id}' has no quota in v{version_id}; check the territory id")
+        raise PlanError(
+            f"territory '{territory_id}' has no {line} quota in v{version_id}; check the territory id"
+        )
     return int(total)
 
 

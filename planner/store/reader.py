@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -9,9 +11,10 @@ from sqlalchemy.engine import Engine
 from planner.errors import PlanError
 from planner.plans.approved import ApprovedPlan
 from planner.plans.plan import Plan
+from planner.plans.quota_lines import QuotaLine
 from planner.store import schema
-from planner.store.queries import load_info, load_user
-from planner.store.records import PlanVersion, User, VersionInfo, info_from_row, user_from_row
+from planner.store.queries import load_info, load_user, version_line
+from planner.store.records import PlanVersion, User, VersionInfo, VersionLine, info_from_row, user_from_row
 from planner.store.workflow import Status
 
 
@@ -60,30 +63,28 @@ class PlanReader:
         """Load a whole version (one consistent read)."""
         with self.engine.connect() as conn, conn.begin():
             info = load_info(conn, version_id)
-            units = pd.read_sql(
-                sa.select(schema.version_units.c.unit_id, schema.version_units.c.territory_id)
-                .where(schema.version_units.c.version_id == version_id)
-                .order_by(schema.version_units.c.unit_id),
-                conn,
+
+            def read(table: sa.Table, *columns: sa.Column, order: tuple = ()) -> pd.DataFrame:
+                query = sa.select(*(columns or (table,))).where(table.c.version_id == version_id)
+                return pd.read_sql(query.order_by(*order), conn)
+
+            units = read(
+                schema.version_units,
+                schema.version_units.c.unit_id,
+                schema.version_units.c.territory_id,
+                order=(schema.version_units.c.unit_id,),
             )
-            reps = pd.read_sql(
-                sa.select(schema.version_reps).where(schema.version_reps.c.version_id == version_id), conn
-            )
-            territories = pd.read_sql(
-                sa.select(schema.version_territories).where(
-                    schema.version_territories.c.version_id == version_id
-                ),
-                conn,
-            )
-            quotas = pd.read_sql(
-                sa.select(
-                    schema.version_quotas.c.territory_id,
-                    schema.version_quotas.c.period,
-                    schema.version_quotas.c.quota_cents,
-                )
-                .where(schema.version_quotas.c.version_id == version_id)
-                .order_by(schema.version_quotas.c.territory_id, schema.version_quotas.c.period),
-                conn,
+            reps = read(schema.version_reps)
+            lines = read(schema.version_lines, order=(schema.version_lines.c.line,))
+            territories = read(schema.version_territories)
+            quotas_table = schema.version_quotas
+            quotas = read(
+                quotas_table,
+                quotas_table.c.territory_id,
+                quotas_table.c.line,
+                quotas_table.c.period,
+                quotas_table.c.quota_cents,
+                order=(quotas_table.c.line, quotas_table.c.territory_id, quotas_table.c.period),
             )
         reps = reps.drop(columns="version_id").set_index("rep_id").sort_index()
         plan = Plan(
@@ -91,16 +92,43 @@ class PlanReader:
             reps["territory_id"],
             name=f"v{version_id} {info.name}",
         )
-        territories = territories.drop(columns="version_id").set_index("territory_id").sort_index()
         quotas["quota_cents"] = quotas["quota_cents"].astype("int64")
-        annual = quotas.groupby("territory_id")["quota_cents"].sum()
-        territories["annual_quota_cents"] = annual.reindex(territories.index, fill_value=0).astype("int64")
-        territories["last_quota_cents"] = territories["last_quota_cents"].astype("Int64")
-        return PlanVersion(info, plan, reps, territories, quotas)
+        territories = territories.drop(columns="version_id")
+        version_lines = {}
+        for row in lines.itertuples(index=False):
+            line_quotas = quotas.loc[quotas["line"] == row.line].drop(columns="line").reset_index(drop=True)
+            line_territories = (
+                territories.loc[territories["line"] == row.line]
+                .drop(columns="line")
+                .set_index("territory_id")
+                .sort_index()
+            )
+            annual = line_quotas.groupby("territory_id")["quota_cents"].sum()
+            line_territories["annual_quota_cents"] = annual.reindex(
+                line_territories.index, fill_value=0
+            ).astype("int64")
+            line_territories["last_quota_cents"] = line_territories["last_quota_cents"].astype("Int64")
+            version_lines[row.line] = VersionLine(
+                QuotaLine(row.line, row.unit, row.potential, row.source),
+                int(row.target_cents),
+                json.loads(row.allocation_basis) if row.allocation_basis else None,
+                line_territories,
+                line_quotas,
+            )
+        return PlanVersion(info, plan, reps, version_lines)
+
+    def quota_line(self, version_id: int, name: str | None = None) -> QuotaLine:
+        """The quota line ``name`` of a version (None: its only line)."""
+        with self.engine.connect() as conn:
+            return version_line(conn, version_id, name)
 
     def proposals(self, version_id: int | None = None, status: str | None = None) -> pd.DataFrame:
-        """Proposals (optionally of one version and/or one status), oldest first."""
-        query = sa.select(schema.proposals).order_by(schema.proposals.c.proposal_id)
+        """Proposals (of one version, one status, when given), oldest first, with the unit of their line."""
+        proposals, lines = schema.proposals, schema.version_lines
+        joined = proposals.join(
+            lines, (lines.c.version_id == proposals.c.version_id) & (lines.c.line == proposals.c.line)
+        )
+        query = sa.select(proposals, lines.c.unit).select_from(joined).order_by(proposals.c.proposal_id)
         if version_id is not None:
             query = query.where(schema.proposals.c.version_id == version_id)
         if status is not None:
@@ -124,6 +152,7 @@ class PlanReader:
             effective_from=version.info.effective_from,
             plan=version.plan,
             quotas=version.quotas,
+            lines=tuple(v.line for v in version.lines.values()),
             approved_by=version.info.approved_by or "",
             approved_at=version.info.approved_at,
         )

@@ -1,6 +1,8 @@
 """Database tables of the plan store (SQLAlchemy Core), one place for column names and types.
 
-Money columns are ``BigInteger`` cents. Times are UTC. The DDL is created by the Alembic
+Money columns are ``BigInteger`` cents; quota amounts are hundredths of their line's unit
+(cents for USD lines, hundredths of a deal for count lines: :mod:`planner.quota.lines`).
+Times are UTC. The DDL is created by the Alembic
 migrations in ``planner/store/migrations``; a test checks that they agree with these tables.
 """
 
@@ -38,12 +40,23 @@ plan_versions = Table(
     Column("status", String(16), nullable=False),
     Column("revision", Integer, nullable=False),
     Column("parent_id", Integer, ForeignKey("plan_versions.version_id"), nullable=True),
-    Column("target_cents", BigInteger, nullable=False),
+    Column("target_cents", BigInteger, nullable=False),  # the USD lines' targets, summed
     Column("effective_from", Date, nullable=False),
     Column("created_by", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("approved_by", String(64), nullable=True),
     Column("approved_at", DateTime(timezone=True), nullable=True),
+)
+
+version_lines = Table(
+    "version_lines",
+    metadata,
+    Column("version_id", Integer, ForeignKey("plan_versions.version_id"), primary_key=True),
+    Column("line", String(64), primary_key=True),
+    Column("unit", String(32), nullable=False),
+    Column("potential", String(64), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("target_cents", BigInteger, nullable=False),  # hundredths of the line's unit
     Column("allocation_basis", Text, nullable=True),  # JSON: how the quota total was chosen
 )
 
@@ -70,6 +83,7 @@ version_territories = Table(
     metadata,
     Column("version_id", Integer, ForeignKey("plan_versions.version_id"), primary_key=True),
     Column("territory_id", String(64), primary_key=True),
+    Column("line", String(64), primary_key=True),
     Column("potential_cents", BigInteger, nullable=False),
     Column("forecast_cents", BigInteger, nullable=False),
     Column("last_quota_cents", BigInteger, nullable=True),
@@ -80,6 +94,7 @@ version_quotas = Table(
     metadata,
     Column("version_id", Integer, ForeignKey("plan_versions.version_id"), primary_key=True),
     Column("territory_id", String(64), primary_key=True),
+    Column("line", String(64), primary_key=True),
     Column("period", String(7), primary_key=True),
     Column("quota_cents", BigInteger, nullable=False),
 )
@@ -90,6 +105,7 @@ proposals = Table(
     Column("proposal_id", Integer, primary_key=True, autoincrement=True),
     Column("version_id", Integer, ForeignKey("plan_versions.version_id"), nullable=False),
     Column("territory_id", String(64), nullable=False),
+    Column("line", String(64), nullable=False),
     Column("proposed_by", String(64), nullable=False),
     Column("base_quota_cents", BigInteger, nullable=False),
     Column("proposed_quota_cents", BigInteger, nullable=False),
@@ -110,6 +126,7 @@ audit_events = Table(
     Column("action", String(32), nullable=False),
     Column("version_id", Integer, nullable=True),
     Column("territory_id", String(64), nullable=True),
+    Column("line", String(64), nullable=True),
     Column("before", Text, nullable=True),
     Column("after", Text, nullable=True),
     Column("reason", Text, nullable=True),

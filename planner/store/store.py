@@ -21,17 +21,19 @@ Each command runs inside :func:`planner.store.commands.command`; the reads come 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import pandas as pd
 from sqlalchemy.engine import Connection
 
 from planner.errors import ConflictError, PermissionDenied, PlanError
-from planner.money import format_usd
 from planner.plans.approved import check_quota_table
 from planner.plans.plan import Plan
+from planner.plans.quota_lines import QuotaLine, check_lines
 from planner.store import contents, schema
 from planner.store.commands import command, require_reason
+from planner.store.contents import LineContents, check_amount
 from planner.store.migrate import create_engine_for, migrate
 from planner.store.queries import (
     annual_quota,
@@ -40,13 +42,20 @@ from planner.store.queries import (
     pending_proposals,
     team_territories,
     user_exists,
+    version_line,
 )
 from planner.store.reader import PlanReader
 from planner.store.records import PlanVersion, User, VersionInfo, now
 from planner.store.roles import Role, require_team
 from planner.store.workflow import Status, next_status
 
-__all__ = ["PlanStore", "PlanVersion", "User", "VersionInfo"]  # the records, re-exported from here too
+__all__ = [
+    "LineContents",
+    "PlanStore",
+    "PlanVersion",
+    "User",
+    "VersionInfo",
+]  # the records, re-exported from here too
 
 
 class PlanStore(PlanReader):
@@ -95,13 +104,10 @@ class PlanStore(PlanReader):
         name: str,
         plan: Plan,
         reps: pd.DataFrame,
-        territories: pd.DataFrame,
-        quotas: pd.DataFrame,
-        target_cents: int,
+        lines: Sequence[LineContents],
         effective_from: date,
-        allocation_basis: dict | None = None,
     ) -> VersionInfo:
-        """Save a new draft version.
+        """Save a new draft version with one or more quota lines.
 
         Parameters
         ----------
@@ -113,37 +119,39 @@ class PlanStore(PlanReader):
             Alignment and rep coverage.
         reps : pandas.DataFrame
             Indexed by ``rep_id`` with ``name`` and ``manager_id`` (every rep of the plan).
-        territories : pandas.DataFrame
-            Indexed by ``territory_id`` with ``potential_usd`` and ``forecast_usd`` and
-            optionally ``last_quota_cents``; one row per territory of the plan.
-        quotas : pandas.DataFrame
-            Phased quotas (``territory_id``, ``period``, ``quota_cents``).
-        target_cents : int
-            Company target the quotas were allocated from, in cents.
+        lines : sequence of LineContents
+            Each quota line's definition, territory inputs, phased quotas, target and
+            allocation basis (kept with the version and in the audit log).
         effective_from : datetime.date
             First day the plan applies.
-        allocation_basis : dict, optional
-            How the quota total was chosen (:meth:`planner.quota.attainment.AttainmentPlan.record`),
-            kept with the version and in the audit log.
         """
-        quota_table = check_quota_table(quotas, plan)
-        territory_rows = contents.territory_rows(plan, territories)
+        check_lines([c.line for c in lines])
+        definitions = tuple(c.line for c in lines)
+        quota_table = check_quota_table(
+            pd.concat([c.quotas.assign(line=c.line.name) for c in lines], ignore_index=True),
+            plan,
+            definitions,
+        )
+        territory_rows = [
+            row for c in lines for row in contents.territory_rows(plan, c.territories, c.line.name)
+        ]
+        line_rows = [contents.line_row(c) for c in lines]
         rep_rows = contents.rep_rows(plan, reps)
+        revenue_target = sum(int(c.target_cents) for c in lines if not c.line.counts)
         with command(self.engine, actor, "create_version") as cmd:
             version_id = contents.insert_version(
-                cmd.conn,
-                cmd.user.user_id,
-                name,
-                int(target_cents),
-                effective_from,
-                parent_id=None,
-                allocation_basis=allocation_basis,
+                cmd.conn, cmd.user.user_id, name, revenue_target, effective_from, parent_id=None
             )
-            self._insert_contents(cmd.conn, version_id, plan, rep_rows, territory_rows, quota_table)
-            total = int(quota_table["quota_cents"].sum())
-            after = {"name": name, "total_quota_cents": total}
-            if allocation_basis:
-                after["allocation_basis"] = allocation_basis
+            self._insert_contents(
+                cmd.conn, version_id, plan, rep_rows, line_rows, territory_rows, quota_table
+            )
+            totals = quota_table.groupby("line")["quota_cents"].sum()
+            after: dict = {"name": name, "lines": {}}
+            for c in lines:
+                summary = {"total_quota_cents": int(totals[c.line.name]), **c.line.record()}
+                if c.allocation_basis:
+                    summary["allocation_basis"] = c.allocation_basis
+                after["lines"][c.line.name] = summary
             cmd.audit("create_version", version_id=version_id, after=after)
         return self.info(version_id)
 
@@ -171,11 +179,13 @@ class PlanStore(PlanReader):
         annual_quota_cents: int,
         *,
         reason: str,
+        line: str | None = None,
         expected_revision: int | None = None,
     ) -> VersionInfo:
-        """Set a territory's annual quota directly (admin, draft or proposed versions only).
+        """Set a territory's annual quota of a line directly (admin, draft or proposed versions only).
 
-        The new annual amount is phased like the old one (same period shares, exact cents).
+        The new annual amount is phased like the old one (same period shares, exact cents;
+        whole units on a count line). ``line`` may be omitted on a single-line version.
         """
         require_reason(reason)
         with command(
@@ -186,10 +196,12 @@ class PlanStore(PlanReader):
             expected_revision=expected_revision,
             editing="edit quotas",
         ) as cmd:
-            before = self._rephase(cmd.conn, version_id, territory_id, int(annual_quota_cents))
+            quota_line = version_line(cmd.conn, version_id, line)
+            before = self._rephase(cmd.conn, version_id, territory_id, quota_line, int(annual_quota_cents))
             cmd.audit(
                 "edit_quota",
                 territory_id=territory_id,
+                line=quota_line.name,
                 before={"annual_quota_cents": before},
                 after={"annual_quota_cents": int(annual_quota_cents)},
                 reason=reason,
@@ -204,20 +216,20 @@ class PlanStore(PlanReader):
         proposed_quota_cents: int,
         *,
         reason: str,
+        line: str | None = None,
         expected_revision: int | None = None,
         supersede: bool = False,
     ) -> int:
-        """Propose a new annual quota for a territory; return the proposal id.
+        """Propose a new annual quota for a territory's line; return the proposal id.
 
         Managers may propose only for their own team's territories. The proposal records
         the quota the proposer saw, so a later change to it is detected when deciding.
-        A territory has at most one pending proposal: a second is refused, naming the
-        pending one, unless ``supersede`` is set, which marks the pending one
-        ``superseded`` (audited) and puts this one in its place.
+        A territory's line has at most one pending proposal: a second is refused, naming
+        the pending one, unless ``supersede`` is set, which marks the pending one
+        ``superseded`` (audited) and puts this one in its place. ``line`` may be omitted
+        on a single-line version.
         """
         require_reason(reason)
-        if int(proposed_quota_cents) < 0:
-            raise PlanError(f"a quota cannot be negative ({proposed_quota_cents} cents); propose 0 or more")
         with command(
             self.engine,
             actor,
@@ -227,21 +239,25 @@ class PlanStore(PlanReader):
             editing="propose adjustments",
         ) as cmd:
             acting = cmd.user
+            quota_line = version_line(cmd.conn, version_id, line)
+            check_amount(quota_line, int(proposed_quota_cents))
             team = team_territories(cmd.conn, version_id, acting.rep_id)
             require_team(acting.user_id, acting.role, territory_id, team)
-            current = annual_quota(cmd.conn, version_id, territory_id)
+            current = annual_quota(cmd.conn, version_id, territory_id, quota_line.name)
             pending = cmd.conn.execute(
                 schema.proposals.select().where(
                     schema.proposals.c.version_id == version_id,
                     schema.proposals.c.territory_id == territory_id,
+                    schema.proposals.c.line == quota_line.name,
                     schema.proposals.c.status == "pending",
                 )
             ).first()
             if pending is not None and not supersede:
                 raise ConflictError(
-                    f"territory {territory_id} already has pending proposal #{pending.proposal_id} by "
-                    f"'{pending.proposed_by}' ({format_usd(pending.base_quota_cents)} -> "
-                    f"{format_usd(pending.proposed_quota_cents)}); decide or withdraw it first, "
+                    f"territory {territory_id} already has pending {quota_line.name} proposal "
+                    f"#{pending.proposal_id} by '{pending.proposed_by}' "
+                    f"({quota_line.format(pending.base_quota_cents)} -> "
+                    f"{quota_line.format(pending.proposed_quota_cents)}); decide or withdraw it first, "
                     "or supersede it"
                 )
             if pending is not None:
@@ -253,6 +269,7 @@ class PlanStore(PlanReader):
                 cmd.audit(
                     "supersede",
                     territory_id=territory_id,
+                    line=quota_line.name,
                     before={"proposal_id": pending.proposal_id},
                     after={"annual_quota_cents": int(proposed_quota_cents)},
                     reason=reason,
@@ -262,6 +279,7 @@ class PlanStore(PlanReader):
                 .values(
                     version_id=version_id,
                     territory_id=territory_id,
+                    line=quota_line.name,
                     proposed_by=acting.user_id,
                     base_quota_cents=current,
                     proposed_quota_cents=int(proposed_quota_cents),
@@ -274,6 +292,7 @@ class PlanStore(PlanReader):
             cmd.audit(
                 "propose",
                 territory_id=territory_id,
+                line=quota_line.name,
                 before={"annual_quota_cents": current},
                 after={"annual_quota_cents": int(proposed_quota_cents), "proposal_id": proposal_id},
                 reason=reason,
@@ -305,16 +324,22 @@ class PlanStore(PlanReader):
             cmd.bump(proposal.version_id, expected_revision, editing="decide proposals")
             if proposal.status != "pending":
                 raise PlanError(f"proposal #{proposal_id} is already {proposal.status}")
-            current = annual_quota(cmd.conn, proposal.version_id, proposal.territory_id)
+            quota_line = version_line(cmd.conn, proposal.version_id, proposal.line)
+            current = annual_quota(cmd.conn, proposal.version_id, proposal.territory_id, proposal.line)
             if accept and current != proposal.base_quota_cents:
                 raise ConflictError(
-                    f"territory {proposal.territory_id}'s quota changed from {proposal.base_quota_cents} to "
-                    f"{current} cents since proposal #{proposal_id} was made; reject it and ask "
-                    f"'{proposal.proposed_by}' to propose again against the new quota"
+                    f"territory {proposal.territory_id}'s {proposal.line} quota changed from "
+                    f"{quota_line.format(proposal.base_quota_cents)} to {quota_line.format(current)} since "
+                    f"proposal #{proposal_id} was made; reject it and ask '{proposal.proposed_by}' to "
+                    "propose again against the new quota"
                 )
             if accept:
                 self._rephase(
-                    cmd.conn, proposal.version_id, proposal.territory_id, proposal.proposed_quota_cents
+                    cmd.conn,
+                    proposal.version_id,
+                    proposal.territory_id,
+                    quota_line,
+                    proposal.proposed_quota_cents,
                 )
             cmd.conn.execute(
                 schema.proposals.update()
@@ -329,6 +354,7 @@ class PlanStore(PlanReader):
             cmd.audit(
                 "accept" if accept else "reject",
                 territory_id=proposal.territory_id,
+                line=proposal.line,
                 before={"annual_quota_cents": current, "proposal_id": proposal_id},
                 after={"annual_quota_cents": proposal.proposed_quota_cents if accept else current},
                 reason=comment,
@@ -349,7 +375,7 @@ class PlanStore(PlanReader):
                 .where(schema.proposals.c.proposal_id == proposal_id)
                 .values(status="withdrawn")
             )
-            cmd.audit("withdraw", territory_id=proposal.territory_id)
+            cmd.audit("withdraw", territory_id=proposal.territory_id, line=proposal.line)
 
     def transition(
         self,
@@ -397,12 +423,15 @@ class PlanStore(PlanReader):
         version_id: int,
         plan: Plan,
         rep_rows: list[dict],
+        line_rows: list[dict],
         territory_rows: list[dict],
         quotas: pd.DataFrame,
     ) -> None:
         """See :func:`planner.store.contents.insert_contents`."""
-        contents.insert_contents(conn, version_id, plan, rep_rows, territory_rows, quotas)
+        contents.insert_contents(conn, version_id, plan, rep_rows, line_rows, territory_rows, quotas)
 
-    def _rephase(self, conn: Connection, version_id: int, territory_id: str, annual_cents: int) -> int:
+    def _rephase(
+        self, conn: Connection, version_id: int, territory_id: str, line: QuotaLine, annual_cents: int
+    ) -> int:
         """See :func:`planner.store.contents.rephase`."""
-        return contents.rephase(conn, version_id, territory_id, annual_cents)
+        return contents.rephase(conn, version_id, territory_id, line, annual_cents)

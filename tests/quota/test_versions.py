@@ -40,7 +40,7 @@ def test_the_forecast_behind_quotas_can_learn_by_month_quarter_or_week(demo):
         assert other.index.tolist() == by_month.index.tolist()
         # Same bookings by other periods: the year's totals agree (11 whole quarters teach less).
         assert other.sum() == pytest.approx(by_month.sum(), rel=0.15), frequency
-    with pytest.raises(PlannerError, match="positive company target"):
+    with pytest.raises(PlannerError, match=r"target is \$0\.00; give a positive target"):
         QuotaRequest(target_cents=0, fiscal_year_start="2027-01")
     with pytest.raises(PlannerError, match="no bookings before 1999-01"):
         draft_quotas(demo, demo.plan, QuotaRequest(target_cents=1, fiscal_year_start="1999-01"))

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import uuid
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -26,7 +27,8 @@ from hypothesis import strategies as st
 
 from planner.errors import ConflictError, PermissionDenied, PlanError, WorkflowError
 from planner.plans.plan import Plan
-from planner.store import PlanStore, Role, Status
+from planner.plans.quota_lines import QuotaLine
+from planner.store import LineContents, PlanStore, Role, Status
 from planner.store.migrate import downgrade, migrate
 from planner.store.roles import PERMISSIONS
 from planner.store.schema import metadata
@@ -115,9 +117,7 @@ def seed(store: PlanStore) -> int:
         name="FY2027",
         plan=plan,
         reps=reps,
-        territories=territories,
-        quotas=quotas,
-        target_cents=1_000_000,
+        lines=[LineContents(QuotaLine(), territories, quotas, 1_000_000)],
         effective_from=date(2027, 1, 1),
     )
     return info.version_id
@@ -182,7 +182,7 @@ def test_approved_version_is_immutable_and_changes_start_from_a_copy(store):
     store.set_quota("ops", copy.version_id, "T1", 123_456, reason="new hire")
     pd.testing.assert_frame_equal(store.version(version_id).quotas, before)
     copied = store.version(copy.version_id)
-    assert copied.territories.loc["T1", "annual_quota_cents"] == 123_456
+    assert copied.line().territories.loc["T1", "annual_quota_cents"] == 123_456
     assert copied.plan.assignment.equals(store.version(version_id).plan.assignment)
 
 
@@ -206,7 +206,7 @@ def test_accepted_proposal_changes_the_quota_rephased_exactly_and_is_audited(sto
     assert sum(t2) == 250_001
     # old phasing 10/20/30/40%: 25000.1, 50000.2, 75000.3, 100000.4 -> floors, +1 to the largest remainder
     assert t2 == [25_000, 50_000, 75_000, 100_001]
-    assert version.total_quota_cents == 1_050_001
+    assert version.line().total_cents == 1_050_001
     log = store.audit_log(version_id)
     accepted = log[log["action"] == "accept"].iloc[0]
     assert (accepted["user_id"], accepted["territory_id"], accepted["reason"]) == ("fin", "T2", "agreed")
@@ -234,7 +234,7 @@ def test_a_territory_has_one_pending_proposal_unless_it_is_superseded(store):
     first = store.propose("m1", version_id, "T1", 150_000, reason="new logo pipeline")
     with pytest.raises(
         ConflictError,
-        match=rf"territory T1 already has pending proposal #{first} by 'm1' \(\$1,000.00 -> \$1,500.00\)",
+        match=rf"T1 already has pending bookings proposal #{first} by 'm1' \(\$1,000.00 -> \$1,500.00\)",
     ):
         store.propose("m1", version_id, "T1", 160_000, reason="even more pipeline")
     second = store.propose("m1", version_id, "T1", 160_000, reason="pipeline grew", supersede=True)
@@ -253,9 +253,11 @@ def test_accepting_a_proposal_made_against_an_old_quota_is_a_conflict(store):
     version_id = seed(store)
     proposal = store.propose("m1", version_id, "T1", 90_000, reason="smaller patch")
     store.set_quota("ops", version_id, "T1", 110_000, reason="board decision")
-    with pytest.raises(ConflictError, match="changed from 100000 to 110000 cents since proposal"):
+    with pytest.raises(
+        ConflictError, match=r"T1.s bookings quota changed from \$1,000.00 to \$1,100.00 since proposal"
+    ):
         store.decide("fin", proposal, accept=True, comment="ok")
-    assert store.version(version_id).territories.loc["T1", "annual_quota_cents"] == 110_000
+    assert store.version(version_id).line().territories.loc["T1", "annual_quota_cents"] == 110_000
 
 
 def test_reasons_and_non_negative_quotas_are_required(store):
@@ -264,7 +266,7 @@ def test_reasons_and_non_negative_quotas_are_required(store):
         store.propose("m1", version_id, "T1", 5, reason="  ")
     with pytest.raises(PlanError, match="cannot be negative"):
         store.propose("m1", version_id, "T1", -5, reason="x")
-    with pytest.raises(PlanError, match="no quota"):
+    with pytest.raises(PlanError, match="no bookings quota"):
         store.set_quota("ops", version_id, "T9", 5, reason="x")
     with pytest.raises(PlanError, match="no plan version 99"):
         store.info(99)
@@ -343,7 +345,7 @@ def test_two_clients_never_lose_each_others_changes(opened):
             other.set_quota("ops", version_id, "T2", 222_222, reason="second", expected_revision=seen)
         fresh = other.info(version_id).revision
         other.set_quota("ops", version_id, "T2", 222_222, reason="second", expected_revision=fresh)
-        territories = store.version(version_id).territories
+        territories = store.version(version_id).line().territories
         assert territories.loc[["T1", "T2"], "annual_quota_cents"].tolist() == [111_111, 222_222]
     finally:
         other.close()
@@ -371,7 +373,7 @@ def test_concurrent_saves_at_the_same_revision_let_exactly_one_win(opened):
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["conflict", "conflict", "saved"]
-    assert (store.version(version_id).territories["annual_quota_cents"] == 7).sum() == 1
+    assert (store.version(version_id).line().territories["annual_quota_cents"] == 7).sum() == 1
     assert store.info(version_id).revision == seen + 1
 
 
@@ -401,8 +403,8 @@ from planner.store.store import PlanStore as Cls
 original = Cls._rephase
 calls = []
 
-def rephase_then_die(self, conn, version_id, territory_id, annual_cents):
-    result = original(self, conn, version_id, territory_id, annual_cents)
+def rephase_then_die(self, conn, version_id, territory_id, line, annual_cents):
+    result = original(self, conn, version_id, territory_id, line, annual_cents)
     calls.append(territory_id)
     if len(calls) == 2:
         os.kill(os.getpid(), signal.SIGKILL)  # killed with the copy and one quota written, uncommitted
@@ -434,7 +436,7 @@ def test_a_save_killed_midway_leaves_the_approved_plan_intact(opened):
     assert after.plan.assignment.equals(before.plan.assignment)
     copy = store.version(version_id + 1)
     # the committed edit survived, the killed one left no trace
-    assert copy.territories.loc[["T1", "T2"], "annual_quota_cents"].tolist() == [1, 200_000]
+    assert copy.line().territories.loc[["T1", "T2"], "annual_quota_cents"].tolist() == [1, 200_000]
     assert store.audit_log(copy.info.version_id)["reason"].dropna().tolist() == ["first edit commits"]
     store.set_quota("ops", copy.info.version_id, "T3", 3, reason="the database is still writable")
     if store.engine.dialect.name == "sqlite":
@@ -458,9 +460,7 @@ def test_a_save_that_fails_midway_writes_nothing(store, monkeypatch):
             name="never saved",
             plan=plan,
             reps=reps,
-            territories=territories,
-            quotas=quotas,
-            target_cents=1,
+            lines=[LineContents(QuotaLine(), territories, quotas, 1)],
             effective_from=date(2027, 1, 1),
         )
     assert [v.version_id for v in store.versions()] == [version_id]
@@ -471,26 +471,24 @@ def test_a_save_that_fails_midway_writes_nothing(store, monkeypatch):
 def test_bad_version_inputs_get_clear_errors(store):
     seed(store)
     plan, reps, territories, quotas = four_territory_inputs()
-    good = {
-        "name": "x",
-        "plan": plan,
-        "reps": reps,
-        "territories": territories,
-        "quotas": quotas,
-        "target_cents": 1,
-        "effective_from": date(2027, 1, 1),
-    }
+    good = {"name": "x", "plan": plan, "reps": reps, "effective_from": date(2027, 1, 1)}
+    line = LineContents(QuotaLine(), territories, quotas, 1)
+    deals = QuotaLine("deals", unit="deals")
     cases = [
         ({"quotas": quotas.assign(territory_id="T9")}, "unknown territories \\['T9'\\]"),
         ({"quotas": quotas.assign(period="2027-13")}, "not 'YYYY-MM' or 'YYYY-Qn'"),
         ({"quotas": quotas.assign(quota_cents=-1)}, "whole, non-negative cents"),
         ({"territories": territories.drop(index="T4")}, "lack territories \\['T4'\\]"),
         ({"territories": territories.assign(potential_usd=float("nan"))}, "potential_usd must be"),
-        ({"reps": reps.drop(index="r2")}, "reps \\['r2'\\] cover territories"),
+        ({"line": deals, "quotas": quotas.assign(quota_cents=150)}, "counts whole units.*1.5"),
     ]
     for change, message in cases:
         with pytest.raises(PlanError, match=message):
-            store.create_version("ops", **{**good, **change})
+            store.create_version("ops", **good, lines=[replace(line, **change)])
+    with pytest.raises(PlanError, match="reps \\['r2'\\] cover territories"):
+        store.create_version("ops", **{**good, "reps": reps.drop(index="r2")}, lines=[line])
+    with pytest.raises(PlanError, match="given twice"):
+        store.create_version("ops", **good, lines=[line, line])
     assert len(store.versions()) == 1
 
 
@@ -535,7 +533,7 @@ def test_quotas_stay_exact_and_every_action_is_audited(tmp_path_factory, steps):
                 expected[territory] = cents
             events += 2
         version = store.version(version_id)
-        assert version.territories["annual_quota_cents"].to_dict() == expected
+        assert version.line().territories["annual_quota_cents"].to_dict() == expected
         assert (version.quotas["quota_cents"] >= 0).all()
         assert len(store.audit_log()) == events
     finally:
