@@ -10,7 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from planner.errors import PlannerError
-from planner.money import format_usd, usd_to_cents
+from planner.money import format_usd
+from planner.plans.quota_lines import QuotaLine
 from planner.quota.allocation import QuotaOptions
 from planner.quota.attainment import DEFAULT_CV_FRAC, DEFAULT_GOAL_FRAC, attainment_plan
 from planner.quota.hierarchy import territory_regions
@@ -20,12 +21,11 @@ from planner.store.drafts import save_draft, version_fairness, version_hierarchy
 from planner.store.roles import PERMISSIONS
 from planner.store.workflow import TRANSITIONS
 from ui import state
-from ui.columns import dollar_column
+from ui.columns import amount_column, unit_label
 from ui.quota_charts import attainment_chart
 from ui.session import active_dataset, workspace
 from ui.store import acting_user, plan_store
 
-PROPOSED = "Proposed quota ($)"
 REASON = "Reason"
 
 store = plan_store()
@@ -35,7 +35,7 @@ versions = store.versions()
 if not versions:
     st.info("No plan versions yet: an admin creates a draft below.")
 labels = {v.version_id: f"v{v.version_id} {v.name} ({v.status.value})" for v in versions}
-editable = [v.version_id for v in versions if v.status in (Status.DRAFT, Status.PROPOSED)]
+editable = [v.version_id for v in versions if v.status in (Status.DRAFT, Status.proposed_column)]
 default = editable[0] if editable else (versions[0].version_id if versions else None)
 
 
@@ -60,22 +60,40 @@ if versions:
     )
     version = store.version(version_id)
     info = version.info
-    fairness = version_fairness(version)
-    territories = version.territories
-    total = version.total_quota_cents
+    names = list(version.lines)
+    if st.session_state.get(state.QUOTA_LINE) not in names:
+        st.session_state[state.QUOTA_LINE] = names[0]
+    chosen = version.line(
+        st.segmented_control("Quota line", names, key=state.QUOTA_LINE) if len(names) > 1 else names[0]
+    )
+    line = chosen.line
+    unit = unit_label(line)
+    proposed_column = f"Proposed quota ({unit})"
+    fairness = version_fairness(version, line.name)
+    territories = chosen.territories
+    total = chosen.total_cents
+
+    def short(hundredths: float) -> str:
+        """A line total as a metric shows it: $731.0M or 2,900 deals."""
+        return (
+            format_usd(round(hundredths), decimals=1, scale="M")
+            if not line.counts
+            else line.format(hundredths)
+        )
 
     cols = st.columns(5)
     cols[0].metric("Status", info.status.value, help=f"revision {info.revision}")
     cols[1].metric(
-        "Company target",
-        format_usd(info.target_cents, decimals=1, scale="M"),
-        help="Set when this plan version was drafted (not the Capacity page's assumption, "
-        "nor the Forecast page's forecast).",
+        "Line target" if len(names) > 1 else "Company target",
+        short(chosen.target_cents),
+        help=f"Target of the {line.name} line ({line.unit}, potential {line.potential}, bookings "
+        f"{line.source_of()}), set when this plan version was drafted (not the Capacity page's "
+        "assumption, nor the Forecast page's forecast).",
     )
     cols[2].metric(
         "Sum of quotas",
-        format_usd(total, decimals=1, scale="M"),
-        delta=f"{(total / info.target_cents - 1):+.1%} vs target",
+        short(total),
+        delta=f"{(total / chosen.target_cents - 1):+.1%} vs target",
     )
     cols[3].metric(
         "Expected at or above quota", f"{fairness.at_or_above_quota_frac:.0%}", help="healthy: 60-70%"
@@ -113,12 +131,12 @@ if versions:
         {
             "Territory": territories.index,
             "Reps": [", ".join(version.plan.reps_of(t)) or "vacant" for t in territories.index],
-            "Potential ($)": territories["potential_cents"].to_numpy() / 100,
-            "Forecast ($)": territories["forecast_cents"].to_numpy() / 100,
-            "Last quota ($)": territories["last_quota_cents"].astype("Float64").to_numpy() / 100,
-            "Quota ($)": territories["annual_quota_cents"].to_numpy() / 100,
+            f"Potential ({line.potential})": territories["potential_cents"].to_numpy() / 100,
+            f"Forecast ({unit})": territories["forecast_cents"].to_numpy() / 100,
+            f"Last quota ({unit})": territories["last_quota_cents"].astype("Float64").to_numpy() / 100,
+            f"Quota ({unit})": territories["annual_quota_cents"].to_numpy() / 100,
             "Expected attainment": fairness.table["attainment_frac"].reindex(territories.index).to_numpy(),
-            PROPOSED: float("nan"),
+            proposed_column: float("nan"),
             REASON: "",
         }
     )
@@ -130,28 +148,33 @@ if versions:
             mine = st.toggle("My team only", value=True, key="q_my_team")
             if mine:
                 table = table[table["Territory"].isin(team)]
-        can_propose = user.role in PERMISSIONS["propose"] and info.status in (Status.DRAFT, Status.PROPOSED)
+        can_propose = user.role in PERMISSIONS["propose"] and info.status in (
+            Status.DRAFT,
+            Status.proposed_column,
+        )
         edited = st.data_editor(
             table,
             hide_index=True,
-            disabled=[c for c in table.columns if c not in (PROPOSED, REASON)] if can_propose else True,
+            disabled=[c for c in table.columns if c not in (proposed_column, REASON)]
+            if can_propose
+            else True,
             column_config={
-                "Potential ($)": dollar_column(),
-                "Forecast ($)": dollar_column(),
-                "Last quota ($)": dollar_column(),
-                "Quota ($)": dollar_column(),
+                f"Potential ({line.potential})": st.column_config.NumberColumn(format="localized", step=1),
+                f"Forecast ({unit})": amount_column(line),
+                f"Last quota ({unit})": amount_column(line),
+                f"Quota ({unit})": amount_column(line),
                 "Expected attainment": st.column_config.NumberColumn(format="percent"),
-                PROPOSED: dollar_column(min_value=0.0),
+                proposed_column: amount_column(line, min_value=0.0),
             },
-            key=f"q_editor_{version_id}_{info.revision}",
+            key=f"q_editor_{version_id}_{line.name}_{info.revision}",
             width="stretch",
         )
         if can_propose:
             st.caption("Type a new annual quota and a reason in a row, then submit; an approver decides.")
             if st.button("Submit proposals", type="primary", key="q_submit_proposals"):
-                rows = edited[edited[PROPOSED].notna()]
+                rows = edited[edited[proposed_column].notna()]
                 if rows.empty:
-                    st.warning("No proposed quota entered: type one in the 'Proposed quota ($)' column.")
+                    st.warning(f"No proposed quota entered: type one in the '{proposed_column}' column.")
                 made, errors = [], []
                 for _, row in rows.iterrows():
                     try:
@@ -160,7 +183,8 @@ if versions:
                                 user.user_id,
                                 version_id,
                                 row["Territory"],
-                                usd_to_cents(row[PROPOSED]),
+                                line.parse(row[proposed_column]),
+                                line=line.name,
                                 reason=str(row[REASON] or ""),
                             )
                         )
@@ -171,13 +195,16 @@ if versions:
                 if made and not errors:
                     st.toast(f"{len(made)} proposal(s) submitted")
                     st.rerun()
-        if user.role is Role.ADMIN and info.status in (Status.DRAFT, Status.PROPOSED):
+        if user.role is Role.ADMIN and info.status in (Status.DRAFT, Status.proposed_column):
             with st.form("q_direct_edit"):
-                st.markdown("**Set a quota directly** (admins; audited)")
+                st.markdown(f"**Set a {line.name} quota directly** (admins; audited)")
                 left, middle, right = st.columns(3)
                 territory = left.selectbox("Territory", list(territories.index), key="q_edit_territory")
                 amount = middle.number_input(
-                    "Annual quota ($)", min_value=0.0, step=1000.0, key="q_edit_amount"
+                    f"Annual quota ({unit})",
+                    min_value=0.0,
+                    step=1.0 if line.counts else 1000.0,
+                    key="q_edit_amount",
                 )
                 reason = right.text_input("Reason", key="q_edit_reason")
                 if st.form_submit_button("Set quota"):
@@ -186,7 +213,8 @@ if versions:
                         user.user_id,
                         version_id,
                         territory,
-                        usd_to_cents(amount),
+                        line.parse(amount),
+                        line=line.name,
                         reason=reason,
                         expected_revision=info.revision,
                         success=f"{territory} updated",
@@ -197,7 +225,7 @@ if versions:
             columns=["Check", "Value", "Healthy range", "Met"],
         )
         st.dataframe(checks, hide_index=True, width="stretch")
-        basis = info.allocation_basis or {}
+        basis = chosen.allocation_basis or {}
         quota_now = territories["annual_quota_cents"].to_numpy(dtype=float)
         attainment = attainment_plan(
             quota_now,
@@ -212,7 +240,7 @@ if versions:
             attainment_chart(replace(attainment, chosen_total_cents=int(quota_now.sum()))), width="stretch"
         )
         st.caption(
-            attainment.describe()
+            attainment.describe(line.format)
             + (
                 f". Chosen with the version: basis {basis['basis_frac']:g} (0 = the target, 1 = the goal)."
                 if basis
@@ -225,8 +253,10 @@ if versions:
             alt.Chart(points)
             .mark_circle(size=70)
             .encode(
-                x=alt.X("potential_usd:Q", title="Potential (TAM, $)", scale=alt.Scale(type="log")),
-                y=alt.Y("quota_usd:Q", title="Annual quota ($)", scale=alt.Scale(type="log")),
+                x=alt.X(
+                    "potential_usd:Q", title=f"Potential ({line.potential})", scale=alt.Scale(type="log")
+                ),
+                y=alt.Y("quota_usd:Q", title=f"Annual quota ({unit})", scale=alt.Scale(type="log")),
                 color=alt.Color(
                     "attainment_frac:Q", title="Expected attainment", scale=alt.Scale(scheme="redblue")
                 ),
@@ -258,7 +288,7 @@ if versions:
         units = active_dataset()[0].units
         same_units = set(version.plan.assignment.index) <= set(units.index)  # the data set of this version
         regions = territory_regions(units, version.plan.assignment) if same_units else None
-        rolled = version_hierarchy(version, regions)
+        rolled = version_hierarchy(version, regions, line=line.name)
         if user.role is Role.MANAGER and user.rep_id is not None:
             mine = rolled[rolled["node_id"].eq(user.rep_id) | rolled["parent_id"].eq(user.rep_id)]
             above = rolled[rolled["level"].isin(["company", "region"])]
@@ -278,8 +308,8 @@ if versions:
                 ],
                 "Level": rolled["level"].to_numpy(),
                 "Territories": rolled["territories"].to_numpy(),
-                "Quota ($)": rolled["quota_cents"].to_numpy() / 100,
-                "Potential ($)": rolled["potential_usd"].to_numpy(),
+                f"Quota ({unit})": rolled["quota_cents"].to_numpy() / 100,
+                f"Potential ({line.potential})": rolled["potential_usd"].to_numpy(),
                 "Gini(quota/potential)": rolled["quota_per_potential_gini"]
                 .where(rolled["territories"] > 1)
                 .to_numpy(),
@@ -294,8 +324,8 @@ if versions:
             hide_index=True,
             width="stretch",
             column_config={
-                "Quota ($)": dollar_column(),
-                "Potential ($)": dollar_column(),
+                f"Quota ({unit})": amount_column(line),
+                f"Potential ({line.potential})": st.column_config.NumberColumn(format="localized", step=1),
                 "Gini(quota/potential)": st.column_config.NumberColumn(format="%.4f"),
                 "Spearman(attainment, potential)": st.column_config.NumberColumn(format="%+.3f"),
                 "At or above quota": st.column_config.NumberColumn(format="percent"),
@@ -307,21 +337,26 @@ if versions:
             .mark_bar()
             .encode(
                 x=alt.X("node_id:N", title="Manager", sort="-y"),
-                y=alt.Y("quota_usd:Q", title="Team quota ($)"),
+                y=alt.Y("quota_usd:Q", title=f"Team quota ({unit})"),
                 color=alt.Color("parent_id:N", title="Region"),
-                tooltip=["node_id", "parent_id", "territories", alt.Tooltip("quota_usd:Q", format="$,.0f")],
+                tooltip=[
+                    "node_id",
+                    "parent_id",
+                    "territories",
+                    alt.Tooltip("quota_usd:Q", format="$,.0f" if not line.counts else ",.0f"),
+                ],
             )
             .properties(title="Team quotas by manager", height=260),
             width="stretch",
         )
     with tab_phasing:
-        by_period = version.quotas.groupby("period")["quota_cents"].sum().div(100).rename("Quota ($)")
-        st.bar_chart(by_period, y_label="Company quota ($)")
+        by_period = chosen.quotas.groupby("period")["quota_cents"].sum().div(100).rename(f"Quota ({unit})")
+        st.bar_chart(by_period, y_label=f"Company {line.name} quota ({unit})")
         pick = st.multiselect("Territories", list(territories.index), default=list(territories.index[:3]))
-        wide = version.quotas[version.quotas["territory_id"].isin(pick)].pivot_table(
+        wide = chosen.quotas[chosen.quotas["territory_id"].isin(pick)].pivot_table(
             index="period", columns="territory_id", values="quota_cents", aggfunc="sum"
         )
-        st.line_chart(wide / 100, y_label="Quota ($)")
+        st.line_chart(wide / 100, y_label=f"Quota ({unit})")
     with tab_log:
         st.dataframe(store.audit_log(version_id), width="stretch")
 
@@ -330,17 +365,46 @@ if user.role is Role.ADMIN:
         dataset, token, dataset_label = active_dataset()
         plan = workspace(dataset, token).plan
         published = store.published_plans()
-        last_quotas = published[-1].annual_quota_cents() if published else None
+        last_lines = {line.name for line in published[-1].lines} if published else set()
         with st.form("q_new_draft"):
             st.caption(
                 f"Data: {dataset_label}; plan: the Territory workspace's current plan ({plan.name}). "
                 "Last year's quotas (for the guardrail): "
                 + (published[-1].name if published else "none published, so no guardrail")
             )
-            left, middle, right = st.columns(3)
+            left, right = st.columns(2)
             name = left.text_input("Name", value="FY2027 draft")
-            target = middle.number_input("Company target ($)", min_value=1.0, value=700_000_000.0, step=1e6)
             start = right.text_input("Fiscal year starts (YYYY-MM)", value="2027-01")
+            st.caption(
+                "Quota lines: one row per line, with its target for the year (dollars, or whole units "
+                "for a count such as deals), the unit measure its potential comes from, and the "
+                "bookings line it learns from (* = every booking). Add rows for more lines."
+            )
+            line_rows = st.data_editor(
+                pd.DataFrame(
+                    {
+                        "line": ["bookings"],
+                        "unit": ["usd"],
+                        "target": [700_000_000.0],
+                        "potential": ["tam_usd"],
+                        "source": ["*"],
+                    }
+                ),
+                num_rows="dynamic",
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "line": st.column_config.TextColumn("Line", required=True),
+                    "unit": st.column_config.TextColumn("Unit (usd or a count noun)", required=True),
+                    "target": st.column_config.NumberColumn("Target", min_value=0.0, format="localized"),
+                    "potential": st.column_config.SelectboxColumn(
+                        "Potential measure", options=dataset.measures, required=True
+                    ),
+                    "source": st.column_config.TextColumn("Bookings line"),
+                },
+                key="q_new_lines",
+            )
+            left, middle, right = st.columns(3)
             weight = left.slider("Weight of potential (TAM) vs forecast", 0.0, 1.0, 0.5, 0.05)
             guardrail = middle.slider("Guardrail vs last quota (%)", 0, 100, 25)
             over = right.slider("Over-assignment (%)", 0, 30, 0)
@@ -370,24 +434,37 @@ if user.role is Role.ADMIN:
             if st.form_submit_button("Allocate and save draft", type="primary"):
                 progress = st.progress(0.0, text="Allocating...")
                 try:
-                    request = QuotaRequest(
-                        target_cents=usd_to_cents(target),
-                        fiscal_year_start=start,
-                        options=QuotaOptions(
-                            potential_weight_frac=weight,
-                            forecast_weight_frac=1 - weight,
-                            over_assignment_frac=over / 100,
-                            guardrail_frac=guardrail / 100,
-                        ),
-                        frequency=frequency,
-                        forecast_method=method,
-                        forecast_frequency=forecast_frequency,
-                        attainment_goal_frac=goal / 100,
-                        basis_frac=basis,
-                        last_quota_cents=last_quotas,
-                    )
+                    requests = []
+                    for row in line_rows.dropna(subset=["line"]).itertuples(index=False):
+                        source = row.source.strip() if isinstance(row.source, str) else ""
+                        line = QuotaLine(
+                            str(row.line).strip(), str(row.unit).strip(), row.potential, source or None
+                        )
+                        requests.append(
+                            QuotaRequest(
+                                target_cents=line.parse(row.target),
+                                fiscal_year_start=start,
+                                options=QuotaOptions(
+                                    potential_weight_frac=weight,
+                                    forecast_weight_frac=1 - weight,
+                                    over_assignment_frac=over / 100,
+                                    guardrail_frac=guardrail / 100,
+                                ),
+                                frequency=frequency,
+                                forecast_method=method,
+                                forecast_frequency=forecast_frequency,
+                                attainment_goal_frac=goal / 100,
+                                basis_frac=basis,
+                                last_quota_cents=(
+                                    published[-1].annual_quota_cents(line.name)
+                                    if line.name in last_lines
+                                    else None
+                                ),
+                                line=line,
+                            )
+                        )
                     progress.progress(0.2, text="Forecasting, allocating and phasing...")
-                    created, _ = save_draft(store, user.user_id, dataset, plan, request, name=name)
+                    created, _ = save_draft(store, user.user_id, dataset, plan, requests, name=name)
                 except PlannerError as exc:
                     progress.empty()
                     st.error(str(exc))

@@ -1,13 +1,27 @@
-"""Table column formats shared by the pages: money in whole dollars with separators."""
+"""Table column formats shared by the pages: money in whole dollars with separators, counts in units."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from planner.plans.quota_lines import QuotaLine
+
 
 def dollar_column(label: str | None = None, **kwargs) -> st.column_config.NumberColumn:
     """A money column shown as ``$1,114,923,799`` (whole dollars: step 1 sets the decimals to 0)."""
     return st.column_config.NumberColumn(label, format="dollar", step=1, **kwargs)
+
+
+def amount_column(line: QuotaLine, label: str | None = None, **kwargs) -> st.column_config.NumberColumn:
+    """A column of a quota line's amounts: whole dollars, or whole units of a count line."""
+    if line.counts:
+        return st.column_config.NumberColumn(label, format="%d", step=1, **kwargs)
+    return dollar_column(label, **kwargs)
+
+
+def unit_label(line: QuotaLine) -> str:
+    """What a quota line's amounts are counted in, for column headers: ``$`` or ``deals``."""
+    return line.unit if line.counts else "$"
 
 
 def readable_columns(frame) -> dict:

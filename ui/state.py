@@ -55,4 +55,5 @@ SCENARIO_RIGHT = "sc_right"
 # Quotas and approvals.
 USER = "terrain.user"  #: selectbox: the acting user id (roles apply in the core)
 QUOTA_VERSION = "q_version"  #: selectbox of plan version ids on the Quotas page
+QUOTA_LINE = "q_line"  #: the quota line shown on the Quotas page (versions with several lines)
 APPROVAL_VERSION = "ap_version"  #: selectbox of plan version ids on the Approvals page

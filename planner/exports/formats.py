@@ -41,6 +41,7 @@ from planner.exports.crm import account_assignments
 from planner.money import cents_to_usd
 from planner.plans.approved import ApprovedPlan
 from planner.plans.dissolve import dissolve_territories
+from planner.plans.quota_lines import HUNDREDTHS, USD, QuotaLine
 from planner.progress import ProgressCallback
 from planner.quota.hierarchy import COLUMNS as HIERARCHY_COLUMNS
 from planner.quota.hierarchy import quota_hierarchy, territory_regions
@@ -58,7 +59,7 @@ EXPORT_FORMATS = tuple(FORMAT_FILES)
 CURRENCY_FORMAT = '"$"#,##0.00'
 WHOLE_CURRENCY_FORMAT = '"$"#,##0'
 _RATE_SUFFIXES = ("_pct", "_frac")
-_CENTS = re.compile(r"^(annual_)?quota(_.+)?_cents$")
+_CENTS = re.compile(r"^(.+_)?quota(_.+)?_cents$")
 #: Decimals kept in measure totals (sums of floats otherwise print as 484405.57999999996).
 MEASURE_DECIMALS = 2
 
@@ -123,9 +124,13 @@ def additive_measures(dataset: Dataset) -> list[str]:
     return [m for m in dataset.measures if not m.endswith(_RATE_SUFFIXES)]
 
 
-def period_column(period: str) -> str:
-    """Column of a quota period: ``2027-01`` -> ``quota_2027_01_cents``, ``2027-Q1`` -> ``..._q1_cents``."""
-    return f"quota_{period.replace('-', '_').lower()}_cents"
+def period_column(period: str, line: QuotaLine | None = None) -> str:
+    """Column of a quota period: ``2027-01`` -> ``quota_2027_01_cents``, ``2027-Q1`` -> ``..._q1_cents``.
+
+    A count line's columns end in its unit instead (``quota_2027_01_deals``).
+    """
+    suffix = "cents" if line is None else _suffix(line)
+    return f"quota_{period.replace('-', '_').lower()}_{suffix}"
 
 
 def _names(rep_ids: Iterable[str], names: dict[str, str]) -> str:
@@ -162,50 +167,84 @@ def territory_table(approved: ApprovedPlan, dataset: Dataset) -> pd.DataFrame:
     table.insert(0, "manager_ids", ["; ".join(ids) for ids in manager_lists])
     table.insert(0, "rep_names", [_names(ids, names) for ids in rep_lists])
     table.insert(0, "rep_ids", ["; ".join(ids) for ids in rep_lists])
-    quotas = approved.quotas
-    if len(quotas):
+    for line in approved.lines:
+        quotas = approved.line_quotas(line.name)
+        if not len(quotas):
+            continue
         wide = quotas.pivot_table(index="territory_id", columns="period", values="quota_cents", aggfunc="sum")
         wide = wide.reindex(index=table.index, columns=sorted(wide.columns)).fillna(0).astype("int64")
+        prefix = "" if len(approved.lines) == 1 and not line.counts else f"{line.name}_"
         for period in wide.columns:
-            table[period_column(period)] = wide[period]
-        table["annual_quota_cents"] = wide.sum(axis=1).astype("int64")
+            table[prefix + period_column(period, line)] = _in_unit(wide[period], line)
+        table[f"{prefix}annual_quota_{_suffix(line)}"] = _in_unit(wide.sum(axis=1).astype("int64"), line)
     return table
 
 
-def hierarchy_table(approved: ApprovedPlan, dataset: Dataset) -> pd.DataFrame:
-    """The plan's quotas rolled up: company, regions, managers, territories (:mod:`planner.quota.hierarchy`).
+def _suffix(line: QuotaLine) -> str:
+    """Column suffix of a line's amounts: ``cents`` (written as dollars) or the count's unit."""
+    return line.unit.replace(" ", "_") if line.counts else "cents"
 
-    ``level``, ``node_id``, ``parent_id``, ``territories``, ``quota_cents``, ``potential_usd``
-    (TAM), and per node the Spearman of quota with potential and the Gini of quota per
-    potential (the attainment figures need a forecast, which an approved plan does not carry).
+
+def _in_unit(hundredths: pd.Series, line: QuotaLine) -> pd.Series:
+    """A line's stored amounts in its column's unit: cents for USD, whole units for a count."""
+    return hundredths // HUNDREDTHS if line.counts else hundredths
+
+
+def hierarchy_table(approved: ApprovedPlan, dataset: Dataset) -> pd.DataFrame:
+    """Each line's quotas rolled up: company, regions, managers, territories (:mod:`planner.quota.hierarchy`).
+
+    ``line``, ``unit``, ``level``, ``node_id``, ``parent_id``, ``territories``, ``quota_cents``
+    (hundredths of the unit), ``potential_usd`` (the line's potential measure), and per node the
+    Spearman of quota with potential and the Gini of quota per potential (the attainment figures
+    need a forecast, which an approved plan does not carry).
     """
     plan = approved.plan
-    quotas = approved.annual_quota_cents().reindex(plan.territories, fill_value=0)
-    tam = (
-        dataset.units["tam_usd"] if "tam_usd" in dataset.units else pd.Series(0.0, index=dataset.units.index)
-    )
-    potential = tam.groupby(plan.assignment.reindex(dataset.units.index)).sum()
     managers = pd.Series(dtype=object)
     if "manager_id" in dataset.reps.columns and len(plan.territory_reps):
         reps = dataset.reps.reindex(plan.territory_reps.index)
         managers = reps["manager_id"].groupby(plan.territory_reps).first()
-    rolled = quota_hierarchy(
-        quotas,
-        potential.reindex(quotas.index, fill_value=0.0),
-        potential.reindex(quotas.index, fill_value=0.0),
-        managers,
-        territory_regions(dataset.units, plan.assignment),
-    )
+    regions = territory_regions(dataset.units, plan.assignment)
     needs_forecast = {"forecast_usd", "attainment_size_spearman", "at_or_above_quota_frac"}
-    return rolled[[c for c in HIERARCHY_COLUMNS if c not in needs_forecast]]
+    frames = []
+    for line in approved.lines:
+        quotas = approved.annual_quota_cents(line.name).reindex(plan.territories, fill_value=0)
+        measure = (
+            dataset.units[line.potential]
+            if line.potential in dataset.units
+            else pd.Series(0.0, index=dataset.units.index)
+        )
+        potential = measure.groupby(plan.assignment.reindex(dataset.units.index)).sum()
+        potential = potential.reindex(quotas.index, fill_value=0.0)
+        rolled = quota_hierarchy(quotas, potential, potential, managers, regions)
+        rolled = rolled[[c for c in HIERARCHY_COLUMNS if c not in needs_forecast]]
+        frames.append(rolled.assign(line=line.name, unit=line.unit))
+    table = pd.concat(frames, ignore_index=True)
+    return table[["line", "unit", *[c for c in table.columns if c not in ("line", "unit")]]]
+
+
+def quota_text(table: pd.DataFrame) -> pd.DataFrame:
+    """A table with ``unit`` and ``quota_cents``, the amount as text in its unit: dollars or whole units."""
+    text = [
+        format_cents(int(c)) if unit == USD else str(int(c) // HUNDREDTHS)
+        for unit, c in zip(table["unit"], table["quota_cents"], strict=True)
+    ]
+    position = table.columns.get_loc("quota_cents")
+    out = table.drop(columns="quota_cents")
+    out.insert(position, "quota", text)
+    return out
 
 
 def quota_table(approved: ApprovedPlan) -> pd.DataFrame:
-    """Quotas in long form: ``territory_id``, ``rep_ids``, ``period``, ``quota_cents``, sorted."""
+    """Quotas in long form: ``territory_id``, ``rep_ids``, ``line``, ``unit``, ``period``, ``quota_cents``.
+
+    Sorted by territory, line and period; ``quota_cents`` is in hundredths of the line's unit.
+    """
     reps = approved.plan.territory_reps
     rep_ids = {t: "; ".join(sorted(group.index)) for t, group in reps.groupby(reps)}
-    table = approved.quotas.sort_values(["territory_id", "period"]).reset_index(drop=True)
+    units = {line.name: line.unit for line in approved.lines}
+    table = approved.quotas.sort_values(["territory_id", "line", "period"]).reset_index(drop=True)
     table.insert(1, "rep_ids", table["territory_id"].map(rep_ids).fillna(""))
+    table.insert(3, "unit", table["line"].map(units))
     return table
 
 
@@ -244,7 +283,7 @@ def read_territories_csv(path: str | Path) -> pd.DataFrame:
     """Read a ``territories.csv`` written by :func:`export_plan`, quotas back in cents."""
     table = pd.read_csv(path, dtype={"territory_id": str}, keep_default_na=False).set_index("territory_id")
     for column in [
-        c for c in table.columns if c.startswith(("quota_", "annual_quota_")) and c.endswith("_usd")
+        c for c in table.columns if _CENTS.match(c.removesuffix("_usd") + "_cents") and c.endswith("_usd")
     ]:
         table[column] = table[column].astype(str).map(parse_cents).astype("int64")
         table = table.rename(columns={column: column.removesuffix("_usd") + "_cents"})
@@ -371,19 +410,17 @@ def write_excel(
     territories = territories.rename(columns={c: c.removesuffix("_cents") + "_usd" for c in cents})
     money = [c.removesuffix("_cents") + "_usd" for c in cents]
     whole = [c for c in territories.columns if c.endswith("_usd") and c not in money]
-    quotas = quota_table(approved)
-    quotas = quotas.assign(quota_usd=quotas["quota_cents"] / 100).drop(columns="quota_cents")
+    quotas = _quota_numbers(quota_table(approved))
     if accounts is None:
         accounts = account_assignments(
             dataset.accounts, approved.plan, approved.effective_from, reps=dataset.reps
         )
-    tree = hierarchy_table(approved, dataset)
-    tree = tree.assign(quota_usd=tree["quota_cents"] / 100).drop(columns="quota_cents")
+    tree = _quota_numbers(hierarchy_table(approved, dataset)).rename(columns={"potential_usd": "potential"})
     sheets = {
         "README": (metadata_rows(approved, dataset), [], []),
         "Territories": (territories, money, whole),
-        "Quotas": (quotas, ["quota_usd"], []),
-        "Hierarchy": (tree, ["quota_usd"], ["potential_usd"]),
+        "Quotas": (quotas, [], []),
+        "Hierarchy": (tree, [], []),
         "Accounts": (accounts, [], []),
     }
     book = openpyxl.Workbook(write_only=True)
@@ -392,11 +429,19 @@ def write_excel(
     book.save(path)
 
 
+def _quota_numbers(table: pd.DataFrame) -> pd.DataFrame:
+    """``quota_cents`` as a number in the line's unit (dollars or whole units), for a spreadsheet."""
+    position = table.columns.get_loc("quota_cents")
+    out = table.drop(columns="quota_cents")
+    out.insert(position, "quota", table["quota_cents"] / HUNDREDTHS)
+    return out
+
+
 def read_excel_quotas(path: str | Path) -> pd.DataFrame:
-    """The Quotas sheet of a workbook written by :func:`write_excel`, quotas back in exact cents."""
-    quotas = pd.read_excel(path, sheet_name="Quotas", dtype={"territory_id": str, "period": str})
-    cents = quotas["quota_usd"].map(lambda v: int(Decimal(repr(float(v))).scaleb(2).to_integral_value()))
-    return quotas.assign(quota_cents=cents.astype("int64")).drop(columns="quota_usd")
+    """The Quotas sheet of a workbook written by :func:`write_excel`, quotas back in exact hundredths."""
+    quotas = pd.read_excel(path, sheet_name="Quotas", dtype={"territory_id": str, "period": str, "line": str})
+    cents = quotas["quota"].map(lambda v: int(Decimal(repr(float(v))).scaleb(2).to_integral_value()))
+    return quotas.assign(quota=cents.astype("int64")).rename(columns={"quota": "quota_cents"})
 
 
 def write_geojson(territories: gpd.GeoDataFrame, path: Path) -> None:
@@ -476,10 +521,8 @@ def export_plan(
                     staged.path(out / "territories.csv"),
                     index=True,
                 )
-                write_csv(dollars_text(quota_table(approved)), staged.path(out / "quotas.csv"))
-                write_csv(
-                    dollars_text(hierarchy_table(approved, dataset)), staged.path(out / "hierarchy.csv")
-                )
+                write_csv(quota_text(quota_table(approved)), staged.path(out / "quotas.csv"))
+                write_csv(quota_text(hierarchy_table(approved, dataset)), staged.path(out / "hierarchy.csv"))
             elif fmt == "xlsx":
                 write_excel(approved, dataset, staged.path(out / "plan.xlsx"), accounts=accounts)
             elif fmt in ("geojson", "gpkg"):

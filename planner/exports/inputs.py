@@ -24,6 +24,7 @@ from planner.money import split_cents
 from planner.plans.approved import PERIOD_PATTERN, ApprovedPlan
 from planner.plans.files import read_plan
 from planner.plans.plan import Plan
+from planner.plans.quota_lines import HUNDREDTHS, USD
 from planner.quota.phasing import phase_quotas
 
 DEMO_GROWTH_FRAC = 0.10
@@ -43,10 +44,11 @@ def _amount_cents(raw: str, column: str) -> int:
 
 
 def read_quota_file(path: str | Path, plan: Plan | None) -> pd.DataFrame:
-    """Read a quotas CSV: ``territory_id``, ``period`` and ``quota_usd`` (dollars) or ``quota_cents``.
+    """Read a quotas CSV: ``territory_id``, ``period`` and an amount column.
 
-    An optional ``line`` column names each row's quota line (and is kept in the result);
-    amounts of a count line are given in ``quota_cents`` as stored (hundredths of a unit).
+    The amount is ``quota_usd`` (dollars), ``quota_cents``, or ``quota`` with a ``unit``
+    column (dollars for ``usd``, whole units for a count line), as exports write it. An
+    optional ``line`` column names each row's quota line (and is kept in the result).
 
     With ``plan=None`` territories are not checked (e.g. last year's quotas, whose
     territories may differ from this year's plan). Returns the quota table of
@@ -58,14 +60,14 @@ def read_quota_file(path: str | Path, plan: Plan | None) -> pd.DataFrame:
     frame, problems = read_csv_table(path, ("territory_id", "period"))
     if frame is None:
         raise InputError(problems)
-    amount = [c for c in ("quota_cents", "quota_usd") if c in frame.columns]
-    if len(amount) != 1:
+    amount = [c for c in ("quota_cents", "quota_usd", "quota") if c in frame.columns]
+    if len(amount) != 1 or (amount == ["quota"] and "unit" not in frame.columns):
         raise InputError(
             [
                 Problem(
                     path.name,
                     f"found amount column(s) {amount}",
-                    "give exactly one of quota_usd, quota_cents",
+                    "give exactly one of quota_usd, quota_cents, or quota with a unit column",
                 )
             ]
         )
@@ -98,10 +100,22 @@ def read_quota_file(path: str | Path, plan: Plan | None) -> pd.DataFrame:
                     **where,
                 )
             )
+        unit_name = str(row.unit).strip() if column == "quota" else "usd"
         try:
-            cents[position] = _amount_cents(str(raw), column)
+            if column != "quota":
+                cents[position] = _amount_cents(str(raw), column)
+            elif unit_name == USD:
+                cents[position] = _amount_cents(str(raw), "quota_usd")
+            elif re.fullmatch(r"\d+", str(raw).strip()):
+                cents[position] = int(str(raw).strip()) * HUNDREDTHS
+            else:
+                raise ValueError(f"'{raw}' is not a whole number of {unit_name}")
         except ValueError as exc:
-            unit = "dollars, at most 2 decimals" if column == "quota_usd" else "whole cents"
+            unit = {
+                "quota_usd": "dollars, at most 2 decimals",
+                "quota_cents": "whole cents",
+                "quota": f"{unit_name}: dollars for usd, whole units otherwise",
+            }[column]
             problems.append(
                 Problem(path.name, str(exc), f"give a non-negative amount in {unit}", column=column, **where)
             )

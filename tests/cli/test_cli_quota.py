@@ -36,11 +36,11 @@ def test_quota_workflow_end_to_end_on_a_grid_data_set(grid_dir, tmp_path):
     )
     assert result.exit_code == 0, result.output
     version = store.version(1)
-    assert version.total_quota_cents == 12_000_000
+    assert version.line().total_cents == 12_000_000
     assert version.quotas.groupby("territory_id").size().eq(12).all()
     assert "quota rises with potential" in result.output
 
-    territory = version.territories.index[0]
+    territory = version.line().territories.index[0]
     result = run("propose", "1", territory, "5000", "--reason", "new logo", "--user", "ops", db=db)
     assert result.exit_code == 0, result.output
     result = run("approve", "1", "--user", "fin", db=db)
@@ -53,7 +53,7 @@ def test_quota_workflow_end_to_end_on_a_grid_data_set(grid_dir, tmp_path):
     assert run("approve", "1", "--user", "fin", db=db).exit_code == 0
     assert run("publish", "1", "--user", "ops", db=db).exit_code == 0
     assert store.info(1).status is Status.PUBLISHED
-    assert store.version(1).territories.loc[territory, "annual_quota_cents"] == 500_000
+    assert store.version(1).line().territories.loc[territory, "annual_quota_cents"] == 500_000
     log = run("log", "1", db=db).output
     for action in ("create_version", "propose", "accept", "submit", "approve", "publish"):
         assert action in log
@@ -140,5 +140,5 @@ def test_last_years_exported_quotas_set_the_guardrail(grid_dir, tmp_path):
         db=db,
     )
     assert result.exit_code == 0, result.output
-    annual = PlanStore(db).version(1).territories["annual_quota_cents"]
+    annual = PlanStore(db).version(1).line().territories["annual_quota_cents"]
     assert (annual <= 150_000).all() and (annual >= 90_000).all()  # within +/-25% of last year's 1,200

@@ -93,9 +93,7 @@ def test_comp_credits_under_the_plan_stores_published_version(grid_dir, tmp_path
         name="FY2026",
         plan=dataset.plan,
         reps=dataset.reps[["name", "manager_id"]],
-        territories=territories,
-        quotas=quotas,
-        target_cents=int(quotas["quota_cents"].sum()),
+        lines=[LineContents(QuotaLine(), territories, quotas, int(quotas["quota_cents"].sum()))],
         effective_from=date(2026, 1, 1),
     )
     for user, action in (("ops", "submit"), ("fin", "approve"), ("ops", "publish")):

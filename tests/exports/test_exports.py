@@ -36,6 +36,7 @@ from planner.plans.approved import ApprovedPlan
 from planner.plans.dissolve import dissolve_territories
 from planner.plans.files import read_plan, write_plan
 from planner.plans.plan import Plan
+from planner.plans.quota_lines import QuotaLine
 from tests.conftest import grid_units
 
 QUOTAS = pd.DataFrame(
@@ -128,12 +129,42 @@ def test_csv_round_trip(exported, approved, grid):
     text = (exported / "territories.csv").read_text()
     assert "10000.50" in text and "annual_quota_usd" in text  # exact dollars, not floats
     quotas = pd.read_csv(exported / "quotas.csv", dtype=str)
-    assert quotas.columns.tolist() == ["territory_id", "rep_ids", "period", "quota_usd"]
-    back = quotas.assign(quota_cents=quotas["quota_usd"].map(parse_cents))
+    assert quotas.columns.tolist() == ["territory_id", "rep_ids", "line", "unit", "period", "quota"]
+    assert quotas["quota"].tolist()[-2:] == ["10000.50", "9999.99"]  # exact dollars
+    back = read_quota_file(exported / "quotas.csv", approved.plan)
     pd.testing.assert_frame_equal(
-        back[["territory_id", "period", "quota_cents"]],
-        quota_table(approved)[["territory_id", "period", "quota_cents"]],
+        back, quota_table(approved)[["territory_id", "line", "period", "quota_cents"]]
     )
+
+
+def test_a_plan_with_several_lines_exports_each_in_its_unit_and_reads_back_exactly(approved, grid, tmp_path):
+    deals = QuotaLine("new_logos", unit="deals", potential="accounts")
+    quotas = pd.concat(
+        [QUOTAS.assign(line="bookings"), QUOTAS.assign(line="new_logos", quota_cents=[300, 100, 0, 200])]
+    )
+    lines = ApprovedPlan(3, "FY2027 lines", date(2027, 1, 1), grid.plan, quotas, lines=(QuotaLine(), deals))
+    export_plan(lines, grid, tmp_path, ["csv", "xlsx"])
+    table = read_territories_csv(tmp_path / "territories.csv")
+    assert table.loc["West", "bookings_annual_quota_cents"] == 1_000_050 + 999_999
+    assert table.loc["West", "new_logos_annual_quota_deals"] == 4  # whole deals, not hundredths
+    assert table.loc["East", "new_logos_quota_2027_q2_deals"] == 2
+    text = pd.read_csv(tmp_path / "quotas.csv", dtype=str)
+    assert text.loc[text["line"] == "new_logos", "quota"].tolist() == ["0", "2", "3", "1"]
+    assert set(text.loc[text["line"] == "new_logos", "unit"]) == {"deals"}
+    back = read_quota_file(tmp_path / "quotas.csv", grid.plan)
+    pd.testing.assert_frame_equal(back, quota_table(lines)[["territory_id", "line", "period", "quota_cents"]])
+    pd.testing.assert_frame_equal(read_excel_quotas(tmp_path / "plan.xlsx"), quota_table(lines))
+    tree = pd.read_csv(tmp_path / "hierarchy.csv", dtype={"quota": str})
+    company = tree[tree["level"] == "company"].set_index("line")
+    assert company.loc["new_logos", "quota"] == "6" and company.loc["bookings", "quota"] == "20000.54"
+    with pytest.raises(PlanError, match="unknown lines \\['upsell'\\]"):
+        ApprovedPlan(
+            3, "x", date(2027, 1, 1), grid.plan, quotas.assign(line="upsell"), lines=(QuotaLine(), deals)
+        )
+    with pytest.raises(PlanError, match="line new_logos counts whole units"):
+        ApprovedPlan(
+            3, "x", date(2027, 1, 1), grid.plan, quotas.assign(quota_cents=150), lines=(QuotaLine(), deals)
+        )
 
 
 def test_excel_round_trip_and_formats(exported, approved, grid):
@@ -523,11 +554,11 @@ def test_quota_round_trip_through_csv_and_excel(grid, tmp_path_factory, cents, p
 
 
 def test_the_hierarchy_export_rolls_quotas_up_to_the_company(exported, approved):
-    tree = pd.read_csv(exported / "hierarchy.csv", dtype={"quota_usd": str})
+    tree = pd.read_csv(exported / "hierarchy.csv", dtype={"quota": str})
     assert tree["level"].iloc[0] == "company"
-    total = sum(parse_cents(v) for v in tree.loc[tree["level"] == "territory", "quota_usd"])
-    assert parse_cents(tree["quota_usd"].iloc[0]) == total == int(approved.annual_quota_cents().sum())
+    total = sum(parse_cents(v) for v in tree.loc[tree["level"] == "territory", "quota"])
+    assert parse_cents(tree["quota"].iloc[0]) == total == int(approved.annual_quota_cents().sum())
     managers = tree[tree["level"] == "manager"]
     for _, manager in managers.iterrows():
         team = tree[tree["parent_id"] == manager["node_id"]]
-        assert parse_cents(manager["quota_usd"]) == sum(parse_cents(v) for v in team["quota_usd"])
+        assert parse_cents(manager["quota"]) == sum(parse_cents(v) for v in team["quota"])

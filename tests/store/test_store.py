@@ -508,6 +508,56 @@ def test_migrations_build_exactly_the_declared_schema_and_downgrade_cleanly(open
     assert store.info(1).status is Status.DRAFT
 
 
+def test_a_store_from_before_quota_lines_upgrades_with_its_versions_proposals_and_audit(opened):
+    """A store written at revision 0002 (one quota per territory) upgrades in place and back."""
+    store, kwargs = opened
+    downgrade(store.engine, "base")
+    migrate(store.engine, "0002")
+    at = "2026-11-30 12:00:00"
+    rows = [
+        "INSERT INTO users VALUES ('ops', 'Ops', 'admin', NULL), ('fin', 'Fin', 'approver', NULL), "
+        "('m1', 'Manager', 'manager', 'M1')",
+        "INSERT INTO plan_versions (name, status, revision, parent_id, target_cents, effective_from, "
+        f"created_by, created_at, allocation_basis) VALUES ('FY2027', 'proposed', 3, NULL, 300000, "
+        f"'2027-01-01', 'ops', '{at}', '{{\"basis_frac\": 0.5}}')",
+        "INSERT INTO version_units VALUES (1, 'u1', 'T1'), (1, 'u2', 'T2')",
+        "INSERT INTO version_reps VALUES (1, 'r1', 'T1', 'Ann', 'M1'), (1, 'r2', 'T2', 'Bob', 'M1')",
+        "INSERT INTO version_territories VALUES (1, 'T1', 100000, 90000, NULL), (1, 'T2', 200000, 210000, 150000)",
+        "INSERT INTO version_quotas VALUES (1, 'T1', '2027-Q1', 40000), (1, 'T1', '2027-Q2', 60000), "
+        "(1, 'T2', '2027-Q1', 100000), (1, 'T2', '2027-Q2', 100000)",
+        "INSERT INTO proposals (version_id, territory_id, proposed_by, base_quota_cents, proposed_quota_cents, "
+        f"reason, status, created_at) VALUES (1, 'T1', 'm1', 100000, 120000, 'pipeline', 'pending', '{at}')",
+        "INSERT INTO audit_events (at, user_id, action, version_id, territory_id, before, after, reason) "
+        f"VALUES ('{at}', 'm1', 'propose', 1, 'T1', NULL, NULL, 'pipeline')",
+    ]
+    with store.engine.begin() as conn:
+        for sql in rows:
+            conn.exec_driver_sql(sql)
+    migrate(store.engine)
+    reopened = PlanStore(**kwargs)
+    version = reopened.version(1)
+    assert list(version.lines) == ["bookings"]
+    line = version.line()
+    assert (line.line.unit, line.line.potential, line.line.source_of()) == ("usd", "tam_usd", "*")
+    assert line.target_cents == 300000 and line.allocation_basis == {"basis_frac": 0.5}
+    assert line.quotas["quota_cents"].tolist() == [40000, 60000, 100000, 100000]
+    assert line.territories["annual_quota_cents"].tolist() == [100000, 200000]
+    assert line.territories["last_quota_cents"].tolist()[1] == 150000
+    assert reopened.proposals(1)["line"].tolist() == ["bookings"]
+    # the upgraded store works as before: the old proposal is decided, the audit log goes on
+    reopened.decide("fin", 1, accept=True, comment="agreed")
+    assert reopened.version(1).line().territories.loc["T1", "annual_quota_cents"] == 120000
+    log = reopened.audit_log(1)
+    assert log["action"].tolist() == ["propose", "accept"] and log["line"].tolist()[1] == "bookings"
+    downgrade(reopened.engine, "0002")
+    with reopened.engine.connect() as conn:
+        quotas = conn.exec_driver_sql("SELECT quota_cents FROM version_quotas ORDER BY territory_id, period")
+        assert [r[0] for r in quotas] == [48000, 72000, 100000, 100000]
+        basis = conn.exec_driver_sql("SELECT allocation_basis FROM plan_versions").scalar_one()
+        assert basis == '{"basis_frac": 0.5}'
+    reopened.close()
+
+
 # ---------------------------------------------------------------- property
 
 
