@@ -9,7 +9,9 @@ Per rep (the plan is chosen by the rep's ``role``) and per month:
    ``single`` (retroactive) table the tier is the one reached at the month end, and when
    a later month of a quarter or year lifts the tier, a *true-up* line reprices the
    window's earlier deals. A basis ``attainment`` component earns nothing in a window
-   without quota.
+   without quota. A component measures one quota line (:mod:`planner.plans.quota_lines`):
+   it credits the deals of that line's bookings and measures against that line's quota;
+   on a count line each deal credits 100 hundredths, split like the deal's amount.
 2. **SPIFFs.** A won deal that meets a SPIFF's minimum amount and dates pays the bonus to
    the credited reps in proportion to their credit (largest remainder, exact cents).
 3. **Clawbacks.** A deal cancelled within the plan's ``clawback.window_days`` of its close
@@ -37,7 +39,9 @@ import numpy as np
 import pandas as pd
 
 from planner.comp.lines import LineTypes, clawback_lines, component_lines, line_types, spiff_lines
-from planner.comp.plan_file import CompPlan
+from planner.comp.plan_file import Component, CompPlan
+from planner.errors import PlanError
+from planner.plans.quota_lines import ALL_BOOKINGS, HUNDREDTHS, QuotaLine
 from planner.progress import ProgressCallback
 
 LINE_COLUMNS = (
@@ -105,6 +109,8 @@ class CompResult:
         Deals nobody was credited for, with a reason (set by :func:`planner.comp.run.run_comp`).
     credits, quotas, deals : pandas.DataFrame or None
         The inputs of the calculation (kept for the what-if estimator).
+    quota_lines : tuple of QuotaLine
+        The quota lines the components measure against (kept for the what-if estimator).
     """
 
     summary: pd.DataFrame
@@ -117,6 +123,7 @@ class CompResult:
     credits: pd.DataFrame | None = None
     quotas: pd.DataFrame | None = None
     deals: pd.DataFrame | None = None
+    quota_lines: tuple[QuotaLine, ...] = ()
 
     def payouts(self) -> pd.Series:
         """Payout in cents indexed by (rep_id, month)."""
@@ -205,6 +212,7 @@ def calculate(
     reps: pd.DataFrame,
     months: Sequence[str],
     *,
+    quota_lines: Sequence[QuotaLine] | None = None,
     progress: ProgressCallback | None = None,
 ) -> CompResult:
     """Earnings, draws and payouts per rep and month (see the module docstring for the rules).
@@ -214,8 +222,8 @@ def calculate(
     credits : pandas.DataFrame
         From :func:`planner.comp.crediting.credit_deals`.
     quotas : pandas.DataFrame
-        From :func:`planner.comp.crediting.rep_quotas` (``rep_id``, ``month``, ``quota_cents``),
-        covering every month of the windows used.
+        From :func:`planner.comp.crediting.rep_quotas` (``rep_id``, ``line``, ``month``,
+        ``quota_cents``), covering every month of the windows used.
     deals : pandas.DataFrame
         Checked deals (for status and cancel dates).
     plans : sequence of CompPlan
@@ -225,11 +233,17 @@ def calculate(
     months : sequence of str
         Months to calculate ('YYYY-MM'); start them at a window start (e.g. January for
         yearly windows) so that windows are complete.
+    quota_lines : sequence of QuotaLine, optional
+        The quota lines of the approved plans (default: the single USD line ``bookings``).
+        Deals carry their line in an optional ``line`` column.
     progress : callable, optional
         Called with (fraction done, message).
     """
     report = progress or (lambda fraction, message: None)
     months = tuple(sorted(months))
+    by_name = {line.name: line for line in quota_lines or (QuotaLine(),)}
+    if "line" not in quotas.columns:
+        quotas = quotas.assign(line=next(iter(by_name)) if len(by_name) == 1 else "")
     plan_by_name = {p.name: p for p in plans}
     if len(plan_by_name) != len(plans):
         raise ValueError("two comp plans have the same name; give each plan a unique name")
@@ -269,6 +283,10 @@ def calculate(
     quota_table = quota_table.loc[quota_table["rep_code"] >= 0].copy()
     quota_table["year"] = quota_table["month"].astype(str).str[:4].astype(np.int64)
     quota_table["mon"] = quota_table["month"].astype(str).str[5:7].astype(np.int64)
+    deal_line = _deal_quota_lines(deals, types)
+    measured = {
+        p.name: [measured_line(c, p, by_name, deal_line is not None) for c in p.components] for p in plans
+    }
     frames: list[pd.DataFrame] = []
     steps = sum(len(p.components) for p in plans) + 2
     done = 0
@@ -278,8 +296,9 @@ def calculate(
             (rows["deal_code"].to_numpy(), rows["close_date"].to_numpy(np.int64), rows["rep_code"].to_numpy())
         )
         rows = rows.iloc[order].reset_index(drop=True)
-        for component in plan.components:
-            frames.append(component_lines(component, rows, quota_table, plan.name, types))
+        for component, line in zip(plan.components, measured[plan.name], strict=True):
+            line_rows, line_quotas = _of_line(rows, quota_table, line, deal_line)
+            frames.append(component_lines(component, line_rows, line_quotas, plan.name, types))
             done += 1
             report(done / steps, f"{plan.name}: {component.id}")
         frames.extend(spiff_lines(plan, rows, types))
@@ -297,7 +316,8 @@ def calculate(
     lines = lines.loc[:, list(LINE_COLUMNS)]
     lines["deal_id"] = pd.Categorical.from_codes(lines["deal_id"].to_numpy(np.int64), dtype=types.deal)
     report((done + 1) / steps, "summarising")
-    summary = _summarise(lines, base, quota_table, plan_of, months, types)
+    summary_quotas = _summary_quotas(quota_table, plans, measured, by_name, plan_by_rep)
+    summary = _summarise(lines, base, summary_quotas, plan_of, months, types)
     summary = _settle(summary, plan_by_name)
     report(1.0, "done")
     return CompResult(
@@ -310,7 +330,84 @@ def calculate(
         credits=credits,
         quotas=quotas,
         deals=deals,
+        quota_lines=tuple(by_name.values()),
     )
+
+
+def measured_line(
+    component: Component, plan: CompPlan, lines: dict[str, QuotaLine], deals_have_lines: bool
+) -> QuotaLine | None:
+    """The quota line a component measures (None: every deal, no quota); clear errors otherwise."""
+    where = f"comp plan '{plan.name}', component '{component.id}'"
+    if component.quota_line is None:
+        if len(lines) == 1:
+            line = next(iter(lines.values()))
+        elif component.basis == "amount":
+            return None
+        else:
+            raise PlanError(
+                f"{where} measures attainment, and the approved plans have quota lines "
+                f"{', '.join(lines)}: name the one it measures (quota_line: ...)"
+            )
+    elif component.quota_line not in lines:
+        raise PlanError(
+            f"{where} measures quota line '{component.quota_line}', which the approved plans do not "
+            f"have; their lines are {', '.join(lines)}"
+        )
+    else:
+        line = lines[component.quota_line]
+    if line.counts and component.kind != "interpolated":
+        raise PlanError(
+            f"{where} measures {line.name}, a count of {line.unit}: pay it with an interpolated payout "
+            "curve over attainment (kind: interpolated, basis: attainment)"
+        )
+    if line.source_of() != ALL_BOOKINGS and not deals_have_lines and len(lines) > 1:
+        raise PlanError(
+            f"{where} measures {line.name} (bookings of line '{line.source_of()}'), but the deals have no "
+            "line column: add one saying which line each deal counts toward"
+        )
+    return line
+
+
+def _deal_quota_lines(deals: pd.DataFrame, types: LineTypes) -> np.ndarray | None:
+    """The ``line`` of every deal category (None when the deals carry no line)."""
+    if "line" not in deals.columns:
+        return None
+    by_deal = pd.Series(deals["line"].astype(str).to_numpy(), index=deals["deal_id"].astype(str).to_numpy())
+    return by_deal.reindex(types.deal.categories).fillna("").to_numpy(dtype=object)
+
+
+def _of_line(
+    rows: pd.DataFrame, quotas: pd.DataFrame, line: QuotaLine | None, deal_line: np.ndarray | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The credit rows a component measures and its line's quotas (credits in the line's unit)."""
+    if line is None:
+        return rows, quotas.iloc[:0]
+    source = line.source_of()
+    if source != ALL_BOOKINGS and deal_line is not None:
+        rows = rows.loc[deal_line[rows["deal_code"].to_numpy()] == source].reset_index(drop=True)
+    if line.counts:
+        deal = np.maximum(rows["deal_cents"].to_numpy(np.int64), 1)
+        share = (2 * HUNDREDTHS * rows["credit_cents"].to_numpy(np.int64) + deal) // (2 * deal)
+        rows = rows.assign(credit_cents=share)
+    return rows, quotas.loc[quotas["line"] == line.name]
+
+
+def _summary_quotas(
+    quotas: pd.DataFrame,
+    plans: Sequence[CompPlan],
+    measured: dict[str, list[QuotaLine | None]],
+    lines: dict[str, QuotaLine],
+    plan_by_rep: np.ndarray,
+) -> pd.DataFrame:
+    """The quota rows behind each rep's summary: the USD lines their plan measures (all USD lines if none)."""
+    every_usd = [name for name, line in lines.items() if not line.counts]
+    keep = np.zeros(len(quotas), dtype=bool)
+    plan_code = plan_by_rep[quotas["rep_code"].to_numpy(np.int64)]
+    for index, plan in enumerate(plans):
+        names = sorted({line.name for line in measured[plan.name] if line is not None and not line.counts})
+        keep |= (plan_code == index) & quotas["line"].isin(names or every_usd).to_numpy()
+    return quotas.loc[keep]
 
 
 def _summarise(

@@ -17,7 +17,8 @@ Rules (all amounts in integer cents, every split exact):
   spread over its three months, largest remainder) divided evenly among the
   territory's reps (largest remainder), pro-rated by the days of the month each
   approved plan was in effect (``quota * days / days_in_month``, half up). A manager's
-  quota is the sum of the quotas of the reps below them.
+  quota is the sum of the quotas of the reps below them. Each quota line of the plans
+  has its own rep quotas.
 """
 
 from __future__ import annotations
@@ -264,10 +265,10 @@ def _rollup(
 
 
 def _monthly_territory_quotas(quotas: pd.DataFrame) -> pd.DataFrame:
-    """Quota rows per territory and 'YYYY-MM' (quarterly quotas spread over 3 months, exactly)."""
+    """Quota rows per territory, line and 'YYYY-MM' (quarterly quotas spread over 3 months, exactly)."""
     monthly = quotas.loc[~quotas["period"].str.contains("Q")].rename(columns={"period": "month"})
     quarterly = quotas.loc[quotas["period"].str.contains("Q")]
-    frames = [monthly[["territory_id", "month", "quota_cents"]]]
+    frames = [monthly[["territory_id", "line", "month", "quota_cents"]]]
     for offset in range(3):
         part = quarterly.copy()
         year = part["period"].str[:4]
@@ -276,17 +277,18 @@ def _monthly_territory_quotas(quotas: pd.DataFrame) -> pd.DataFrame:
         part["quota_cents"] = _even_split(
             part["quota_cents"].to_numpy(np.int64), np.int64(3), np.int64(offset)
         )
-        frames.append(part[["territory_id", "month", "quota_cents"]])
-    return pd.concat(frames, ignore_index=True).groupby(["territory_id", "month"], as_index=False).sum()
+        frames.append(part[["territory_id", "line", "month", "quota_cents"]])
+    keys = ["territory_id", "line", "month"]
+    return pd.concat(frames, ignore_index=True).groupby(keys, as_index=False).sum()
 
 
 def rep_quotas(
     approved: Sequence[ApprovedPlan], months: Sequence[str], *, reps: pd.DataFrame | None = None
 ) -> pd.DataFrame:
-    """Each rep's (and manager's) quota per month in integer cents.
+    """Each rep's (and manager's) quota per quota line and month, in hundredths of the line's unit.
 
-    Returns a DataFrame with columns ``rep_id``, ``month``, ``quota_cents`` (see the module
-    docstring for the pro-rating rules).
+    Returns a DataFrame with columns ``rep_id``, ``line``, ``month``, ``quota_cents`` (see the
+    module docstring for the pro-rating rules).
     """
     versions = _sorted_versions(approved)
     frames = []
@@ -311,12 +313,13 @@ def rep_quotas(
             rows["rank"].to_numpy(np.int64),
         )
         rows["quota_cents"] = (2 * share * days + days_in) // (2 * days_in)
-        frames.append(rows.loc[days > 0, ["rep_id", "month", "quota_cents"]])
+        frames.append(rows.loc[days > 0, ["rep_id", "line", "month", "quota_cents"]])
     if not frames:
-        return pd.DataFrame({"rep_id": [], "month": [], "quota_cents": np.array([], dtype=np.int64)})
-    quotas = (
-        pd.concat(frames, ignore_index=True).groupby(["rep_id", "month"], as_index=False)["quota_cents"].sum()
-    )
+        return pd.DataFrame(
+            {"rep_id": [], "line": [], "month": [], "quota_cents": np.array([], dtype=np.int64)}
+        )
+    keys = ["rep_id", "line", "month"]
+    quotas = pd.concat(frames, ignore_index=True).groupby(keys, as_index=False)["quota_cents"].sum()
     if reps is not None:
         chains = manager_chains(reps)
         pairs = pd.DataFrame(
@@ -325,10 +328,10 @@ def rep_quotas(
         )
         team = (
             quotas.merge(pairs, on="rep_id")
-            .groupby(["manager_id", "month"], as_index=False)["quota_cents"]
+            .groupby(["manager_id", "line", "month"], as_index=False)["quota_cents"]
             .sum()
         )
         quotas = pd.concat([quotas, team.rename(columns={"manager_id": "rep_id"})], ignore_index=True)
-        quotas = quotas.groupby(["rep_id", "month"], as_index=False)["quota_cents"].sum()
+        quotas = quotas.groupby(keys, as_index=False)["quota_cents"].sum()
     quotas["quota_cents"] = quotas["quota_cents"].astype("int64")
-    return quotas.sort_values(["rep_id", "month"]).reset_index(drop=True)
+    return quotas.sort_values(keys).reset_index(drop=True)

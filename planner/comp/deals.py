@@ -6,7 +6,9 @@ Deals (one row per deal):
 - ``close_date`` (date); ``amount_cents`` (whole cents, >= 0) or ``amount_usd`` (dollars,
   converted to cents exactly with :class:`decimal.Decimal`, half up);
 - ``status``: ``won`` or ``cancelled``; ``cancel_date`` (date, required when cancelled, not
-  before ``close_date``).
+  before ``close_date``);
+- ``line`` (optional): the bookings line the deal counts toward (e.g. ``new_business``),
+  for comp components that measure one quota line.
 
 Splits (optional, one row per deal and rep): ``deal_id``, ``rep_id``, ``share`` (a fraction
 0-1, at most 6 decimals); the shares of a deal must sum to exactly 1. A split deal is
@@ -99,7 +101,7 @@ def check_deals(
                 for c in missing
             ]
         )
-    table = table.loc[:, list(DEAL_COLUMNS)]
+    table = table.loc[:, [*DEAL_COLUMNS, *(["line"] if "line" in table else [])]]
     table["deal_id"] = table["deal_id"].astype(str)
     table["account_id"] = table["account_id"].astype(str)
     duplicated = table["deal_id"].duplicated(keep="first").to_numpy()

@@ -42,8 +42,12 @@ class WhatIf:
     lines: pd.DataFrame
 
 
-def estimate_deal(result: CompResult, rep_id: str, amount_cents: int, close_date: date) -> WhatIf:
+def estimate_deal(
+    result: CompResult, rep_id: str, amount_cents: int, close_date: date, *, line: str | None = None
+) -> WhatIf:
     """Estimate what closing a deal of ``amount_cents`` on ``close_date`` adds to ``rep_id``'s pay.
+
+    ``line`` is the bookings line of the deal, when the deals carry one (``new_business``...).
 
     Raises :class:`PlannerError` for a rep without a plan, a negative amount or a date
     outside the calculated months.
@@ -76,10 +80,20 @@ def estimate_deal(result: CompResult, rep_id: str, amount_cents: int, close_date
     )
     quotas = result.quotas.loc[result.quotas["rep_id"] == rep_id]
     deals = result.deals.loc[result.deals["deal_id"].isin(credits["deal_id"])]
+    if "line" in deals.columns:
+        what_if = {"deal_id": WHAT_IF_DEAL, "status": "won", "line": line or ""}
+        deals = pd.concat([deals, pd.DataFrame([what_if])], ignore_index=True)
     reps = pd.DataFrame({"role": [plan.roles[0]]}, index=pd.Index([rep_id], name="rep_id"))
-    before = calculate(credits, quotas, deals, [plan], reps, result.months)
+    quota_lines = result.quota_lines or None
+    before = calculate(credits, quotas, deals, [plan], reps, result.months, quota_lines=quota_lines)
     after = calculate(
-        pd.concat([credits, extra], ignore_index=True), quotas, deals, [plan], reps, result.months
+        pd.concat([credits, extra], ignore_index=True),
+        quotas,
+        deals,
+        [plan],
+        reps,
+        result.months,
+        quota_lines=quota_lines,
     )
     by_month = pd.DataFrame(
         {

@@ -86,6 +86,11 @@ class Component(_Strict):
     retroactively), ``marginal`` (each slice at its own tier's rate, like tax brackets),
     ``interpolated`` (the payout is the straight line between the tiers' ``payout_usd``
     points, flat after the last one, nothing before the first).
+
+    ``quota_line`` names the quota line the component measures (e.g. ``new_business``): it
+    credits the deals of that line and measures attainment against that line's quota. It
+    may be left out when the approved plans have one line. A count line (e.g. deals) is
+    measured in deals credited, and pays by an ``interpolated`` curve over attainment.
     """
 
     id: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -97,6 +102,7 @@ class Component(_Strict):
     tiers: Annotated[list[Tier], Field(min_length=1)]
     threshold: Annotated[Decimal, Field(ge=0, decimal_places=4, allow_inf_nan=False)] = Decimal(0)
     cap_usd: Money | None = None
+    quota_line: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")] | None = None
 
     @model_validator(mode="after")
     def _check_tiers(self) -> Component:

@@ -105,7 +105,7 @@ def reference_quotas(approved: Sequence[ApprovedPlan], months: Sequence[str], re
         start = pd.Timestamp(a.effective_from)
         end = pd.Timestamp(versions[v + 1].effective_from) if v + 1 < len(versions) else pd.Timestamp.max
         monthly = defaultdict(int)
-        for territory, period, cents in a.quotas.itertuples(index=False):
+        for territory, period, cents in a.line_quotas().itertuples(index=False):
             if "Q" in period:
                 first = (int(period[-1]) - 1) * 3 + 1
                 for offset, part in enumerate(_even(int(cents), 3)):

@@ -10,7 +10,9 @@ import pandas as pd
 from planner.comp.calculate import CompResult, calculate
 from planner.comp.crediting import credit_deals, rep_quotas
 from planner.comp.plan_file import CompPlan
+from planner.errors import PlanError
 from planner.plans.approved import ApprovedPlan
+from planner.plans.quota_lines import QuotaLine
 from planner.progress import ProgressCallback
 
 
@@ -18,6 +20,20 @@ def quota_months(months: Sequence[str]) -> list[str]:
     """Every month of the calendar years touched by ``months`` (windows need whole-year quotas)."""
     years = sorted({m[:4] for m in months})
     return [f"{y}-{m:02d}" for y in years for m in range(1, 13)]
+
+
+def quota_lines(approved: Sequence[ApprovedPlan]) -> list[QuotaLine]:
+    """The quota lines of a plan history, each once; a name defined two ways is an error."""
+    lines: dict[str, QuotaLine] = {}
+    for plan in approved:
+        for line in plan.lines:
+            known = lines.setdefault(line.name, line)
+            if known.record() != line.record():
+                raise PlanError(
+                    f"quota line '{line.name}' is {known.record()} in one approved plan and {line.record()} "
+                    f"in '{plan.name}'; give the two lines different names"
+                )
+    return list(lines.values())
 
 
 def run_comp(
@@ -59,5 +75,6 @@ def run_comp(
     """
     credits, uncredited = credit_deals(deals, account_units, approved, splits=splits, reps=reps)
     quotas = rep_quotas(approved, quota_months(months), reps=reps)
-    result = calculate(credits, quotas, deals, plans, reps, months, progress=progress)
+    lines = quota_lines(approved)
+    result = calculate(credits, quotas, deals, plans, reps, months, quota_lines=lines, progress=progress)
     return dataclasses.replace(result, uncredited=uncredited)

@@ -76,7 +76,8 @@ def test_comp_credits_under_the_plan_stores_published_version(grid_dir, tmp_path
     from datetime import date
 
     from planner.data.dataset import load_dataset
-    from planner.store import PlanStore
+    from planner.plans.quota_lines import QuotaLine
+    from planner.store import LineContents, PlanStore
 
     args = comp_inputs(tmp_path)
     quotas = pd.read_csv(tmp_path / "quotas.csv")
