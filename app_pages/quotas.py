@@ -35,7 +35,7 @@ versions = store.versions()
 if not versions:
     st.info("No plan versions yet: an admin creates a draft below.")
 labels = {v.version_id: f"v{v.version_id} {v.name} ({v.status.value})" for v in versions}
-editable = [v.version_id for v in versions if v.status in (Status.DRAFT, Status.proposed_column)]
+editable = [v.version_id for v in versions if v.status in (Status.DRAFT, Status.PROPOSED)]
 default = editable[0] if editable else (versions[0].version_id if versions else None)
 
 
@@ -150,7 +150,7 @@ if versions:
                 table = table[table["Territory"].isin(team)]
         can_propose = user.role in PERMISSIONS["propose"] and info.status in (
             Status.DRAFT,
-            Status.proposed_column,
+            Status.PROPOSED,
         )
         edited = st.data_editor(
             table,
@@ -195,7 +195,7 @@ if versions:
                 if made and not errors:
                     st.toast(f"{len(made)} proposal(s) submitted")
                     st.rerun()
-        if user.role is Role.ADMIN and info.status in (Status.DRAFT, Status.proposed_column):
+        if user.role is Role.ADMIN and info.status in (Status.DRAFT, Status.PROPOSED):
             with st.form("q_direct_edit"):
                 st.markdown(f"**Set a {line.name} quota directly** (admins; audited)")
                 left, middle, right = st.columns(3)

@@ -24,6 +24,7 @@ BENCHMARKS = (
     "forecast_real",
     "quota",
     "quota_fair",
+    "quota_lines",
     "comp",
 )
 RESULTS = Path(__file__).resolve().parent / "results"

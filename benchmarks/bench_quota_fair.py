@@ -16,9 +16,7 @@ targets, :mod:`planner.quota.fair`). Then, with finance's goal of 65% of territo
 above quota and the total set to meet it (``basis_frac=1``), the share expected at or
 above (lognormal forecast uncertainty, CV 0.2). Goals (issue 19): Spearman(quota,
 potential) >= 0.8, Gini(quota/potential) <= 0.10, |Spearman(attainment, potential)| <=
-0.2; the share within 5 points of the goal; the last row times 5 allocations of 500
-territories with monthly phasing (the size of "5 quota lines x 500 territories x 12
-months"; quota lines themselves are not built yet).
+0.2; the share within 5 points of the goal. Quota lines at size: ``bench_quota_lines``.
 """
 
 from __future__ import annotations
@@ -33,7 +31,6 @@ from planner.quota.allocation import QuotaOptions, allocate_quotas, quota_bounds
 from planner.quota.attainment import attainment_plan
 from planner.quota.fairness import HealthyRanges, fairness_report
 from planner.quota.inputs import quota_territories
-from planner.quota.phasing import phase_quotas
 from planner.quota.versions import history_before
 
 GOAL = 0.65
@@ -107,26 +104,9 @@ def row(name: str, method: str, table: pd.DataFrame, target: int, options: Quota
     }
 
 
-def timing_row() -> dict:
-    rng = np.random.default_rng(5)
-    lines = [generated(rng.lognormal(15, 0.8, 500), 0.1, seed) for seed in range(5)]
-    flat = pd.Series(1.0, index=range(1, 13))
-    start = time.perf_counter()
-    for book in lines:
-        allocation = allocate_quotas(int(book["forecast_usd"].sum() * 100), book, QuotaOptions())
-        phase_quotas(allocation.quotas_cents, flat, "month", "2027-01")
-    return {
-        "instance": "5 x 500 territories, phased by month",
-        "method": "terrain",
-        "seconds": time.perf_counter() - start,
-    }
-
-
 def run() -> list[dict]:
     rows = []
     for name, (table, target) in instances().items():
         rows.append(row(name, "plain blend", table, target, QuotaOptions(fairness=None)))
         rows.append(row(name, "terrain (default)", table, target, QuotaOptions()))
-    timing = timing_row()
-    rows.append({key: timing.get(key, "") for key in rows[0]})
     return rows

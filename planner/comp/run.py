@@ -22,10 +22,16 @@ def quota_months(months: Sequence[str]) -> list[str]:
     return [f"{y}-{m:02d}" for y in years for m in range(1, 13)]
 
 
-def quota_lines(approved: Sequence[ApprovedPlan]) -> list[QuotaLine]:
-    """The quota lines of a plan history, each once; a name defined two ways is an error."""
+def quota_lines(approved: Sequence[ApprovedPlan], months: Sequence[str]) -> list[QuotaLine]:
+    """The quota lines of the plans in effect during ``months``, each once (one name, one definition)."""
+    ordered = sorted(approved, key=lambda a: a.effective_from)
+    first = pd.Period(min(months), "M").start_time
+    last = pd.Period(max(months), "M").end_time
+    ends = [pd.Timestamp(a.effective_from) for a in ordered[1:]] + [pd.Timestamp.max]
     lines: dict[str, QuotaLine] = {}
-    for plan in approved:
+    for plan, end in zip(ordered, ends, strict=True):
+        if pd.Timestamp(plan.effective_from) > last or end <= first:
+            continue
         for line in plan.lines:
             known = lines.setdefault(line.name, line)
             if known.record() != line.record():
@@ -75,6 +81,6 @@ def run_comp(
     """
     credits, uncredited = credit_deals(deals, account_units, approved, splits=splits, reps=reps)
     quotas = rep_quotas(approved, quota_months(months), reps=reps)
-    lines = quota_lines(approved)
+    lines = quota_lines(approved, months)
     result = calculate(credits, quotas, deals, plans, reps, months, quota_lines=lines, progress=progress)
     return dataclasses.replace(result, uncredited=uncredited)

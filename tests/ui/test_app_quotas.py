@@ -33,10 +33,12 @@ def test_quotas_page_shows_the_draft_its_totals_and_fairness(db_url):
     at = open_page("app_pages/quotas.py", "ops")
     store = PlanStore(db_url)
     version = store.version(2)
+    assert at.session_state[state.QUOTA_LINE] == "new_business"  # the first of the draft's three lines
+    line = version.line("new_business")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Status"] == "proposed"
-    assert metrics["Sum of quotas"] == f"${version.total_quota_cents / 1e8:,.1f}M"
-    assert metrics["Company target"] == f"${version.info.target_cents / 1e8:,.1f}M"
+    assert metrics["Sum of quotas"] == f"${line.total_cents / 1e8:,.1f}M"
+    assert metrics["Line target"] == f"${line.target_cents / 1e8:,.1f}M"
     [checks] = [d.value for d in at.dataframe if "Check" in d.value.columns]
     assert "quota rises with potential (Spearman)" in set(checks["Check"])
     assert [b.label for b in at.button if b.key and b.key.startswith("q_action_")] == ["Return", "Approve"]
@@ -47,7 +49,22 @@ def test_quotas_page_shows_the_draft_its_totals_and_fairness(db_url):
     [tree] = [d.value for d in at.dataframe if "Node" in d.value.columns]
     assert tree["Level"].tolist()[0] == "company" and (tree["Level"] == "manager").sum() == 6
     company = tree.iloc[0]
-    assert company["Quota ($)"] == pytest.approx(version.total_quota_cents / 100)
+    assert company["Quota ($)"] == pytest.approx(line.total_cents / 100)
+
+
+def test_the_quota_line_switch_shows_a_count_line_in_whole_deals(db_url):
+    at = open_page("app_pages/quotas.py", "ops")
+    at.session_state[state.QUOTA_LINE] = "new_logos"
+    at.run()
+    assert not at.exception
+    logos = PlanStore(db_url).version(2).line("new_logos")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Sum of quotas"] == f"{logos.total_cents // 100:,} deals"
+    [table] = [d.value for d in at.dataframe if "Territory" in d.value.columns]
+    assert table["Quota (deals)"].sum() == logos.total_cents // 100
+    assert "Potential (accounts)" in table.columns
+    [tree] = [d.value for d in at.dataframe if "Node" in d.value.columns]
+    assert tree.iloc[0]["Quota (deals)"] == logos.total_cents // 100
 
 
 def test_a_manager_sees_their_teams_roll_up(db_url):
@@ -67,9 +84,22 @@ def test_admin_sets_a_quota_and_it_is_audited(db_url):
     submit.click().run()
     assert not at.exception
     store = PlanStore(db_url)
-    assert store.version(2).territories.loc["T05", "annual_quota_cents"] == 123_456_700
+    assert store.version(2).line("new_business").territories.loc["T05", "annual_quota_cents"] == 123_456_700
     log = store.audit_log(2)
     assert log.iloc[-1]["action"] == "edit_quota" and log.iloc[-1]["reason"] == "board decision"
+    assert log.iloc[-1]["line"] == "new_business"
+
+
+def test_admin_drafts_a_version_from_the_forms_line_table(db_url):
+    at = open_page("app_pages/quotas.py", "ops")
+    next(r for r in at.radio if r.label == "Forecast").set_value("growth")
+    next(b for b in at.button if b.label == "Allocate and save draft").click().run()
+    assert not at.exception and not at.error
+    store = PlanStore(db_url)
+    newest = store.versions()[0]
+    assert newest.name == "FY2027 draft"
+    line = store.version(newest.version_id).line()
+    assert line.name == "bookings" and line.total_cents == line.target_cents == 700_000_000_00
 
 
 def test_approver_decides_the_pending_proposal_and_approves(db_url):
@@ -86,9 +116,9 @@ def test_approver_decides_the_pending_proposal_and_approves(db_url):
     store = PlanStore(db_url)
     proposal = store.proposals(2).loc[1]
     assert (proposal["status"], proposal["decided_by"]) == ("accepted", "finance")
-    assert store.version(2).territories.loc[proposal["territory_id"], "annual_quota_cents"] == int(
-        proposal["proposed_quota_cents"]
-    )
+    renewal = store.version(2).line("renewal").territories
+    assert proposal["line"] == "renewal"
+    assert renewal.loc[proposal["territory_id"], "annual_quota_cents"] == int(proposal["proposed_quota_cents"])
     at.button(key="ap_version_approve").click().run()
     assert store.info(2).status is Status.APPROVED
 
