@@ -293,6 +293,8 @@ def allocate_quotas(
             float(total),
             options.potential_weight_frac,
             options.fairness,
+            capacity=capacity,
+            redistribute=options.relief_policy == "redistribute",
         )
         share = _significant(fitted)
 

@@ -20,7 +20,10 @@ steps of 0.05, :math:`\gamma` in steps of 0.025 within :math:`\pm 0.5`) for the 
 closest to the user's blend (:math:`|w - w_0| + |\gamma|`) whose quotas meet all three
 targets of :class:`planner.quota.fairness.HealthyRanges`: Spearman(quota, potential),
 Gini(quota / potential) and |Spearman(expected attainment, potential)|. Ties go to the
-point with the most room to the targets. When no point meets them all, it keeps the
+point with the most room to the targets. The search runs on full-year quotas; when ramp and
+relief then push the final quotas out of a range, it runs again on the final quotas, so the
+fairness report shows what was fitted (and a leave in one territory changes nobody else's
+fit while the ranges hold). When no point meets them all, it keeps the
 user's blend, names the targets missed at the point that misses least, and says
 whether the guardrails are the reason (the same search without guardrails succeeds).
 
@@ -119,6 +122,8 @@ def fit_shares(
     total: float,
     potential_weight_frac: float,
     ranges: HealthyRanges,
+    capacity: np.ndarray | None = None,
+    redistribute: bool = True,
 ) -> tuple[np.ndarray, FairFit]:
     """Shares meeting the fairness targets, closest to the user's blend (see the module docstring).
 
@@ -134,6 +139,9 @@ def fit_shares(
         The user's blend weight of potential.
     ranges : HealthyRanges
         The targets.
+    capacity : numpy.ndarray, optional
+        Ramp x (1 - relief) per territory: the figures are those of the final quotas, after
+        ramp and relief (carried by the others when ``redistribute``, else by the company).
 
     Returns
     -------
@@ -174,11 +182,24 @@ def fit_shares(
             ranges.attainment_size_spearman_max - abs(attainment),
         )
 
-    def search(low: np.ndarray, high: np.ndarray) -> tuple[tuple, tuple] | None:
+    def final(shares: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+        """The quotas the allocation ends with for these shares (after ramp and relief)."""
+        full_year = water_fill(shares, low, high, total)
+        if capacity is None:
+            return full_year
+        if not redistribute:
+            return capacity * full_year
+        top = np.floor(capacity * high)
+        return water_fill(capacity * shares, np.minimum(np.ceil(capacity * low), top), top, total)
+
+    def full_year(shares: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+        return water_fill(shares, low, high, total)
+
+    def search(low: np.ndarray, high: np.ndarray, quotas=full_year) -> tuple[tuple, tuple] | None:
         best = None
         for w in blends:
             for g in tilts:
-                fig = figures(water_fill(shares_at(w, g), low, high, total))
+                fig = figures(quotas(shares_at(w, g), low, high))
                 room = slack(fig)
                 if min(room) < 0:
                     continue
@@ -188,11 +209,16 @@ def fit_shares(
         return best
 
     found = search(lower, upper)
+    if found is not None and capacity is not None:
+        w, g, _ = found[1]
+        if min(slack(figures(final(shares_at(w, g), lower, upper)))) < 0:
+            found = search(lower, upper, final) or found
     if found is not None:
-        w, g, fig = found[1]
-        return shares_at(w, g), FairFit(w, g, *fig, met=True)
+        w, g, _ = found[1]
+        fig = figures(final(shares_at(w, g), lower, upper))  # the figures of the quotas as allocated
+        return shares_at(w, g), FairFit(w, g, *fig, met=min(slack(fig)) >= 0)
     own = shares_at(potential_weight_frac, 0.0)
-    fig = figures(water_fill(own, lower, upper, total))
+    fig = figures(final(own, lower, upper))
     names = (
         f"Spearman(quota, potential) >= {ranges.quota_potential_spearman_min}",
         f"Gini(quota/potential) <= {ranges.quota_per_potential_gini_max}",

@@ -278,9 +278,14 @@ def draft_quotas(dataset: Dataset, plan: Plan, request: QuotaRequest) -> DraftQu
         basis_frac=request.basis_frac,
         forecast_cv_frac=request.forecast_cv_frac,
     )
+    if (
+        line.counts
+    ):  # whole units: the goal's total rounded down (it still meets the goal), the choice rounded
+        implied = attainment.implied_total_cents // HUNDREDTHS * HUNDREDTHS
+        target = attainment.target_total_cents
+        chosen = round((target + request.basis_frac * (implied - target)) / HUNDREDTHS) * HUNDREDTHS
+        attainment = replace(attainment, implied_total_cents=implied, chosen_total_cents=chosen)
     chosen = attainment.chosen_total_cents
-    if line.counts:
-        chosen = round(chosen / HUNDREDTHS) * HUNDREDTHS
     if chosen != allocation.total_cents:
         allocation = allocate_quotas(
             int(request.target_cents), territories, request.options, total_cents=chosen, amount=line.format

@@ -142,3 +142,43 @@ def test_last_years_exported_quotas_set_the_guardrail(grid_dir, tmp_path):
     assert result.exit_code == 0, result.output
     annual = PlanStore(db).version(1).line().territories["annual_quota_cents"]
     assert (annual <= 150_000).all() and (annual >= 90_000).all()  # within +/-25% of last year's 1,200
+
+
+def test_a_lines_file_drafts_one_quota_line_per_row_and_bad_rows_are_named(tmp_path):
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    assert run("add-user", "ops", "Sales Ops", "--role", "admin", db=db).exit_code == 0
+    lines = tmp_path / "lines.csv"
+    lines.write_text(
+        "line,unit,target,potential,source,guardrail,basis,frequency\n"
+        "new_business,usd,90000000,tam_usd,,none,,quarter\n"
+        "new_logos,deals,2900,accounts,new_business,,1,\n"
+    )
+    common = ("--fiscal-year-start", "2027-01", "--forecast", "growth", "--user", "ops")
+    result = run("allocate", "data/demo", "--lines", str(lines), "--name", "FY2027 lines", *common, db=db)
+    assert result.exit_code == 0, result.output
+    assert (
+        "note: new_logos: 65% of territories expected at or above quota needs a quota total of"
+        in result.output
+    )
+    version = PlanStore(db).version(1)
+    assert list(version.lines) == ["new_business", "new_logos"]
+    assert version.line("new_business").total_cents == 90_000_000_00
+    assert set(version.line("new_business").quotas["period"]) == {"2027-Q1", "2027-Q2", "2027-Q3", "2027-Q4"}
+    logos = version.line("new_logos")
+    assert logos.total_cents == logos.allocation_basis["implied_total_cents"]  # basis 1: finance's goal
+    assert logos.total_cents % 100 == 0 and "deals" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "line,unit,target,potential,guardrail\n"
+        "new_business,usd,-5,tam_usd,\n"
+        "new_logos,deals,2.5,accounts,\n"
+        "renewal,usd,100,tam_usd,lots\n"
+    )
+    result = run("allocate", "data/demo", "--lines", str(bad), "--name", "bad", *common, db=db)
+    assert result.exit_code == 1
+    assert "bad.csv, row 2, column 'target'" in result.output and "must be 0 or more" in result.output
+    assert "bad.csv, row 3, column 'target'" in result.output and "counts whole deals" in result.output
+    assert "bad.csv, row 4, column 'guardrail': 'lots' is not a number" in result.output
+    both = run("allocate", "data/demo", "--lines", str(lines), "--target", "5", "--name", "x", *common, db=db)
+    assert both.exit_code == 1 and "give either --target" in both.output
+    assert "Traceback" not in result.output + both.output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -60,10 +62,22 @@ def test_relief_for_a_leave_lowers_that_quota_pro_rata(demo):
         relief=pd.DataFrame({"territory_id": ["T07"], "start": ["2027-04-01"], "end": ["2027-06-30"]}),
     )
     before = draft_quotas(demo, demo.plan, base).allocation.quotas_cents
-    after = draft_quotas(demo, demo.plan, relieved).allocation.quotas_cents
+    relieved_draft = draft_quotas(demo, demo.plan, relieved)
+    after = relieved_draft.allocation.quotas_cents
     assert after.sum() == before.sum() == 10**10  # redistributed: the total stays exact
     assert after["T07"] / before["T07"] == pytest.approx(1 - 90 / 365, rel=0.02)
-    assert (after.drop("T07") >= before.drop("T07")).all()
+    # A quarter's leave pushes the quotas out of the fairness ranges: the fit moves to keep them.
+    fit = relieved_draft.allocation.fit
+    assert fit.met and fit.quota_per_potential_gini <= 0.10
+    # A week's leave leaves them in range: the fit stays, and the others only carry T07's week.
+    week = pd.DataFrame({"territory_id": ["T07"], "start": ["2027-04-01"], "end": ["2027-04-07"]})
+    short = draft_quotas(demo, demo.plan, dataclasses.replace(relieved, relief=week)).allocation
+    assert (
+        short.fit.potential_weight_frac
+        == draft_quotas(demo, demo.plan, base).allocation.fit.potential_weight_frac
+    )
+    assert (short.quotas_cents.drop("T07") >= before.drop("T07")).all()
+    assert short.quotas_cents["T07"] < before["T07"]
     with pytest.raises(PlannerError, match="unknown territories \\['T99'\\]"):
         bad = pd.DataFrame({"territory_id": ["T99"], "start": ["2027-01-01"], "end": ["2027-01-31"]})
         draft_quotas(demo, demo.plan, QuotaRequest(target_cents=1, fiscal_year_start="2027-01", relief=bad))
