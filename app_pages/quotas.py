@@ -105,6 +105,15 @@ if versions:
     )
 
     actions = [a for (s, a) in TRANSITIONS if s is info.status and user.role in PERMISSIONS[a]]
+    workflow_comment = (
+        st.text_input(
+            "Comment for the workflow step",
+            key="q_workflow_comment",
+            help="Kept in the audit log; needed to approve or publish quotas more than 10% off their target.",
+        )
+        if actions
+        else ""
+    )
     buttons = st.columns(len(actions) + 1)
     for column, action in zip(buttons, actions, strict=False):
         if column.button(action.capitalize(), key=f"q_action_{action}"):
@@ -113,6 +122,7 @@ if versions:
                 user.user_id,
                 version_id,
                 action,
+                comment=workflow_comment,
                 expected_revision=info.revision,
                 success=f"v{version_id}: {action} done",
             )
@@ -171,6 +181,10 @@ if versions:
         )
         if can_propose:
             st.caption("Type a new annual quota and a reason in a row, then submit; an approver decides.")
+            confirm_proposals = st.checkbox(
+                "Confirm unusual amounts (zero, over 3x the current quota or the potential; audited)",
+                key="q_confirm_proposals",
+            )
             if st.button("Submit proposals", type="primary", key="q_submit_proposals"):
                 rows = edited[edited[proposed_column].notna()]
                 if rows.empty:
@@ -186,6 +200,7 @@ if versions:
                                 line.parse(row[proposed_column]),
                                 line=line.name,
                                 reason=str(row[REASON] or ""),
+                                confirm=confirm_proposals,
                             )
                         )
                     except PlannerError as exc:
@@ -207,6 +222,7 @@ if versions:
                     key="q_edit_amount",
                 )
                 reason = right.text_input("Reason", key="q_edit_reason")
+                confirm_edit = st.checkbox("Confirm an unusual amount (audited)", key="q_confirm_edit")
                 if st.form_submit_button("Set quota"):
                     act(
                         store.set_quota,
@@ -216,6 +232,7 @@ if versions:
                         line.parse(amount),
                         line=line.name,
                         reason=reason,
+                        confirm=confirm_edit,
                         expected_revision=info.revision,
                         success=f"{territory} updated",
                     )

@@ -359,6 +359,13 @@ def propose(
     supersede: Annotated[
         bool, typer.Option("--supersede", help="Replace the territory's pending proposal (audited).")
     ] = False,
+    confirm: Annotated[
+        bool,
+        typer.Option(
+            "--confirm",
+            help="Confirm an unusual amount (zero, > 3x the current quota, > potential; audited).",
+        ),
+    ] = False,
     db: DbOption = DEFAULT_DB_URL,
     user: UserOption = "",
 ) -> None:
@@ -368,13 +375,35 @@ def propose(
         quota_line = store.quota_line(version_id, line)
         cents = quota_line.parse(quota)
         proposal = store.propose(
-            user, version_id, territory_id, cents, line=quota_line.name, reason=reason, supersede=supersede
+            user,
+            version_id,
+            territory_id,
+            cents,
+            line=quota_line.name,
+            reason=reason,
+            supersede=supersede,
+            confirm=confirm,
         )
     except PlannerError as exc:
         raise _fail(exc) from exc
     console.print(
         f"proposal #{proposal} submitted for {territory_id} ({quota_line.name}): {quota_line.format(cents)}"
     )
+
+
+@quota_app.command()
+def copy(
+    version_id: int,
+    name: Annotated[str, typer.Option(help="Name of the new draft.")],
+    db: DbOption = DEFAULT_DB_URL,
+    user: UserOption = "",
+) -> None:
+    """Start a new draft from a copy of a version (the way to change an approved or published plan)."""
+    try:
+        info = open_store(db).copy_version(user, version_id, name=name)
+    except PlannerError as exc:
+        raise _fail(exc) from exc
+    console.print(f"v{info.version_id} {info.name}: {info.status.value} (a copy of v{version_id})")
 
 
 @quota_app.command()

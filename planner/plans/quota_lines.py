@@ -81,12 +81,17 @@ class QuotaLine:
 
     def parse(self, amount: str | float) -> int:
         """An amount typed in the line's unit (dollars, or whole units) as stored hundredths."""
+        what = "dollars" if not self.counts else f"whole {self.unit}"
         try:
             value = float(str(amount).replace(",", "").replace("$", "").strip())
         except ValueError:
-            raise PlannerError(f"line {self.name}: {amount!r} is not a number of {self.unit}") from None
-        if not np.isfinite(value) or value < 0:
-            raise PlannerError(f"line {self.name}: {amount} {self.unit} must be 0 or more")
+            value = float("nan")
+        if not np.isfinite(value):
+            raise PlannerError(
+                f"line {self.name}: '{amount}' is not an amount; give a number of {what}, e.g. 5000"
+            )
+        if value < 0:
+            raise PlannerError(f"line {self.name}: {amount} must be 0 or more {what}")
         if self.counts and value != round(value):
             raise PlannerError(
                 f"line {self.name}: counts whole {self.unit}, not {amount}; give a whole number"

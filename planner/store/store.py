@@ -34,6 +34,7 @@ from planner.plans.quota_lines import QuotaLine, check_lines
 from planner.store import contents, schema
 from planner.store.commands import command, require_reason
 from planner.store.contents import LineContents, check_amount
+from planner.store.guards import TARGET_GAP_FRAC, target_gaps, territory_potential, unusual_quota
 from planner.store.migrate import create_engine_for, migrate
 from planner.store.queries import (
     annual_quota,
@@ -181,11 +182,13 @@ class PlanStore(PlanReader):
         reason: str,
         line: str | None = None,
         expected_revision: int | None = None,
+        confirm: bool = False,
     ) -> VersionInfo:
         """Set a territory's annual quota of a line directly (admin, draft or proposed versions only).
 
         The new annual amount is phased like the old one (same period shares, exact cents;
-        whole units on a count line). ``line`` may be omitted on a single-line version.
+        whole units on a count line). ``line`` may be omitted on a single-line version. An
+        unusual amount (:func:`planner.store.guards.unusual_quota`) needs ``confirm``.
         """
         require_reason(reason)
         with command(
@@ -197,13 +200,16 @@ class PlanStore(PlanReader):
             editing="edit quotas",
         ) as cmd:
             quota_line = version_line(cmd.conn, version_id, line)
+            unusual = _check_unusual(
+                cmd.conn, version_id, territory_id, quota_line, int(annual_quota_cents), confirm
+            )
             before = self._rephase(cmd.conn, version_id, territory_id, quota_line, int(annual_quota_cents))
             cmd.audit(
                 "edit_quota",
                 territory_id=territory_id,
                 line=quota_line.name,
                 before={"annual_quota_cents": before},
-                after={"annual_quota_cents": int(annual_quota_cents)},
+                after={"annual_quota_cents": int(annual_quota_cents), **unusual},
                 reason=reason,
             )
         return self.info(version_id)
@@ -219,6 +225,7 @@ class PlanStore(PlanReader):
         line: str | None = None,
         expected_revision: int | None = None,
         supersede: bool = False,
+        confirm: bool = False,
     ) -> int:
         """Propose a new annual quota for a territory's line; return the proposal id.
 
@@ -227,7 +234,8 @@ class PlanStore(PlanReader):
         A territory's line has at most one pending proposal: a second is refused, naming
         the pending one, unless ``supersede`` is set, which marks the pending one
         ``superseded`` (audited) and puts this one in its place. ``line`` may be omitted
-        on a single-line version.
+        on a single-line version. An unusual amount (:func:`planner.store.guards.unusual_quota`)
+        needs ``confirm``, recorded in the audit log.
         """
         require_reason(reason)
         with command(
@@ -244,6 +252,9 @@ class PlanStore(PlanReader):
             team = team_territories(cmd.conn, version_id, acting.rep_id)
             require_team(acting.user_id, acting.role, territory_id, team)
             current = annual_quota(cmd.conn, version_id, territory_id, quota_line.name)
+            unusual = _check_unusual(
+                cmd.conn, version_id, territory_id, quota_line, int(proposed_quota_cents), confirm
+            )
             pending = cmd.conn.execute(
                 schema.proposals.select().where(
                     schema.proposals.c.version_id == version_id,
@@ -294,7 +305,11 @@ class PlanStore(PlanReader):
                 territory_id=territory_id,
                 line=quota_line.name,
                 before={"annual_quota_cents": current},
-                after={"annual_quota_cents": int(proposed_quota_cents), "proposal_id": proposal_id},
+                after={
+                    "annual_quota_cents": int(proposed_quota_cents),
+                    "proposal_id": proposal_id,
+                    **unusual,
+                },
                 reason=reason,
             )
         return int(proposal_id)
@@ -388,7 +403,9 @@ class PlanStore(PlanReader):
     ) -> VersionInfo:
         """Move a version through the workflow: ``submit``, ``return``, ``approve`` or ``publish``.
 
-        Approving needs every proposal decided first.
+        Approving needs every proposal decided first. Approving or publishing a version whose
+        quota total of a line is more than :data:`planner.store.guards.TARGET_GAP_FRAC` off its
+        target needs a ``comment`` (the gaps are audited).
         """
         with command(
             self.engine, actor, action, version_id=version_id, expected_revision=expected_revision
@@ -403,6 +420,12 @@ class PlanStore(PlanReader):
                         f"{pending} proposal(s) still pending on v{version_id}; decide them first"
                     )
                 values.update(approved_by=cmd.user.user_id, approved_at=now())
+            gaps = target_gaps(cmd.conn, version_id) if action in ("approve", "publish") else []
+            if gaps and not comment.strip():
+                raise PlanError(
+                    f"v{version_id}'s quotas are off target by more than {TARGET_GAP_FRAC:.0%}: "
+                    f"{'; '.join(gaps)}; {action} it with a comment that says why"
+                )
             cmd.conn.execute(
                 schema.plan_versions.update()
                 .where(schema.plan_versions.c.version_id == version_id)
@@ -411,7 +434,7 @@ class PlanStore(PlanReader):
             cmd.audit(
                 action,
                 before={"status": old_status.value},
-                after={"status": new_status.value},
+                after={"status": new_status.value, **({"target_gaps": gaps} if gaps else {})},
                 reason=comment or None,
             )
         return self.info(version_id)
@@ -435,3 +458,21 @@ class PlanStore(PlanReader):
     ) -> int:
         """See :func:`planner.store.contents.rephase`."""
         return contents.rephase(conn, version_id, territory_id, line, annual_cents)
+
+
+def _check_unusual(
+    conn: Connection, version_id: int, territory_id: str, line: QuotaLine, cents: int, confirm: bool
+) -> dict:
+    """Refuse an unusual quota unless confirmed; return what the audit event records about it."""
+    current = annual_quota(conn, version_id, territory_id, line.name)
+    potential = territory_potential(conn, version_id, territory_id, line.name)
+    unusual = unusual_quota(line, cents, current, potential)
+    if unusual is None:
+        return {}
+    if not confirm:
+        raise PlanError(
+            f"{territory_id} {line.name}: {line.format(cents)} is {unusual}; if that is intended, "
+            "confirm it (--confirm on the command line, the confirm box in the app): the "
+            "confirmation is audited"
+        )
+    return {"confirmed_unusual": unusual}

@@ -41,7 +41,19 @@ def test_quota_workflow_end_to_end_on_a_grid_data_set(grid_dir, tmp_path):
     assert "quota rises with potential" in result.output
 
     territory = version.line().territories.index[0]
-    result = run("propose", "1", territory, "5000", "--reason", "new logo", "--user", "ops", db=db)
+    for typed, message in (
+        ("nan", "'nan' is not an amount"),
+        ("inf", "'inf' is not an amount"),
+        ("ten", "not an amount"),
+    ):
+        result = run("propose", "1", territory, typed, "--reason", "x", "--user", "ops", db=db)
+        assert result.exit_code == 1 and message in result.output, result.output
+    result = run("propose", "1", territory, "1e15", "--reason", "typo", "--user", "ops", db=db)
+    assert result.exit_code == 1 and "more than 3x the current quota" in result.output
+    assert "--confirm" in result.output and "Traceback" not in result.output
+    result = run(
+        "propose", "1", territory, "5000", "--reason", "new logo", "--confirm", "--user", "ops", db=db
+    )
     assert result.exit_code == 0, result.output
     result = run("approve", "1", "--user", "fin", db=db)
     assert result.exit_code == 1 and "cannot approve a draft" in result.output
@@ -50,10 +62,15 @@ def test_quota_workflow_end_to_end_on_a_grid_data_set(grid_dir, tmp_path):
     assert result.exit_code == 1 and "1 proposal(s) still pending" in result.output
     result = run("decide", "1", "--accept", "--comment", "ok", "--user", "fin", db=db)
     assert result.exit_code == 0, result.output
-    assert run("approve", "1", "--user", "fin", db=db).exit_code == 0
-    assert run("publish", "1", "--user", "ops", db=db).exit_code == 0
+    result = run("approve", "1", "--user", "fin", db=db)
+    assert result.exit_code == 1 and "off target by more than 10%" in result.output
+    assert run("approve", "1", "--comment", "the new logo is real", "--user", "fin", db=db).exit_code == 0
+    assert run("publish", "1", "--comment", "as approved", "--user", "ops", db=db).exit_code == 0
     assert store.info(1).status is Status.PUBLISHED
     assert store.version(1).line().territories.loc[territory, "annual_quota_cents"] == 500_000
+    result = run("copy", "1", "--name", "FY2027 v2", "--user", "ops", db=db)
+    assert result.exit_code == 0 and "v2 FY2027 v2: draft (a copy of v1)" in result.output
+    assert store.version(2).quotas.equals(store.version(1).quotas)
     log = run("log", "1", db=db).output
     for action in ("create_version", "propose", "accept", "submit", "approve", "publish"):
         assert action in log

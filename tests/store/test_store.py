@@ -29,6 +29,7 @@ from planner.errors import ConflictError, PermissionDenied, PlanError, WorkflowE
 from planner.plans.plan import Plan
 from planner.plans.quota_lines import QuotaLine
 from planner.store import LineContents, PlanStore, Role, Status
+from planner.store.guards import unusual_quota
 from planner.store.migrate import downgrade, migrate
 from planner.store.roles import PERMISSIONS
 from planner.store.schema import metadata
@@ -522,10 +523,12 @@ def test_a_store_from_before_quota_lines_upgrades_with_its_versions_proposals_an
         f"'2027-01-01', 'ops', '{at}', '{{\"basis_frac\": 0.5}}')",
         "INSERT INTO version_units VALUES (1, 'u1', 'T1'), (1, 'u2', 'T2')",
         "INSERT INTO version_reps VALUES (1, 'r1', 'T1', 'Ann', 'M1'), (1, 'r2', 'T2', 'Bob', 'M1')",
-        "INSERT INTO version_territories VALUES (1, 'T1', 100000, 90000, NULL), (1, 'T2', 200000, 210000, 150000)",
+        "INSERT INTO version_territories VALUES "
+        "(1, 'T1', 100000, 90000, NULL), (1, 'T2', 200000, 210000, 150000)",
         "INSERT INTO version_quotas VALUES (1, 'T1', '2027-Q1', 40000), (1, 'T1', '2027-Q2', 60000), "
         "(1, 'T2', '2027-Q1', 100000), (1, 'T2', '2027-Q2', 100000)",
-        "INSERT INTO proposals (version_id, territory_id, proposed_by, base_quota_cents, proposed_quota_cents, "
+        "INSERT INTO proposals "
+        "(version_id, territory_id, proposed_by, base_quota_cents, proposed_quota_cents, "
         f"reason, status, created_at) VALUES (1, 'T1', 'm1', 100000, 120000, 'pipeline', 'pending', '{at}')",
         "INSERT INTO audit_events (at, user_id, action, version_id, territory_id, before, after, reason) "
         f"VALUES ('{at}', 'm1', 'propose', 1, 'T1', NULL, NULL, 'pipeline')",
@@ -577,7 +580,9 @@ def test_quotas_stay_exact_and_every_action_is_audited(tmp_path_factory, steps):
         managers = {"T1": "m1", "T2": "m1", "T3": "m2", "T4": "m2"}
         events = len(store.audit_log())
         for territory, cents, accept in steps:
-            proposal = store.propose(managers[territory], version_id, territory, cents, reason="r")
+            proposal = store.propose(
+                managers[territory], version_id, territory, cents, reason="r", confirm=True
+            )
             store.decide("fin", proposal, accept=accept, comment="c")
             if accept:
                 expected[territory] = cents
@@ -588,3 +593,39 @@ def test_quotas_stay_exact_and_every_action_is_audited(tmp_path_factory, steps):
         assert len(store.audit_log()) == events
     finally:
         store.close()
+
+
+def test_unusual_quotas_need_a_confirmation_that_is_audited(store):
+    version_id = seed(store)  # T1's quota is $1,000.00, its potential $1,000,000
+    for cents, what in ((0, "a zero quota"), (300_001, "more than 3x the current quota \\(\\$1,000.00\\)")):
+        with pytest.raises(PlanError, match=f"T1 bookings: .* is {what}; if that is intended, confirm it"):
+            store.propose("m1", version_id, "T1", cents, reason="typo?")
+    with pytest.raises(PlanError, match=r"T4 bookings: .* is more than 3x"):
+        store.set_quota("ops", version_id, "T4", 400_000_01 * 10, reason="x")
+    usd, deals = QuotaLine(), QuotaLine("d", unit="deals")
+    assert (
+        unusual_quota(usd, 5_000_00, 2_000_00, 4_000_00) == "more than the territory's potential ($4,000.00)"
+    )
+    assert unusual_quota(deals, 5_000_00, 2_000_00, 4_000_00) is None  # a count's potential is not its unit
+    assert store.proposals(version_id).empty
+    proposal = store.propose("m1", version_id, "T1", 0, reason="territory closes", confirm=True)
+    store.set_quota("ops", version_id, "T2", 900_000, reason="new strategic account", confirm=True)
+    log = store.audit_log(version_id)
+    assert '"confirmed_unusual": "a zero quota"' in log.loc[log["action"] == "propose", "after"].iloc[0]
+    assert "more than 3x the current quota" in log.loc[log["action"] == "edit_quota", "after"].iloc[0]
+    store.decide("fin", proposal, accept=True, comment="agreed")
+
+
+def test_a_version_far_off_its_target_is_approved_only_with_a_comment(store):
+    version_id = seed(store)  # target $10,000; quotas total $10,000
+    store.set_quota("ops", version_id, "T4", 600_000, reason="more from T4")  # total now $12,000: +20%
+    store.transition("ops", version_id, "submit")
+    with pytest.raises(PlanError, match=r"off target by more than 10%: bookings: .* \(\+20.0%\); approve it"):
+        store.transition("fin", version_id, "approve")
+    assert store.info(version_id).status is Status.PROPOSED
+    store.transition("fin", version_id, "approve", comment="the board raised the target")
+    with pytest.raises(PlanError, match="publish it with a comment"):
+        store.transition("ops", version_id, "publish")
+    store.transition("ops", version_id, "publish", comment="as approved")
+    log = store.audit_log(version_id)
+    assert "+20.0%" in log.loc[log["action"] == "approve", "after"].iloc[0]

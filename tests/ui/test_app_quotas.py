@@ -118,7 +118,8 @@ def test_approver_decides_the_pending_proposal_and_approves(db_url):
     assert (proposal["status"], proposal["decided_by"]) == ("accepted", "finance")
     renewal = store.version(2).line("renewal").territories
     assert proposal["line"] == "renewal"
-    assert renewal.loc[proposal["territory_id"], "annual_quota_cents"] == int(proposal["proposed_quota_cents"])
+    territory = proposal["territory_id"]
+    assert renewal.loc[territory, "annual_quota_cents"] == int(proposal["proposed_quota_cents"])
     at.button(key="ap_version_approve").click().run()
     assert store.info(2).status is Status.APPROVED
 
@@ -131,3 +132,18 @@ def test_a_decision_without_comment_is_refused_and_viewers_cannot_decide(db_url)
     viewer = open_page("app_pages/approvals.py", "viewer")
     assert not [b for b in viewer.button if b.key and b.key.startswith("ap_")]
     assert "approvers decide" in viewer.info[0].value
+
+
+def test_an_unusual_amount_needs_the_confirm_box_and_is_audited(db_url):
+    at = open_page("app_pages/quotas.py", "ops")
+    at.selectbox(key="q_edit_territory").set_value("T05")
+    at.number_input(key="q_edit_amount").set_value(1e10)  # $10 billion: far above 3x the current quota
+    at.text_input(key="q_edit_reason").set_value("typo?")
+    next(b for b in at.button if b.label == "Set quota").click().run()
+    assert "is more than 3x the current quota" in at.error[0].value and "confirm it" in at.error[0].value
+    store = PlanStore(db_url)
+    assert store.audit_log(2).iloc[-1]["action"] != "edit_quota"
+    at.checkbox(key="q_confirm_edit").check()
+    next(b for b in at.button if b.label == "Set quota").click().run()
+    assert not at.exception and not at.error
+    assert "confirmed_unusual" in store.audit_log(2).iloc[-1]["after"]
