@@ -6,7 +6,10 @@ delivers the vendored Leaflet, so maps render offline).
 
 import streamlit as st
 
+from ui.identity import banner
+
 st.set_page_config(page_title="Terrain", page_icon=":world_map:", layout="wide")
+banner()  # sign-in gate, or the demo-mode warning, on every page
 
 pages = [
     st.Page("app_pages/overview.py", title="Data overview", icon=":material/map:", default=True),

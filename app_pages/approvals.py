@@ -13,8 +13,9 @@ from planner.store.drafts import version_hierarchy
 from planner.store.roles import PERMISSIONS
 from ui import state
 from ui.columns import unit_label
+from ui.identity import acting_user
 from ui.session import active_dataset
-from ui.store import acting_user, plan_store
+from ui.store import plan_store
 
 store = plan_store()
 user = acting_user(store)

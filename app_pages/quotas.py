@@ -22,9 +22,10 @@ from planner.store.roles import PERMISSIONS
 from planner.store.workflow import TRANSITIONS
 from ui import state
 from ui.columns import amount_column, unit_label
+from ui.identity import acting_user
 from ui.quota_charts import attainment_chart
 from ui.session import active_dataset, workspace
-from ui.store import acting_user, plan_store
+from ui.store import plan_store
 
 REASON = "Reason"
 

@@ -55,9 +55,20 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(store_url: str, *, timeout_s: float = 90.0) -> Iterator[str]:
-    """Start ``streamlit run app.py`` on a free port with the plan store at ``store_url``; yield its URL."""
-    port = free_port()
+def running_app(
+    store_url: str,
+    *,
+    timeout_s: float = 90.0,
+    port: int | None = None,
+    extra_args: tuple[str, ...] = (),
+    demo_mode: bool = True,
+) -> Iterator[str]:
+    """Start ``streamlit run app.py`` with the plan store at ``store_url``; yield its URL.
+
+    On ``port`` (default: a free one), with ``extra_args`` for streamlit (e.g. a secrets file),
+    in demo mode unless ``demo_mode`` is False (``ui.identity``).
+    """
+    port = port or free_port()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -77,9 +88,10 @@ def running_app(store_url: str, *, timeout_s: float = 90.0) -> Iterator[str]:
             "none",
             "--browser.gatherUsageStats",
             "false",
+            *extra_args,
         ],
         cwd=ROOT,
-        env={**os.environ, "TERRAIN_DB_URL": store_url},
+        env={**os.environ, "TERRAIN_DB_URL": store_url, "TERRAIN_DEMO_MODE": "1" if demo_mode else "0"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )

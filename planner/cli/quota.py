@@ -133,12 +133,15 @@ def add_user(
     rep_id: Annotated[
         str | None, typer.Option(help="For managers: the rep id their team reports to.")
     ] = None,
+    email: Annotated[
+        str | None, typer.Option(help="The email their identity provider signs them in with (the app).")
+    ] = None,
     db: DbOption = DEFAULT_DB_URL,
     user: Annotated[str | None, typer.Option("--user", envvar="TERRAIN_USER")] = None,
 ) -> None:
     """Add a user (the first user of an empty store must be an admin and needs no --user)."""
     try:
-        open_store(db).add_user(user, user_id, name, role, rep_id)
+        open_store(db).add_user(user, user_id, name, role, rep_id, email=email)
     except PlannerError as exc:
         raise _fail(exc) from exc
     console.print(f"added {user_id} ({role.value})")

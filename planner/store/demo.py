@@ -1,7 +1,8 @@
 """Fill an empty store with the demo's people and plan versions, so the app has something to show.
 
 - Users: ``ops`` (admin, sales operations), ``finance`` (approver), one manager user per
-  demo manager (``m01`` ... with the manager's rep id, so they see their team), ``viewer``.
+  demo manager (``m01`` ... with the manager's rep id, so they see their team), ``viewer``;
+  each signs in as ``<user id>@terrain.test`` (the local provider of ``scripts/start-oidc.sh``).
 - ``FY2026 plan`` (January to December 2026): quotas allocated from bookings before 2026
   (+10% on the trailing year), approved by finance and published: the comp calculator
   credits 2026 bookings against it.
@@ -36,6 +37,12 @@ from planner.store.store import PlanStore
 ADMIN = "ops"
 APPROVER = "finance"
 REALIGNMENT_DATE = date(2026, 7, 15)
+DEMO_EMAIL_DOMAIN = "terrain.test"
+
+
+def demo_email(user_id: str) -> str:
+    """The demo users' sign-in email (the local test identity provider's ``<login>@terrain.test``)."""
+    return f"{user_id}@{DEMO_EMAIL_DOMAIN}"
 
 
 def demo_realignment(plan: Plan) -> Plan:
@@ -102,12 +109,15 @@ def seed_demo_store(store: PlanStore, dataset: Dataset) -> None:
     """Add the demo users and versions (see module doc) to an empty store; no-op when it has users."""
     if store.users():
         return
-    store.add_user(None, ADMIN, "Sales Operations", Role.ADMIN)
-    store.add_user(ADMIN, APPROVER, "Finance", Role.APPROVER)
+    store.add_user(None, ADMIN, "Sales Operations", Role.ADMIN, email=demo_email(ADMIN))
+    store.add_user(ADMIN, APPROVER, "Finance", Role.APPROVER, email=demo_email(APPROVER))
     managers = dataset.reps[dataset.reps["role"] == "manager"]
     for rep_id, row in managers.iterrows():
-        store.add_user(ADMIN, rep_id.lower(), str(row["name"]), Role.MANAGER, rep_id=rep_id)
-    store.add_user(ADMIN, "viewer", "Read-only viewer", Role.VIEWER)
+        user_id = rep_id.lower()
+        store.add_user(
+            ADMIN, user_id, str(row["name"]), Role.MANAGER, rep_id=rep_id, email=demo_email(user_id)
+        )
+    store.add_user(ADMIN, "viewer", "Read-only viewer", Role.VIEWER, email=demo_email("viewer"))
 
     (first_name, _, first_plan, fy2026), (third_name, third_from, realigned, _) = demo_fy2026_versions(
         dataset

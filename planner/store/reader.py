@@ -46,6 +46,13 @@ class PlanReader:
         with self.engine.connect() as conn:
             return load_user(conn, user_id)
 
+    def user_by_email(self, email: str) -> User | None:
+        """The user who signs in with ``email`` (case-insensitive), or None."""
+        query = sa.select(schema.users).where(schema.users.c.email == email.strip().lower())
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else user_from_row(row)
+
     def info(self, version_id: int) -> VersionInfo:
         """Status, revision and history fields of one version."""
         with self.engine.connect() as conn:

@@ -17,12 +17,16 @@ from planner.store.workflow import Status
 
 @dataclass(frozen=True)
 class User:
-    """A person using the planner; managers carry the ``rep_id`` their team reports to."""
+    """A person using the planner; managers carry the ``rep_id`` their team reports to.
+
+    ``email`` is what the identity provider vouches for when they sign in to the app.
+    """
 
     user_id: str
     name: str
     role: Role
     rep_id: str | None = None
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,7 @@ def utc(value: datetime | None) -> datetime | None:
 
 def user_from_row(row: sa.Row) -> User:
     """A :class:`User` from a ``users`` row."""
-    return User(row.user_id, row.name, Role(row.role), row.rep_id)
+    return User(row.user_id, row.name, Role(row.role), row.rep_id, row.email)
 
 
 def info_from_row(row: sa.Row) -> VersionInfo:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -30,6 +31,8 @@ users = Table(
     Column("name", String(200), nullable=False),
     Column("role", String(16), nullable=False),
     Column("rep_id", String(64), nullable=True),
+    Column("email", String(320), nullable=True),  # the identity provider's email, for sign-in
+    Index("users_email", "email", unique=True),
 )
 
 plan_versions = Table(

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from datetime import date
 
 import pandas as pd
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from planner.errors import ConflictError, PermissionDenied, PlanError
@@ -81,9 +82,19 @@ class PlanStore(PlanReader):
         migrate(self.engine)
 
     def add_user(
-        self, actor: str | None, user_id: str, name: str, role: Role | str, rep_id: str | None = None
+        self,
+        actor: str | None,
+        user_id: str,
+        name: str,
+        role: Role | str,
+        rep_id: str | None = None,
+        *,
+        email: str | None = None,
     ) -> User:
-        """Add a user. The very first user must be an admin and needs no actor; later ones need an admin."""
+        """Add a user. The very first user must be an admin and needs no actor; later ones need an admin.
+
+        ``email`` is the address their identity provider signs them in with (unique).
+        """
         role = Role(role)
         with command(self.engine, actor, "manage_users", bootstrap=True) as cmd:
             if cmd.user is None and role is not Role.ADMIN:
@@ -92,11 +103,22 @@ class PlanStore(PlanReader):
                 raise PlanError(f"user '{user_id}' exists already; choose another user id")
             if role is Role.MANAGER and not rep_id:
                 raise PlanError(f"manager '{user_id}' needs the rep_id their team reports to")
+            if email is not None:
+                email = email.strip().lower()
+                taken = cmd.conn.execute(
+                    sa.select(schema.users.c.user_id).where(schema.users.c.email == email)
+                ).scalar()
+                if taken is not None:
+                    raise PlanError(
+                        f"email {email} already signs in user '{taken}'; give each user their own"
+                    )
             cmd.conn.execute(
-                schema.users.insert().values(user_id=user_id, name=name, role=role.value, rep_id=rep_id)
+                schema.users.insert().values(
+                    user_id=user_id, name=name, role=role.value, rep_id=rep_id, email=email
+                )
             )
             cmd.audit("add_user", after={"user_id": user_id, "role": role.value}, by=actor or user_id)
-        return User(user_id, name, role, rep_id)
+        return User(user_id, name, role, rep_id, email)
 
     def create_version(
         self,

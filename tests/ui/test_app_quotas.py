@@ -147,3 +147,13 @@ def test_an_unusual_amount_needs_the_confirm_box_and_is_audited(db_url):
     next(b for b in at.button if b.label == "Set quota").click().run()
     assert not at.exception and not at.error
     assert "confirmed_unusual" in store.audit_log(2).iloc[-1]["after"]
+
+
+def test_demo_mode_says_so_and_refuses_a_store_with_published_plans_without_the_flag(db_url, monkeypatch):
+    at = open_page("app_pages/quotas.py", "ops")
+    assert any("Demo mode: anyone can act as anyone" in w.value for w in at.sidebar.warning)
+    monkeypatch.setenv("TERRAIN_DEMO_MODE", "0")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page("app_pages/quotas.py").run()
+    assert "holds published plans, and without sign-in anyone could act as anyone" in at.error[0].value
+    assert not at.button  # nothing to press: no workflow, no proposals
