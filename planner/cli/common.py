@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from planner.errors import PermissionDenied
 from planner.progress import ProgressCallback
 from planner.store import PlanStore
 
@@ -40,6 +41,31 @@ def open_store(url: str) -> PlanStore:
     except Exception as exc:
         console.print(f"[red]cannot open the plan store at {url}: {exc}[/]", soft_wrap=True)
         raise typer.Exit(code=1) from exc
+
+
+def acting(store: PlanStore, user: str | None) -> str | None:
+    """Who a command acts as: on PostgreSQL the user mapped to the database login; on SQLite ``--user``.
+
+    On a shared PostgreSQL database the login proves who acts (an admin maps logins to users
+    with ``planner quota add-user --db-login``); ``--user``/``TERRAIN_USER`` name the acting user
+    for the local SQLite file only, and contradicting the login is refused.
+    """
+    if store.engine.dialect.name != "postgresql":
+        return user
+    login, mapped = store.login_user()
+    if mapped is None:
+        if not store.users():
+            return None  # an empty store: the first user added is the admin
+        raise PermissionDenied(
+            f"the database login '{login}' is not a plan-store user; an admin maps it: "
+            f"planner quota add-user USER_ID NAME --role ... --db-login {login}"
+        )
+    if user and user != mapped.user_id:
+        raise PermissionDenied(
+            f"on a shared database you act as your database login ('{login}' is user '{mapped.user_id}'), "
+            f"not as '{user}': --user and TERRAIN_USER name the acting user for a local SQLite file only"
+        )
+    return mapped.user_id
 
 
 def fail(exc: Exception, code: int = 1) -> typer.Exit:

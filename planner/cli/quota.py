@@ -1,8 +1,9 @@
 """``planner quota``: allocate quotas, propose and decide adjustments, move versions through approval.
 
 Every command works on the plan store named by ``--db`` (default: the ``TERRAIN_DB_URL``
-environment variable, else an SQLite file ``.terrain/terrain.db``) and acts as the user
-given by ``--user`` (default ``TERRAIN_USER``); roles are checked in the core.
+environment variable, else an SQLite file ``.terrain/terrain.db``). On PostgreSQL it acts as
+the plan-store user mapped to the database login; on a local SQLite file as the user given by
+``--user`` (default ``TERRAIN_USER``). Roles are checked in the core.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from planner.cli.common import console, fail, open_store
+from planner.cli.common import acting, console, fail, open_store
 from planner.data.dataset import load_dataset
 from planner.errors import ConflictError, PlannerError
 from planner.exports.inputs import read_quota_file
@@ -136,12 +137,16 @@ def add_user(
     email: Annotated[
         str | None, typer.Option(help="The email their identity provider signs them in with (the app).")
     ] = None,
+    db_login: Annotated[
+        str | None, typer.Option(help="Their PostgreSQL login, for the command line on a shared database.")
+    ] = None,
     db: DbOption = DEFAULT_DB_URL,
     user: Annotated[str | None, typer.Option("--user", envvar="TERRAIN_USER")] = None,
 ) -> None:
     """Add a user (the first user of an empty store must be an admin and needs no --user)."""
     try:
-        open_store(db).add_user(user, user_id, name, role, rep_id, email=email)
+        store = open_store(db)
+        store.add_user(acting(store, user), user_id, name, role, rep_id, email=email, db_login=db_login)
     except PlannerError as exc:
         raise _fail(exc) from exc
     console.print(f"added {user_id} ({role.value})")
@@ -250,7 +255,7 @@ def allocate(
                 )
             )
         store = open_store(db)
-        info, drafts = save_draft(store, user, dataset, plan, requests, name=name)
+        info, drafts = save_draft(store, acting(store, user), dataset, plan, requests, name=name)
     except PlannerError as exc:
         raise _fail(exc) from exc
     for draft in drafts:
@@ -378,7 +383,7 @@ def propose(
         quota_line = store.quota_line(version_id, line)
         cents = quota_line.parse(quota)
         proposal = store.propose(
-            user,
+            acting(store, user),
             version_id,
             territory_id,
             cents,
@@ -403,7 +408,8 @@ def copy(
 ) -> None:
     """Start a new draft from a copy of a version (the way to change an approved or published plan)."""
     try:
-        info = open_store(db).copy_version(user, version_id, name=name)
+        store = open_store(db)
+        info = store.copy_version(acting(store, user), version_id, name=name)
     except PlannerError as exc:
         raise _fail(exc) from exc
     console.print(f"v{info.version_id} {info.name}: {info.status.value} (a copy of v{version_id})")
@@ -419,7 +425,8 @@ def decide(
 ) -> None:
     """Accept or reject a pending proposal (approvers and admins)."""
     try:
-        info = open_store(db).decide(user, proposal_id, accept=accept, comment=comment)
+        store = open_store(db)
+        info = store.decide(acting(store, user), proposal_id, accept=accept, comment=comment)
     except PlannerError as exc:
         raise _fail(exc) from exc
     decision = "accepted" if accept else "rejected"
@@ -481,7 +488,8 @@ def _transition_command(action: str):
         user: UserOption = "",
     ) -> None:
         try:
-            info = open_store(db).transition(user, version_id, action, comment=comment)
+            store = open_store(db)
+            info = store.transition(acting(store, user), version_id, action, comment=comment)
         except PlannerError as exc:
             raise _fail(exc) from exc
         console.print(f"v{info.version_id} {info.name}: {info.status.value}")

@@ -2,7 +2,8 @@
 
 - Users: ``ops`` (admin, sales operations), ``finance`` (approver), one manager user per
   demo manager (``m01`` ... with the manager's rep id, so they see their team), ``viewer``;
-  each signs in as ``<user id>@terrain.test`` (the local provider of ``scripts/start-oidc.sh``).
+  each signs in as ``<user id>@terrain.test`` (the local provider of ``scripts/start-oidc.sh``)
+  and uses the command line on PostgreSQL as the database login of the same name.
 - ``FY2026 plan`` (January to December 2026): quotas allocated from bookings before 2026
   (+10% on the trailing year), approved by finance and published: the comp calculator
   credits 2026 bookings against it.
@@ -40,9 +41,12 @@ REALIGNMENT_DATE = date(2026, 7, 15)
 DEMO_EMAIL_DOMAIN = "terrain.test"
 
 
-def demo_email(user_id: str) -> str:
-    """The demo users' sign-in email (the local test identity provider's ``<login>@terrain.test``)."""
-    return f"{user_id}@{DEMO_EMAIL_DOMAIN}"
+def demo_identity(user_id: str) -> dict[str, str]:
+    """A demo user's sign-in email (the local test provider's ``<login>@terrain.test``) and database login.
+
+    On a shared PostgreSQL database the demo's convention is one login per user, named as the user.
+    """
+    return {"email": f"{user_id}@{DEMO_EMAIL_DOMAIN}", "db_login": user_id}
 
 
 def demo_realignment(plan: Plan) -> Plan:
@@ -109,15 +113,15 @@ def seed_demo_store(store: PlanStore, dataset: Dataset) -> None:
     """Add the demo users and versions (see module doc) to an empty store; no-op when it has users."""
     if store.users():
         return
-    store.add_user(None, ADMIN, "Sales Operations", Role.ADMIN, email=demo_email(ADMIN))
-    store.add_user(ADMIN, APPROVER, "Finance", Role.APPROVER, email=demo_email(APPROVER))
+    store.add_user(None, ADMIN, "Sales Operations", Role.ADMIN, **demo_identity(ADMIN))
+    store.add_user(ADMIN, APPROVER, "Finance", Role.APPROVER, **demo_identity(APPROVER))
     managers = dataset.reps[dataset.reps["role"] == "manager"]
     for rep_id, row in managers.iterrows():
         user_id = rep_id.lower()
         store.add_user(
-            ADMIN, user_id, str(row["name"]), Role.MANAGER, rep_id=rep_id, email=demo_email(user_id)
+            ADMIN, user_id, str(row["name"]), Role.MANAGER, rep_id=rep_id, **demo_identity(user_id)
         )
-    store.add_user(ADMIN, "viewer", "Read-only viewer", Role.VIEWER, email=demo_email("viewer"))
+    store.add_user(ADMIN, "viewer", "Read-only viewer", Role.VIEWER, **demo_identity("viewer"))
 
     (first_name, _, first_plan, fy2026), (third_name, third_from, realigned, _) = demo_fy2026_versions(
         dataset

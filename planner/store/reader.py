@@ -53,6 +53,13 @@ class PlanReader:
             row = conn.execute(query).first()
         return None if row is None else user_from_row(row)
 
+    def login_user(self) -> tuple[str, User | None]:
+        """PostgreSQL: the database login this store connects as, and the user mapped to it (or None)."""
+        with self.engine.connect() as conn:
+            login = conn.exec_driver_sql("SELECT current_user").scalar_one()
+            row = conn.execute(sa.select(schema.users).where(schema.users.c.db_login == login)).first()
+        return login, None if row is None else user_from_row(row)
+
     def info(self, version_id: int) -> VersionInfo:
         """Status, revision and history fields of one version."""
         with self.engine.connect() as conn:

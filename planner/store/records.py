@@ -19,7 +19,8 @@ from planner.store.workflow import Status
 class User:
     """A person using the planner; managers carry the ``rep_id`` their team reports to.
 
-    ``email`` is what the identity provider vouches for when they sign in to the app.
+    ``email`` is what the identity provider vouches for when they sign in to the app;
+    ``db_login`` the PostgreSQL login they use the command line with on a shared database.
     """
 
     user_id: str
@@ -27,6 +28,7 @@ class User:
     role: Role
     rep_id: str | None = None
     email: str | None = None
+    db_login: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,7 @@ def utc(value: datetime | None) -> datetime | None:
 
 def user_from_row(row: sa.Row) -> User:
     """A :class:`User` from a ``users`` row."""
-    return User(row.user_id, row.name, Role(row.role), row.rep_id, row.email)
+    return User(row.user_id, row.name, Role(row.role), row.rep_id, row.email, row.db_login)
 
 
 def info_from_row(row: sa.Row) -> VersionInfo:

@@ -32,7 +32,9 @@ users = Table(
     Column("role", String(16), nullable=False),
     Column("rep_id", String(64), nullable=True),
     Column("email", String(320), nullable=True),  # the identity provider's email, for sign-in
+    Column("db_login", String(128), nullable=True),  # the PostgreSQL login the CLI connects with
     Index("users_email", "email", unique=True),
+    Index("users_db_login", "db_login", unique=True),
 )
 
 plan_versions = Table(

@@ -90,10 +90,12 @@ class PlanStore(PlanReader):
         rep_id: str | None = None,
         *,
         email: str | None = None,
+        db_login: str | None = None,
     ) -> User:
         """Add a user. The very first user must be an admin and needs no actor; later ones need an admin.
 
-        ``email`` is the address their identity provider signs them in with (unique).
+        ``email`` is the address their identity provider signs them in with, ``db_login`` the
+        PostgreSQL login they use the command line with (each unique).
         """
         role = Role(role)
         with command(self.engine, actor, "manage_users", bootstrap=True) as cmd:
@@ -114,11 +116,11 @@ class PlanStore(PlanReader):
                     )
             cmd.conn.execute(
                 schema.users.insert().values(
-                    user_id=user_id, name=name, role=role.value, rep_id=rep_id, email=email
+                    user_id=user_id, name=name, role=role.value, rep_id=rep_id, email=email, db_login=db_login
                 )
             )
             cmd.audit("add_user", after={"user_id": user_id, "role": role.value}, by=actor or user_id)
-        return User(user_id, name, role, rep_id, email)
+        return User(user_id, name, role, rep_id, email, db_login)
 
     def create_version(
         self,

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from planner.cli.main import app
@@ -199,3 +205,41 @@ def test_a_lines_file_drafts_one_quota_line_per_row_and_bad_rows_are_named(tmp_p
     both = run("allocate", "data/demo", "--lines", str(lines), "--target", "5", "--name", "x", *common, db=db)
     assert both.exit_code == 1 and "give either --target" in both.output
     assert "Traceback" not in result.output + both.output
+
+
+def test_on_postgresql_the_cli_acts_as_the_database_login_not_as_terrain_user():
+    base = os.environ.get("TERRAIN_TEST_POSTGRES_URL")
+    if not base:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must test PostgreSQL: set TERRAIN_TEST_POSTGRES_URL")
+        pytest.skip("set TERRAIN_TEST_POSTGRES_URL to test PostgreSQL")
+    schema = f"cli_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine(base)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        if not conn.exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = 'stranger'").first():
+            conn.exec_driver_sql("CREATE ROLE stranger LOGIN SUPERUSER PASSWORD 'stranger'")
+    login = make_url(base).username
+    db = f"{base}?options=-csearch_path%3D{schema}"
+    stranger = (
+        make_url(base).set(username="stranger", password="stranger").render_as_string(hide_password=False)
+    )
+    stranger = f"{stranger}?options=-csearch_path%3D{schema}"
+    try:
+        first = run("add-user", "ops", "Ops", "--role", "admin", "--db-login", login, db=db)
+        assert first.exit_code == 0, first.output  # an empty store: the first user is the admin
+        claimed = run("add-user", "fin", "Finance", "--role", "approver", "--user", "fin", db=db)
+        assert claimed.exit_code == 1
+        assert f"you act as your database login ('{login}' is user 'ops'), not as 'fin'" in claimed.output
+        assert run("add-user", "fin", "Finance", "--role", "approver", db=db).exit_code == 0
+        unknown = run("add-user", "x", "X", "--role", "viewer", "--user", "ops", db=stranger)
+        assert (
+            unknown.exit_code == 1
+            and "the database login 'stranger' is not a plan-store user" in unknown.output
+        )
+        log = PlanStore(db).audit_log()
+        assert log["user_id"].tolist() == ["ops", "ops"]  # both adds were done by the login's user
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        engine.dispose()
