@@ -1,5 +1,4 @@
-"""Identity: each user may carry the email their identity provider vouches for (the app) and
-the database login they connect with (the command line on a shared PostgreSQL server).
+"""Identity: a user's sign-in email (the app) and database login (the CLI on PostgreSQL).
 
 Revision ID: 0004
 Revises: 0003
