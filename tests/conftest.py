@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -189,3 +190,13 @@ def both_hard(tolerance: float, **options) -> OptimizeOptions:
     """TAM and bookings, both hard at ``tolerance``."""
     targets = tuple(BalanceTarget(m, tolerance, hard=True) for m in ("tam_usd", "bookings_usd"))
     return OptimizeOptions(targets=targets, **options)
+
+
+def postgres_url() -> str:
+    """The test PostgreSQL server's URL; skips without one (fails in CI, which must test it)."""
+    url = os.environ.get("TERRAIN_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must test PostgreSQL: set TERRAIN_TEST_POSTGRES_URL (scripts/start-postgres.sh)")
+        pytest.skip("set TERRAIN_TEST_POSTGRES_URL to test PostgreSQL")
+    return url

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from planner.cli.main import app
 from planner.store import PlanStore, Status
+from tests.conftest import postgres_url
 
 runner = CliRunner()
 
@@ -208,11 +207,7 @@ def test_a_lines_file_drafts_one_quota_line_per_row_and_bad_rows_are_named(tmp_p
 
 
 def test_on_postgresql_the_cli_acts_as_the_database_login_not_as_terrain_user():
-    base = os.environ.get("TERRAIN_TEST_POSTGRES_URL")
-    if not base:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must test PostgreSQL: set TERRAIN_TEST_POSTGRES_URL")
-        pytest.skip("set TERRAIN_TEST_POSTGRES_URL to test PostgreSQL")
+    base = postgres_url()
     schema = f"cli_{uuid.uuid4().hex[:10]}"
     engine = sa.create_engine(base)
     with engine.begin() as conn:

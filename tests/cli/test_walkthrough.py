@@ -17,8 +17,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from tests.conftest import postgres_url
+
 ROOT = Path(__file__).resolve().parents[2]
-POSTGRES_URL = os.environ.get("TERRAIN_TEST_POSTGRES_URL")
 
 
 def walkthrough() -> list[str]:
@@ -34,12 +35,9 @@ def test_the_quota_walkthrough_runs_as_written(backend, tmp_path):
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path / 'terrain.db'}"
     else:
-        if not POSTGRES_URL:
-            if os.environ.get("CI") == "true":
-                pytest.fail("CI must test PostgreSQL: set TERRAIN_TEST_POSTGRES_URL")
-            pytest.skip("set TERRAIN_TEST_POSTGRES_URL to test PostgreSQL")
+        base_url = postgres_url()
         schema = f"walk_{uuid.uuid4().hex[:10]}"
-        engine = sa.create_engine(POSTGRES_URL)
+        engine = sa.create_engine(base_url)
         with engine.begin() as conn:
             conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
             for login in ("ops", "finance", "m01"):  # test logins: cluster-wide, made once
@@ -47,7 +45,7 @@ def test_the_quota_walkthrough_runs_as_written(backend, tmp_path):
                     conn.exec_driver_sql(f"CREATE ROLE {login} LOGIN SUPERUSER PASSWORD 'walkthrough'")
 
         def url_as(login: str) -> str:
-            base = make_url(POSTGRES_URL).set(username=login, password="walkthrough")
+            base = make_url(base_url).set(username=login, password="walkthrough")
             return f"{base.render_as_string(hide_password=False)}?options=-csearch_path%3D{schema}"
 
         url = url_as("ops")

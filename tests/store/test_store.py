@@ -34,6 +34,7 @@ from planner.store.migrate import downgrade, migrate
 from planner.store.roles import PERMISSIONS
 from planner.store.schema import metadata
 from planner.store.workflow import TRANSITIONS, next_status
+from tests.conftest import postgres_url
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_URL = os.environ.get("TERRAIN_TEST_POSTGRES_URL")
@@ -45,13 +46,7 @@ def open_store(backend: str, tmp_path: Path) -> tuple[PlanStore, dict]:
     if backend == "sqlite":
         kwargs = {"url": f"sqlite:///{tmp_path / 'terrain.db'}"}
     else:
-        if not POSTGRES_URL:
-            if os.environ.get("CI") == "true":
-                pytest.fail(
-                    "CI must test PostgreSQL: set TERRAIN_TEST_POSTGRES_URL (scripts/start-postgres.sh)"
-                )
-            pytest.skip("set TERRAIN_TEST_POSTGRES_URL to test PostgreSQL")
-        kwargs = {"url": POSTGRES_URL, "schema_name": f"t_{uuid.uuid4().hex[:12]}"}
+        kwargs = {"url": postgres_url(), "schema_name": f"t_{uuid.uuid4().hex[:12]}"}
     return PlanStore(**kwargs), kwargs
 
 
