@@ -155,6 +155,13 @@ for line_name, waiting in pending.groupby("line", sort=True):
 
 if info.status is Status.PROPOSED and user.role in PERMISSIONS["approve"]:
     st.subheader("Decide the version")
+    gaps = store.target_gaps(version_id)
+    if gaps:
+        st.warning(
+            "Quotas are off target by more than 10%: "
+            + "; ".join(gaps)
+            + ". Approving needs a comment that says why."
+        )
     comment = st.text_input("Comment", key="ap_version_comment")
     approve_col, return_col, _ = st.columns([1, 1, 4])
     for column, action in ((approve_col, "approve"), (return_col, "return")):

@@ -13,6 +13,7 @@ from planner.plans.approved import ApprovedPlan
 from planner.plans.plan import Plan
 from planner.plans.quota_lines import QuotaLine
 from planner.store import schema
+from planner.store.guards import target_gaps
 from planner.store.queries import load_info, load_user, version_line
 from planner.store.records import PlanVersion, User, VersionInfo, VersionLine, info_from_row, user_from_row
 from planner.store.workflow import Status
@@ -130,6 +131,11 @@ class PlanReader:
                 line_quotas,
             )
         return PlanVersion(info, plan, reps, version_lines)
+
+    def target_gaps(self, version_id: int) -> list[str]:
+        """The lines whose quota total is off target by more than the approval bound, in words."""
+        with self.engine.connect() as conn:
+            return target_gaps(conn, version_id)
 
     def quota_line(self, version_id: int, name: str | None = None) -> QuotaLine:
         """The quota line ``name`` of a version (None: its only line)."""

@@ -157,3 +157,16 @@ def test_demo_mode_says_so_and_refuses_a_store_with_published_plans_without_the_
     at.switch_page("app_pages/quotas.py").run()
     assert "holds published plans, and without sign-in anyone could act as anyone" in at.error[0].value
     assert not at.button  # nothing to press: no workflow, no proposals
+
+
+def test_approvals_shows_a_quota_total_far_off_target_and_needs_a_comment(db_url):
+    at = open_page("app_pages/approvals.py", "finance")
+    assert not [w for w in at.warning if "off target" in w.value]
+    store = PlanStore(db_url)
+    logos = store.version(2).line("new_logos").territories["annual_quota_cents"]
+    store.set_quota(
+        "ops", 2, "T01", int(logos["T01"]) * 3, line="new_logos", reason="a big push", confirm=False
+    )
+    at.run()
+    [warning] = [w.value for w in at.warning if "off target" in w.value]
+    assert "new_logos: quotas total" in warning and "Approving needs a comment" in warning
