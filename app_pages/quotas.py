@@ -220,6 +220,7 @@ if versions:
                     f"Annual quota ({unit})",
                     min_value=0.0,
                     step=1.0 if line.counts else 1000.0,
+                    format="%.0f" if line.counts else "%.2f",
                     key="q_edit_amount",
                 )
                 reason = right.text_input("Reason", key="q_edit_reason")
@@ -255,7 +256,8 @@ if versions:
             forecast_cv_frac=basis.get("forecast_cv_frac", DEFAULT_CV_FRAC),
         )
         st.altair_chart(
-            attainment_chart(replace(attainment, chosen_total_cents=int(quota_now.sum()))), width="stretch"
+            attainment_chart(replace(attainment, chosen_total_cents=int(quota_now.sum())), line),
+            width="stretch",
         )
         st.caption(
             attainment.describe(line.format)

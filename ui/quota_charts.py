@@ -5,20 +5,26 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from planner.plans.quota_lines import HUNDREDTHS, QuotaLine
 from planner.quota.attainment import AttainmentPlan
 
 
-def attainment_chart(plan: AttainmentPlan) -> alt.LayerChart:
-    """Expected share of territories at or above quota against the quota total, with the totals marked."""
-    curve = plan.curve.assign(total_musd=lambda f: f["total_cents"] / 1e8)
-    line = (
+def attainment_chart(plan: AttainmentPlan, line: QuotaLine | None = None) -> alt.LayerChart:
+    """Expected share of territories at or above quota against the quota total, with the totals marked.
+
+    Totals are in $M for a USD line, in whole units (deals) for a count line.
+    """
+    line = line or QuotaLine()
+    scale, unit, shown = (1e8, "$M", ",.1f") if not line.counts else (HUNDREDTHS, line.unit, ",.0f")
+    curve = plan.curve.assign(total=lambda f: f["total_cents"] / scale)
+    drawn = (
         alt.Chart(curve)
         .mark_line(point=True)
         .encode(
-            x=alt.X("total_musd:Q", title="Quota total ($M)", scale=alt.Scale(zero=False)),
+            x=alt.X("total:Q", title=f"Quota total ({unit})", scale=alt.Scale(zero=False)),
             y=alt.Y("at_or_above_frac:Q", title="Expected at or above quota", axis=alt.Axis(format="%")),
             tooltip=[
-                alt.Tooltip("total_musd:Q", title="total ($M)", format=",.1f"),
+                alt.Tooltip("total:Q", title=f"total ({unit})", format=shown),
                 alt.Tooltip("at_or_above_frac:Q", title="at or above", format=".1%"),
             ],
         )
@@ -26,10 +32,10 @@ def attainment_chart(plan: AttainmentPlan) -> alt.LayerChart:
     goal = alt.Chart(pd.DataFrame({"y": [plan.goal_frac]})).mark_rule(strokeDash=[4, 4]).encode(y="y:Q")
     marks = pd.DataFrame(
         {
-            "total_musd": [
-                plan.target_total_cents / 1e8,
-                plan.implied_total_cents / 1e8,
-                plan.chosen_total_cents / 1e8,
+            "total": [
+                plan.target_total_cents / scale,
+                plan.implied_total_cents / scale,
+                plan.chosen_total_cents / scale,
             ],
             "what": ["target total", f"{plan.goal_frac:.0%} goal", "quotas now"],
         }
@@ -38,9 +44,9 @@ def attainment_chart(plan: AttainmentPlan) -> alt.LayerChart:
         alt.Chart(marks)
         .mark_rule()
         .encode(
-            x="total_musd:Q",
+            x="total:Q",
             color=alt.Color("what:N", title=None),
-            tooltip=["what:N", alt.Tooltip("total_musd:Q", title="$M", format=",.1f")],
+            tooltip=["what:N", alt.Tooltip("total:Q", title=unit, format=shown)],
         )
     )
-    return (line + goal + rules).properties(title="Attainment finance chooses", height=300)
+    return (drawn + goal + rules).properties(title="Attainment finance chooses", height=300)

@@ -65,6 +65,9 @@ def test_the_quota_line_switch_shows_a_count_line_in_whole_deals(db_url):
     assert "Potential (accounts)" in table.columns
     [tree] = [d.value for d in at.dataframe if "Node" in d.value.columns]
     assert tree.iloc[0]["Quota (deals)"] == logos.total_cents // 100
+    specs = [chart.proto.spec for chart in at.get("vega_lite_chart")]
+    assert any("Quota total (deals)" in spec for spec in specs)  # the attainment curve in deals, not $M
+    assert not any("Quota total ($M)" in spec for spec in specs)
 
 
 def test_a_manager_sees_their_teams_roll_up(db_url):
