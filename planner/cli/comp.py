@@ -32,6 +32,7 @@ from planner.comp.statements import (
 from planner.data.dataset import Dataset, load_dataset
 from planner.data.demo import load_demo
 from planner.errors import InputError, PlannerError
+from planner.exports.inputs import file_quota_lines, read_quota_file
 from planner.money import format_usd
 from planner.plans.approved import ApprovedPlan
 
@@ -77,13 +78,20 @@ def _inputs(
         split_rows = check_splits(
             read_table(splits), checked, known_reps=dataset.reps.index, file=splits.name
         )
+    if published is None:
+        table = (
+            read_table(quotas)
+            if quotas.suffix.lower() == ".parquet"
+            else read_quota_file(quotas, dataset.plan)
+        )
     approved = published or [
         ApprovedPlan(
             0,
             dataset.plan.name,
             effective_from or checked["close_date"].min().date(),
             dataset.plan,
-            read_table(quotas),
+            table,
+            lines=file_quota_lines(table),
         )
     ]
     first = months_from or f"{checked['close_date'].min():%Y-%m}"

@@ -18,13 +18,13 @@ import pandas as pd
 
 from planner.data.dataset import Dataset
 from planner.data.tables import read_csv_table, sheet_row
-from planner.errors import InputError, Problem
+from planner.errors import InputError, PlanError, Problem
 from planner.exports.formats import parse_cents
 from planner.money import split_cents
 from planner.plans.approved import PERIOD_PATTERN, ApprovedPlan
 from planner.plans.files import read_plan
 from planner.plans.plan import Plan
-from planner.plans.quota_lines import HUNDREDTHS, USD
+from planner.plans.quota_lines import HUNDREDTHS, USD, QuotaLine
 from planner.quota.phasing import phase_quotas
 
 DEMO_GROWTH_FRAC = 0.10
@@ -143,7 +143,21 @@ def read_quota_file(path: str | Path, plan: Plan | None) -> pd.DataFrame:
     )
     if "line" in frame.columns:
         table.insert(1, "line", lines)
+        if "unit" in frame.columns:
+            table.insert(2, "unit", frame["unit"].str.strip())
     return table
+
+
+def file_quota_lines(table: pd.DataFrame) -> tuple[QuotaLine, ...]:
+    """The quota lines a quota table names (its ``line`` and ``unit`` columns; one USD line without)."""
+    if "line" not in table.columns:
+        return (QuotaLine(),)
+    units = table["unit"] if "unit" in table.columns else pd.Series(USD, index=table.index)
+    pairs = pd.DataFrame({"line": table["line"], "unit": units}).drop_duplicates()
+    twice = pairs["line"][pairs["line"].duplicated()].tolist()
+    if twice:
+        raise PlanError(f"quota line(s) {twice[:5]} are given in two units; give each line one unit")
+    return tuple(QuotaLine(row.line, row.unit) for row in pairs.itertuples(index=False))
 
 
 def demo_quotas(
@@ -203,6 +217,7 @@ def approved_from_files(
         effective_from=effective_from or date.today(),
         plan=plan,
         quotas=table,
+        lines=file_quota_lines(table),
         approved_by=approved_by,
         approved_at=datetime.now(UTC) if approved_by else None,
     )

@@ -133,7 +133,7 @@ def test_csv_round_trip(exported, approved, grid):
     assert quotas["quota"].tolist()[-2:] == ["10000.50", "9999.99"]  # exact dollars
     back = read_quota_file(exported / "quotas.csv", approved.plan)
     pd.testing.assert_frame_equal(
-        back, quota_table(approved)[["territory_id", "line", "period", "quota_cents"]]
+        back, quota_table(approved)[["territory_id", "line", "unit", "period", "quota_cents"]]
     )
 
 
@@ -152,8 +152,16 @@ def test_a_plan_with_several_lines_exports_each_in_its_unit_and_reads_back_exact
     assert text.loc[text["line"] == "new_logos", "quota"].tolist() == ["0", "2", "3", "1"]
     assert set(text.loc[text["line"] == "new_logos", "unit"]) == {"deals"}
     back = read_quota_file(tmp_path / "quotas.csv", grid.plan)
-    pd.testing.assert_frame_equal(back, quota_table(lines)[["territory_id", "line", "period", "quota_cents"]])
+    pd.testing.assert_frame_equal(
+        back, quota_table(lines)[["territory_id", "line", "unit", "period", "quota_cents"]]
+    )
     pd.testing.assert_frame_equal(read_excel_quotas(tmp_path / "plan.xlsx"), quota_table(lines))
+    again = approved_from_files(grid, None, tmp_path / "quotas.csv")  # what planner comp/export --quotas read
+    assert again.lines == (QuotaLine(), QuotaLine("new_logos", unit="deals"))
+    order = ["territory_id", "line", "period"]
+    pd.testing.assert_frame_equal(
+        again.quotas.sort_values(order, ignore_index=True), lines.quotas.sort_values(order, ignore_index=True)
+    )
     tree = pd.read_csv(tmp_path / "hierarchy.csv", dtype={"quota": str})
     company = tree[tree["level"] == "company"].set_index("line")
     assert company.loc["new_logos", "quota"] == "6" and company.loc["bookings", "quota"] == "20000.54"
