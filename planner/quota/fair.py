@@ -182,18 +182,17 @@ def fit_shares(
             ranges.attainment_size_spearman_max - abs(attainment),
         )
 
-    def final(shares: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
-        """The quotas the allocation ends with for these shares (after ramp and relief)."""
-        full_year = water_fill(shares, low, high, total)
-        if capacity is None:
-            return full_year
-        if not redistribute:
-            return capacity * full_year
-        top = np.floor(capacity * high)
-        return water_fill(capacity * shares, np.minimum(np.ceil(capacity * low), top), top, total)
-
     def full_year(shares: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
         return water_fill(shares, low, high, total)
+
+    def final(shares: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+        """The quotas the allocation ends with for these shares (after ramp and relief)."""
+        if capacity is None:
+            return full_year(shares, low, high)
+        if not redistribute:
+            return capacity * full_year(shares, low, high)
+        top = np.floor(capacity * high)
+        return water_fill(capacity * shares, np.minimum(np.ceil(capacity * low), top), top, total)
 
     def search(low: np.ndarray, high: np.ndarray, quotas=full_year) -> tuple[tuple, tuple] | None:
         best = None

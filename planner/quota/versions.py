@@ -278,9 +278,8 @@ def draft_quotas(dataset: Dataset, plan: Plan, request: QuotaRequest) -> DraftQu
         basis_frac=request.basis_frac,
         forecast_cv_frac=request.forecast_cv_frac,
     )
-    if (
-        line.counts
-    ):  # whole units: the goal's total rounded down (it still meets the goal), the choice rounded
+    if line.counts:
+        # Whole units: the goal's total rounded down (it still meets the goal), the choice rounded.
         implied = attainment.implied_total_cents // HUNDREDTHS * HUNDREDTHS
         target = attainment.target_total_cents
         chosen = round((target + request.basis_frac * (implied - target)) / HUNDREDTHS) * HUNDREDTHS

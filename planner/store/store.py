@@ -51,13 +51,7 @@ from planner.store.records import PlanVersion, User, VersionInfo, now
 from planner.store.roles import Role, require_team
 from planner.store.workflow import Status, next_status
 
-__all__ = [
-    "LineContents",
-    "PlanStore",
-    "PlanVersion",
-    "User",
-    "VersionInfo",
-]  # the records, re-exported from here too
+__all__ = ["PlanStore", "PlanVersion", "User", "VersionInfo"]  # the records, re-exported from here too
 
 
 class PlanStore(PlanReader):
@@ -105,15 +99,16 @@ class PlanStore(PlanReader):
                 raise PlanError(f"user '{user_id}' exists already; choose another user id")
             if role is Role.MANAGER and not rep_id:
                 raise PlanError(f"manager '{user_id}' needs the rep_id their team reports to")
-            if email is not None:
-                email = email.strip().lower()
-                taken = cmd.conn.execute(
-                    sa.select(schema.users.c.user_id).where(schema.users.c.email == email)
-                ).scalar()
+            email = email.strip().lower() if email is not None else None
+            for column, value, what in (
+                (schema.users.c.email, email, "email"),
+                (schema.users.c.db_login, db_login, "database login"),
+            ):
+                if value is None:
+                    continue
+                taken = cmd.conn.execute(sa.select(schema.users.c.user_id).where(column == value)).scalar()
                 if taken is not None:
-                    raise PlanError(
-                        f"email {email} already signs in user '{taken}'; give each user their own"
-                    )
+                    raise PlanError(f"{what} {value} is already user '{taken}'; give each user their own")
             cmd.conn.execute(
                 schema.users.insert().values(
                     user_id=user_id, name=name, role=role.value, rep_id=rep_id, email=email, db_login=db_login
@@ -224,8 +219,9 @@ class PlanStore(PlanReader):
             editing="edit quotas",
         ) as cmd:
             quota_line = version_line(cmd.conn, version_id, line)
+            current = annual_quota(cmd.conn, version_id, territory_id, quota_line.name)
             unusual = _check_unusual(
-                cmd.conn, version_id, territory_id, quota_line, int(annual_quota_cents), confirm
+                cmd.conn, version_id, territory_id, quota_line, current, int(annual_quota_cents), confirm
             )
             before = self._rephase(cmd.conn, version_id, territory_id, quota_line, int(annual_quota_cents))
             cmd.audit(
@@ -277,7 +273,7 @@ class PlanStore(PlanReader):
             require_team(acting.user_id, acting.role, territory_id, team)
             current = annual_quota(cmd.conn, version_id, territory_id, quota_line.name)
             unusual = _check_unusual(
-                cmd.conn, version_id, territory_id, quota_line, int(proposed_quota_cents), confirm
+                cmd.conn, version_id, territory_id, quota_line, current, int(proposed_quota_cents), confirm
             )
             pending = cmd.conn.execute(
                 schema.proposals.select().where(
@@ -485,10 +481,15 @@ class PlanStore(PlanReader):
 
 
 def _check_unusual(
-    conn: Connection, version_id: int, territory_id: str, line: QuotaLine, cents: int, confirm: bool
+    conn: Connection,
+    version_id: int,
+    territory_id: str,
+    line: QuotaLine,
+    current: int,
+    cents: int,
+    confirm: bool,
 ) -> dict:
-    """Refuse an unusual quota unless confirmed; return what the audit event records about it."""
-    current = annual_quota(conn, version_id, territory_id, line.name)
+    """Refuse an unusual quota (``current``: the annual quota now) unless confirmed; return what to audit."""
     potential = territory_potential(conn, version_id, territory_id, line.name)
     unusual = unusual_quota(line, cents, current, potential)
     if unusual is None:
