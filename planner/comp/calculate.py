@@ -2,8 +2,9 @@
 
 Per rep (the plan is chosen by the rep's ``role``) and per month:
 
-1. **Components.** Credit rows are ordered by close date (then deal id) inside each
-   measurement window (the deal alone, the month, the calendar quarter or year). For
+1. **Components.** Credit rows are ordered by close date (then deal id, then the rep a
+   roll-up credit came through) inside each measurement window (the deal alone, the
+   month, the calendar quarter or year). For
    every row the window-to-date earnings before and after the deal are evaluated with
    :class:`planner.comp.rates.RateTable`; the difference is the deal's line. For a
    ``single`` (retroactive) table the tier is the one reached at the month end, and when
@@ -96,7 +97,8 @@ class CompResult:
         the rep still owes after the month.
     lines : pandas.DataFrame
         Every figure behind the summary, columns :data:`LINE_COLUMNS`: ``line`` is
-        ``deal``, ``true-up``, ``spiff`` or ``clawback``.
+        ``deal``, ``true-up``, ``spiff`` or ``clawback``; grouped by rep (in ``rep_id``
+        order), and within a rep by plan, component and close date.
     plans : dict
         Plan name -> :class:`CompPlan`.
     plan_of : dict
@@ -293,7 +295,13 @@ def calculate(
     for index, plan in enumerate(plans):
         rows = base.loc[base["plan_code"].to_numpy() == index]
         order = np.lexsort(
-            (rows["deal_code"].to_numpy(), rows["close_date"].to_numpy(np.int64), rows["rep_code"].to_numpy())
+            (
+                rows["source"].cat.codes.to_numpy(),
+                rows["via_rep_id"].cat.codes.to_numpy(),
+                rows["deal_code"].to_numpy(),
+                rows["close_date"].to_numpy(np.int64),
+                rows["rep_code"].to_numpy(),
+            )
         )
         rows = rows.iloc[order].reset_index(drop=True)
         for component, line in zip(plan.components, measured[plan.name], strict=True):
@@ -313,7 +321,8 @@ def calculate(
         lines["earned_cents"] = lines["earned_cents"].astype(np.int64)
     clawbacks = clawback_lines(lines, deals, plans, types)
     lines = pd.concat([lines, clawbacks], ignore_index=True) if len(clawbacks) else lines
-    lines = lines.loc[:, list(LINE_COLUMNS)]
+    by_rep = np.argsort(lines["rep_id"].cat.codes.to_numpy(), kind="stable")
+    lines = lines.iloc[by_rep].loc[:, list(LINE_COLUMNS)].reset_index(drop=True)
     lines["deal_id"] = pd.Categorical.from_codes(lines["deal_id"].to_numpy(np.int64), dtype=types.deal)
     report((done + 1) / steps, "summarising")
     summary_quotas = _summary_quotas(quota_table, plans, measured, by_name, plan_by_rep)

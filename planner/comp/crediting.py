@@ -67,7 +67,8 @@ def deal_categories(deal_ids: pd.Series) -> tuple[pd.CategoricalDtype, np.ndarra
     return pd.CategoricalDtype(categories), codes
 
 
-def _sorted_versions(approved: Sequence[ApprovedPlan]) -> list[ApprovedPlan]:
+def sorted_versions(approved: Sequence[ApprovedPlan]) -> list[ApprovedPlan]:
+    """The approved plans by ``effective_from``; an error when there is none or two share a date."""
     if not approved:
         raise PlanError("no approved plan given: crediting needs at least one approved plan")
     versions = sorted(approved, key=lambda a: a.effective_from)
@@ -87,7 +88,7 @@ def _even_split(amount: np.ndarray, count: np.ndarray, rank: np.ndarray) -> np.n
     return amount // count + (rank < amount % count)
 
 
-def _owners(approved: ApprovedPlan) -> pd.DataFrame:
+def territory_owners(approved: ApprovedPlan) -> pd.DataFrame:
     """Rows ``rep_id``, ``territory_id``, ``n_reps``, ``rank`` (the rep's place in rep_id order)."""
     reps = approved.plan.territory_reps.rename_axis("rep_id").reset_index().sort_values("rep_id")
     reps["n_reps"] = reps.groupby("territory_id")["rep_id"].transform("size")
@@ -101,7 +102,7 @@ def _coverage(
     """Rows ``version``, ``territory`` (code), ``rep_id``, ``n_reps``, ``rank`` per covered territory."""
     frames = []
     for v, approved in enumerate(versions):
-        reps = _owners(approved)
+        reps = territory_owners(approved)
         reps["version"] = v
         reps["territory"] = territories.get_indexer(reps["territory_id"])
         reps["rep_id"] = pd.Categorical(reps["rep_id"], dtype=rep_type)
@@ -154,7 +155,7 @@ def credit_deals(
     uncredited : pandas.DataFrame
         Deals nobody was credited for, with a ``reason``.
     """
-    versions = _sorted_versions(approved)
+    versions = sorted_versions(approved)
     deal_type, deal_codes = deal_categories(deals["deal_id"])
     rep_ids = set().union(*(a.plan.territory_reps.index for a in versions))
     if reps is not None:
@@ -290,12 +291,12 @@ def rep_quotas(
     Returns a DataFrame with columns ``rep_id``, ``line``, ``month``, ``quota_cents`` (see the
     module docstring for the pro-rating rules).
     """
-    versions = _sorted_versions(approved)
+    versions = sorted_versions(approved)
     frames = []
     for v, version in enumerate(versions):
         start = pd.Timestamp(version.effective_from)
         end = pd.Timestamp(versions[v + 1].effective_from) if v + 1 < len(versions) else pd.Timestamp.max
-        coverage = _owners(version)
+        coverage = territory_owners(version)
         territory = _monthly_territory_quotas(version.quotas)
         territory = territory.loc[territory["month"].isin(months)]
         rows = territory.merge(coverage, on="territory_id")

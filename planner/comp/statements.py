@@ -377,12 +377,17 @@ def write_statement_lines(result: CompResult, path: str | Path) -> Path:
     return path
 
 
-def write_summary(result: CompResult, path: str | Path) -> Path:
-    """Write the per rep and month summary and earnings per component (dollars) to CSV; return the path."""
+def summary_table(result: CompResult) -> pd.DataFrame:
+    """The summary per rep and month with earnings per component and SPIFF (integer cents)."""
+    by_component = result.earnings_by_component().add_suffix("_cents").reset_index(drop=True)
+    return pd.concat([result.summary.reset_index(drop=True), by_component], axis=1)
+
+
+def write_summary(result: CompResult | pd.DataFrame, path: str | Path) -> Path:
+    """Write the summary (of a result, or a :func:`summary_table`) in dollars to CSV; return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    by_component = result.earnings_by_component().add_suffix("_cents").reset_index(drop=True)
-    summary = pd.concat([result.summary.reset_index(drop=True), by_component], axis=1)
+    summary = summary_table(result) if isinstance(result, CompResult) else result.copy()
     for column in [c for c in summary if c.endswith("_cents")]:
         summary[column.removesuffix("_cents") + "_usd"] = summary.pop(column).map(usd)
     summary.to_csv(path, index=False)
