@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from planner.comp.calculate import CompResult, calculate
@@ -22,19 +24,17 @@ from planner.comp.plan_file import CompPlan
 from planner.comp.statements import statement_lines_table, summary_table
 from planner.plans.quota_lines import QuotaLine
 
-EMPTY_TYPES = {
-    "deal_id": object,
-    "rep_id": object,
-    "close_date": "datetime64[ns]",
-    "deal_cents": np.int64,
-    "credit_cents": np.int64,
-    "source": object,
-    "via_rep_id": object,
-    "status": object,
-    "cancel_date": "datetime64[ns]",
-    "context": bool,
-}  #: a partition whose reps have no credit rows has no folder
-EMPTY = {column: [] for column in EMPTY_TYPES}
+EMPTY = {  #: a partition whose reps have no credit rows has no folder
+    "deal_id": pa.array([], pa.string()),
+    "rep_id": pa.array([], pa.string()),
+    "close_date": pa.array([], pa.timestamp("us")),
+    "deal_cents": pa.array([], pa.int64()),
+    "credit_cents": pa.array([], pa.int64()),
+    "source": pa.array([], pa.string()),
+    "via_rep_id": pa.array([], pa.string()),
+    "status": pa.array([], pa.string()),
+    "cancel_date": pa.array([], pa.timestamp("us")),
+}
 
 
 @dataclass(frozen=True)
@@ -52,35 +52,55 @@ class PartitionTask:
     lines_path: Path
 
 
-def read_credits(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
-    """A partition's credit rows (as :func:`~planner.comp.crediting.credit_deals` gives them).
+def _sorted_codes(column: pa.ChunkedArray, first: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of a text column into its sorted distinct values (``first`` placed before them), and those."""
+    lead = [first] if first is not None else []
+    if not len(column):
+        return np.zeros(0, np.int64), np.array(lead, dtype=object)
+    encoded = column.combine_chunks().dictionary_encode()
+    order = pc.array_sort_indices(encoded.dictionary).to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order)) + len(lead)
+    values = encoded.dictionary.take(pa.array(order)).to_numpy(zero_copy_only=False)
+    return rank[encoded.indices.to_numpy(zero_copy_only=False)], np.concatenate([lead, values]).astype(object)
 
-    Also its deals, and which rows are context (another partition's reps, kept for shared SPIFFs).
-    """
-    table = pq.read_table(path).to_pandas() if path.exists() else pd.DataFrame(EMPTY).astype(EMPTY_TYPES)
-    ids, inverse = np.unique(table["deal_id"].to_numpy(dtype=object), return_inverse=True)
-    deal_type = pd.CategoricalDtype(pd.Index(np.concatenate([[""], ids]), dtype=object))
-    deal_code = inverse.reshape(-1) + 1
-    close = pd.to_datetime(table["close_date"]).astype("datetime64[ns]")
-    reps = pd.CategoricalDtype(sorted(set(table["rep_id"]) | set(table["via_rep_id"]) | {""}))
+
+def read_credits(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A partition's credit rows (as :func:`~planner.comp.crediting.credit_deals` makes them) and deals."""
+    table = pq.read_table(path) if path.exists() else pa.table(EMPTY)
+    deal_code, deal_ids = _sorted_codes(table["deal_id"], first="")
+    rep_code, rep_ids = _sorted_codes(pa.chunked_array(table["rep_id"].chunks + table["via_rep_id"].chunks))
+    if "" not in set(rep_ids):
+        rep_code, rep_ids = rep_code + 1, np.concatenate([[""], rep_ids]).astype(object)
+    n = table.num_rows
+    reps = pd.CategoricalDtype(pd.Index(rep_ids, dtype=object))
+    close = pd.Series(table["close_date"].to_numpy(), dtype="datetime64[ns]")
+    source = pd.Index(SOURCES).get_indexer(table["source"].to_numpy(zero_copy_only=False))
     credits = pd.DataFrame(
         {
-            "deal_id": pd.Categorical.from_codes(deal_code, dtype=deal_type),
-            "rep_id": pd.Categorical(table["rep_id"], dtype=reps),
+            "deal_id": pd.Categorical.from_codes(deal_code, dtype=pd.CategoricalDtype(pd.Index(deal_ids))),
+            "rep_id": pd.Categorical.from_codes(rep_code[:n], dtype=reps),
             "close_date": close,
             "month": month_key(close),
-            "credit_cents": table["credit_cents"].to_numpy(np.int64),
-            "deal_cents": table["deal_cents"].to_numpy(np.int64),
+            "credit_cents": table["credit_cents"].to_numpy(),
+            "deal_cents": table["deal_cents"].to_numpy(),
             "territory_id": "",
-            "source": pd.Categorical(table["source"], categories=SOURCES),
-            "via_rep_id": pd.Categorical(table["via_rep_id"], dtype=reps),
+            "source": pd.Categorical.from_codes(source, categories=SOURCES),
+            "via_rep_id": pd.Categorical.from_codes(rep_code[n:], dtype=reps),
         }
     ).loc[:, list(CREDIT_COLUMNS)]
-    deal_columns = ["deal_id", "close_date", "status", "cancel_date"] + (["line"] if "line" in table else [])
-    deals = table.loc[:, deal_columns].drop_duplicates("deal_id").reset_index(drop=True)
-    deals["close_date"] = pd.to_datetime(deals["close_date"]).astype("datetime64[ns]")
-    deals["cancel_date"] = pd.to_datetime(deals["cancel_date"]).astype("datetime64[ns]")
-    return credits, deals, table["context"].to_numpy(bool)
+    _, first_row = np.unique(deal_code, return_index=True)
+    deals = pd.DataFrame(
+        {
+            "deal_id": deal_ids[deal_code[first_row]],
+            "close_date": close.to_numpy()[first_row],
+            "status": table["status"].take(first_row).to_numpy(zero_copy_only=False),
+            "cancel_date": pd.Series(table["cancel_date"].take(first_row).to_numpy(), dtype="datetime64[ns]"),
+        }
+    )
+    if "line" in table.column_names:
+        deals["line"] = table["line"].take(first_row).to_numpy(zero_copy_only=False)
+    return credits, deals
 
 
 def own_result(result: CompResult, reps: Sequence[str]) -> CompResult:
@@ -102,7 +122,7 @@ def own_result(result: CompResult, reps: Sequence[str]) -> CompResult:
 
 def pay_partition(task: PartitionTask) -> pd.DataFrame:
     """Calculate one partition, write its lines and return its summary rows (see :func:`summary_table`)."""
-    credits, deals, _ = read_credits(task.credits_path)
+    credits, deals = read_credits(task.credits_path)
     result = calculate(
         credits,
         task.quotas,
