@@ -22,13 +22,9 @@ from planner.comp.deals import check_deals, check_splits, read_table
 from planner.comp.demo import DEMO_MONTHS, demo_approved_plans, demo_comp_plans, demo_deals
 from planner.comp.plan_file import CompPlan, load_comp_plan
 from planner.comp.run import run_comp
-from planner.comp.statements import (
-    rep_ledger,
-    statement_csv,
-    statement_html,
-    write_statement_lines,
-    write_summary,
-)
+from planner.comp.scale import run_comp_out_of_core
+from planner.comp.scale.deals import deal_dates
+from planner.comp.statements import write_statement_lines, write_statements, write_summary
 from planner.data.dataset import Dataset, load_dataset
 from planner.data.demo import load_demo
 from planner.errors import InputError, PlannerError
@@ -78,21 +74,8 @@ def _inputs(
         split_rows = check_splits(
             read_table(splits), checked, known_reps=dataset.reps.index, file=splits.name
         )
-    if published is None:
-        table = (
-            read_table(quotas)
-            if quotas.suffix.lower() == ".parquet"
-            else read_quota_file(quotas, dataset.plan)
-        )
     approved = published or [
-        ApprovedPlan(
-            0,
-            dataset.plan.name,
-            effective_from or checked["close_date"].min().date(),
-            dataset.plan,
-            table,
-            lines=file_quota_lines(table),
-        )
+        _file_plan(dataset, quotas, effective_from or checked["close_date"].min().date())
     ]
     first = months_from or f"{checked['close_date'].min():%Y-%m}"
     last = months_to or f"{checked['close_date'].max():%Y-%m}"
@@ -158,11 +141,47 @@ def comp(
         str | None,
         typer.Option(help="Plan store URL: credit under its published versions (replaces --quotas)."),
     ] = None,
+    out_of_core: Annotated[
+        bool,
+        typer.Option(
+            "--out-of-core",
+            help="Read the deals file with DuckDB and pay reps in partitions on a Dask cluster "
+            "(for millions of deals; see docs/comp.md#at-scale).",
+        ),
+    ] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="With --out-of-core: 'local' (a Dask cluster of this machine's cores), 'process' "
+            "(this process only) or a Dask scheduler address, e.g. tcp://10.0.0.5:8786."
+        ),
+    ] = "local",
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="With --out-of-core --engine local: worker processes.")
+    ] = None,
 ) -> None:
     """Calculate comp: credit deals, apply the comp plans, write statements per rep.
 
     Exit code 0 on success, 1 for invalid inputs (every problem is listed).
     """
+    if out_of_core:
+        _comp_out_of_core(
+            data,
+            out,
+            plan,
+            deals,
+            splits,
+            quotas,
+            effective_from,
+            months_from,
+            months_to,
+            rep,
+            demo,
+            db,
+            engine,
+            workers,
+        )
+        return
     try:
         start = _date(effective_from, "--effective-from") if effective_from else None
         months_from, months_to = _month(months_from, "--from"), _month(months_to, "--to")
@@ -192,23 +211,33 @@ def comp(
     unknown = [r for r in chosen if r not in result.plan_of]
     if unknown:
         raise fail(PlannerError(f"no comp plan for rep(s) {unknown}; {len(result.plan_of)} reps have one"))
-    names = dataset.reps["name"].astype(str).to_dict() if "name" in dataset.reps else {}
-    folder = out / "statements"
     with progress_bar("statements") as progress:
         for done, rep_id in enumerate(chosen, start=1):
-            folder.mkdir(parents=True, exist_ok=True)
-            ledger = rep_ledger(result, rep_id)
-            (folder / f"{rep_id}.csv").write_text(
-                statement_csv(result, rep_id, ledger=ledger), encoding="utf-8"
-            )
-            html = statement_html(result, rep_id, rep_name=names.get(rep_id, ""), ledger=ledger)
-            (folder / f"{rep_id}.html").write_text(html, encoding="utf-8")
-            written += [folder / f"{rep_id}.csv", folder / f"{rep_id}.html"]
+            written += write_statements(result, [rep_id], out / "statements", _names(dataset))
             progress(done / len(chosen), f"statement {rep_id}")
-    totals = result.summary.groupby("plan")[["credited_cents", "earnings_cents", "payout_cents"]].sum()
+    uncredited = result.uncredited if result.uncredited is not None else pd.DataFrame({"reason": []})
+    _report(
+        result.summary, result.plan_of, months, uncredited["reason"].value_counts(), result.unplanned_reps
+    )
+    console.print(f"wrote {len(written)} files to {out}")
+
+
+def _names(dataset: Dataset) -> dict[str, str]:
+    return dataset.reps["name"].astype(str).to_dict() if "name" in dataset.reps else {}
+
+
+def _report(
+    summary: pd.DataFrame,
+    plan_of: dict[str, str],
+    months: list[str],
+    uncredited: pd.Series,
+    unplanned: tuple[str, ...],
+) -> None:
+    """Print totals per plan, the deals nobody was credited for (count by reason) and unplanned reps."""
+    totals = summary.groupby("plan")[["credited_cents", "earnings_cents", "payout_cents"]].sum()
     table = Table("plan", "reps", "credited", "earnings", "payout", title=f"Comp {months[0]}..{months[-1]}")
     for plan_name, row in totals.iterrows():
-        reps_on_plan = sum(1 for p in result.plan_of.values() if p == plan_name)
+        reps_on_plan = sum(1 for p in plan_of.values() if p == plan_name)
         table.add_row(
             str(plan_name),
             str(reps_on_plan),
@@ -217,10 +246,89 @@ def comp(
             format_usd(row["payout_cents"]),
         )
     console.print(table)
-    if result.uncredited is not None and len(result.uncredited):
-        reasons = result.uncredited["reason"].value_counts()
-        for reason, count in reasons.items():
+    for reason, count in uncredited.items():
+        if count:
             console.print(f"[yellow]{count:,} deal(s) not credited: {reason}[/]")
-    if result.unplanned_reps:
-        console.print(f"[yellow]no comp plan for role of: {', '.join(result.unplanned_reps[:10])}[/]")
-    console.print(f"wrote {len(written)} files to {out}")
+    if unplanned:
+        console.print(f"[yellow]no comp plan for role of: {', '.join(unplanned[:10])}[/]")
+
+
+def _comp_out_of_core(
+    data: list[Path] | None,
+    out: Path,
+    plan: list[Path] | None,
+    deals: Path | None,
+    splits: Path | None,
+    quotas: Path | None,
+    effective_from: str | None,
+    months_from: str | None,
+    months_to: str | None,
+    rep: list[str] | None,
+    demo: bool,
+    db: str | None,
+    engine: str,
+    workers: int | None,
+) -> None:
+    """``planner comp --out-of-core``: the deals file is read by DuckDB, never loaded whole."""
+    try:
+        start = _date(effective_from, "--effective-from") if effective_from else None
+        months_from, months_to = _month(months_from, "--from"), _month(months_to, "--to")
+        if months_from and months_to and months_from > months_to:
+            raise PlannerError(f"--from {months_from} is after --to {months_to}; swap them")
+        if demo:
+            dataset = load_demo()
+            out.mkdir(parents=True, exist_ok=True)
+            deals = out / "demo-deals.parquet"
+            check_deals(demo_deals(dataset), known_accounts=dataset.accounts.index).to_parquet(deals)
+            approved = _published(db) if db else demo_approved_plans(dataset)
+            plans = [load_comp_plan(p) for p in plan] if plan else demo_comp_plans()
+            months = month_range(months_from or DEMO_MONTHS[0], months_to or DEMO_MONTHS[-1])
+            split_rows = None
+        else:
+            missing = [n for n, v in (("DATA", data), ("--plan", plan), ("--deals", deals)) if not v]
+            missing += ["--quotas (or --db)"] if quotas is None and db is None else []
+            if missing:
+                raise typer.BadParameter(f"give {', '.join(missing)} (or --demo for the demo inputs)")
+            dataset = load_dataset(*data)
+            first, last = deal_dates(deals)
+            approved = _published(db) if db else [_file_plan(dataset, quotas, start or first)]
+            plans = [load_comp_plan(p) for p in plan]
+            months = month_range(months_from or f"{first:%Y-%m}", months_to or f"{last:%Y-%m}")
+            split_rows = read_table(splits) if splits is not None else None
+        with progress_bar("comp out of core") as progress:
+            result = run_comp_out_of_core(
+                deals,
+                dataset.accounts["unit_id"],
+                approved,
+                dataset.reps,
+                plans,
+                months,
+                out,
+                splits=split_rows,
+                engine=engine,
+                workers=workers,
+                statements=rep or [],
+                rep_names=_names(dataset),
+                progress=progress,
+            )
+    except (InputError, PlannerError, ValueError) as exc:
+        raise fail(exc) from exc
+    write_summary(result.summary, out / "summary.csv")
+    counts = result.uncredited.set_index("reason")["deals"] if len(result.uncredited) else pd.Series()
+    _report(result.summary, result.plan_of, months, counts, result.unplanned_reps)
+    console.print(
+        f"paid {len(result.plan_of):,} reps in {result.partitions} partition(s); wrote summary.csv, "
+        f"lines/ (Parquet, one file per partition), uncredited.parquet"
+        + (f" and {2 * len(rep)} statement file(s)" if rep else "")
+        + f" to {out}"
+    )
+
+
+def _file_plan(dataset: Dataset, quotas: Path, effective_from: date) -> ApprovedPlan:
+    """The data set's plan with the quota file, in effect from ``effective_from``."""
+    table = (
+        read_table(quotas) if quotas.suffix.lower() == ".parquet" else read_quota_file(quotas, dataset.plan)
+    )
+    return ApprovedPlan(
+        0, dataset.plan.name, effective_from, dataset.plan, table, lines=file_quota_lines(table)
+    )

@@ -15,6 +15,7 @@ writer).
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -392,3 +393,19 @@ def write_summary(result: CompResult | pd.DataFrame, path: str | Path) -> Path:
         summary[column.removesuffix("_cents") + "_usd"] = summary.pop(column).map(usd)
     summary.to_csv(path, index=False)
     return path
+
+
+def write_statements(
+    result: CompResult, reps: Sequence[str], folder: str | Path, names: dict[str, str] | None = None
+) -> list[Path]:
+    """Write ``<rep>.csv`` and ``<rep>.html`` statements for ``reps`` into ``folder``; return the paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for rep_id in reps:
+        ledger = rep_ledger(result, rep_id)
+        (folder / f"{rep_id}.csv").write_text(statement_csv(result, rep_id, ledger=ledger), encoding="utf-8")
+        html = statement_html(result, rep_id, rep_name=(names or {}).get(rep_id, ""), ledger=ledger)
+        (folder / f"{rep_id}.html").write_text(html, encoding="utf-8")
+        written += [folder / f"{rep_id}.csv", folder / f"{rep_id}.html"]
+    return written

@@ -202,3 +202,27 @@ def open_splits(
     con.register("split_ids", pd.DataFrame({"deal_id": splits["deal_id"].astype(str).unique()}))
     named = con.execute("SELECT deal_id FROM deals WHERE deal_id IN (SELECT deal_id FROM split_ids)").df()
     return check_splits(splits, named, known_reps=known_reps, file=file)
+
+
+def deal_dates(path: Path) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The first and last close dates in the deals file (for default months); checks come later."""
+    con = duckdb.connect()
+    try:
+        source = _source(con, Path(path))
+        _columns(con, source, Path(path).name)
+        first, last = con.execute(
+            "SELECT min(TRY_CAST(close_date AS TIMESTAMP)), max(TRY_CAST(close_date AS TIMESTAMP)) "
+            f"FROM {source}"
+        ).fetchone()
+    except duckdb.Error as exc:
+        message = str(exc).splitlines()[0]
+        raise InputError(
+            [Problem(Path(path).name, f"cannot read close_date ({message})", "add a close_date column")]
+        ) from None
+    finally:
+        con.close()
+    if first is None:
+        raise InputError(
+            [Problem(Path(path).name, "has no deal with a close date", "give deals with close_date")]
+        )
+    return pd.Timestamp(first), pd.Timestamp(last)

@@ -9,7 +9,7 @@ deals. Its results are those reps' summary rows (returned, small) and their line
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from planner.comp.calculate import CompResult, calculate
 from planner.comp.crediting import CREDIT_COLUMNS, SOURCES, month_key
 from planner.comp.plan_file import CompPlan
-from planner.comp.statements import statement_lines_table, summary_table
+from planner.comp.statements import statement_lines_table, summary_table, write_statements
 from planner.plans.quota_lines import QuotaLine
 
 EMPTY = {  #: a partition whose reps have no credit rows has no folder
@@ -50,6 +50,9 @@ class PartitionTask:
     months: tuple[str, ...]
     quota_lines: tuple[QuotaLine, ...]
     lines_path: Path
+    statements: tuple[str, ...] = ()  #: reps of this partition to write statements for
+    statements_dir: Path | None = None
+    rep_names: dict[str, str] = field(default_factory=dict)
 
 
 def _sorted_codes(column: pa.ChunkedArray, first: str | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -135,4 +138,6 @@ def pay_partition(task: PartitionTask) -> pd.DataFrame:
     mine = own_result(result, task.reps)
     task.lines_path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(statement_lines_table(mine), task.lines_path)
+    if task.statements and task.statements_dir is not None:
+        write_statements(mine, task.statements, task.statements_dir, task.rep_names)
     return summary_table(mine)

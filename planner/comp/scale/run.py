@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,9 +77,13 @@ def _tasks(
     months: Sequence[str],
     lines: Sequence[QuotaLine],
     out: Path,
+    statements: Sequence[str],
+    rep_names: dict[str, str],
 ) -> list[PartitionTask]:
+    wanted = set(statements)
     tasks = []
     for partition in credited.partitions:
+        chosen = tuple(rep for rep in partition.reps if rep in wanted)
         names = set(partition.reps)
         if partition.path.exists() and partition.context_rows:
             names |= set(
@@ -97,6 +102,9 @@ def _tasks(
                 tuple(months),
                 tuple(lines),
                 out / "lines" / f"part-{partition.index:05d}.parquet",
+                chosen,
+                out / "statements",
+                {rep: rep_names[rep] for rep in chosen if rep in rep_names},
             )
         )
     return tasks
@@ -146,6 +154,8 @@ def run_comp_out_of_core(
     workers: int | None = None,
     rows_per_partition: int = 500_000,
     work_dir: str | Path | None = None,
+    statements: Sequence[str] = (),
+    rep_names: dict[str, str] | None = None,
     progress: ProgressCallback | None = None,
 ) -> ScaleResult:
     """Credit the deals file at ``deals_path`` and pay every rep, out of core.
@@ -165,8 +175,11 @@ def run_comp_out_of_core(
     rows_per_partition : int
         Credit rows per partition (a partition's memory grows with it).
     work_dir : path, optional
-        Scratch space for DuckDB's spills and the partitions (default ``out/work``; removed
-        at the end).
+        Where the scratch folder for DuckDB's spills and the partitions goes (default
+        ``out``; the folder is removed at the end).
+    statements : sequence of str
+        Reps whose statements (CSV and HTML) are written to ``out/statements``, each by
+        the task paying the rep; ``rep_names`` gives the names shown on them.
     progress : callable, optional
         Called with (fraction done, message): checking, crediting, then each partition.
     """
@@ -175,18 +188,69 @@ def run_comp_out_of_core(
     expected = pd.period_range(months[0], months[-1], freq="M").strftime("%Y-%m").tolist()
     if list(months) != expected:
         raise PlannerError(f"months {months[0]}..{months[-1]} have gaps; give consecutive months")
+    plan_of, unplanned = assign_plans(plans, reps)
+    unknown = [rep for rep in statements if rep not in plan_of]
+    if unknown:
+        raise PlannerError(f"no comp plan for rep(s) {unknown}; {len(plan_of)} reps have one")
     out = Path(out)
-    work = Path(work_dir) if work_dir is not None else out / "work"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(out / "lines", ignore_errors=True)
+    work = Path(tempfile.mkdtemp(prefix="comp-work-", dir=work_dir or out))
+    try:
+        credited, lines = _credit(
+            Path(deals_path),
+            account_units,
+            approved,
+            reps,
+            plans,
+            months,
+            work,
+            splits,
+            rows_per_partition,
+            report,
+        )
+        quotas = rep_quotas(approved, quota_months(months), reps=reps)
+        tasks = _tasks(credited, reps, quotas, plans, months, lines, out, statements, rep_names or {})
+        summaries = _pay(tasks, engine, workers, lambda f, m: report(0.2 + 0.8 * f, m))
+        uncredited_path = out / "uncredited.parquet"
+        shutil.move(credited.uncredited_path, uncredited_path)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    summary = pd.concat(summaries, ignore_index=True) if summaries else pd.DataFrame()
+    report(1.0, "done")
+    return ScaleResult(
+        summary,
+        out / "lines",
+        len(tasks),
+        sum(p.context_rows for p in credited.partitions),
+        credited.uncredited,
+        uncredited_path,
+        unplanned,
+        {p.name: p for p in plans},
+        plan_of,
+    )
+
+
+def _credit(
+    deals_path: Path,
+    account_units: pd.Series,
+    approved: Sequence[ApprovedPlan],
+    reps: pd.DataFrame,
+    plans: Sequence[CompPlan],
+    months: Sequence[str],
+    work: Path,
+    splits: pd.DataFrame | None,
+    rows_per_partition: int,
+    report: ProgressCallback,
+) -> tuple[Credited, list[QuotaLine]]:
+    """Check the deals (and splits and plans) and credit them into partitions under ``work``."""
     con = duckdb.connect(str(work / "credit.duckdb"))
     try:
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         con.execute(f"SET temp_directory = '{str(work / 'spill').replace(chr(39), chr(39) * 2)}'")
-        con.execute("SET preserve_insertion_order = false")
         report(0.0, "checking deals")
-        open_deals(con, Path(deals_path), account_units.index)
+        open_deals(con, deals_path, account_units.index)
+        con.execute("SET preserve_insertion_order = false")  # after a CSV was loaded in file order
         checked_splits = None
         if splits is not None:
             checked_splits = open_splits(con, splits, known_reps=reps.index)
@@ -207,23 +271,4 @@ def run_comp_out_of_core(
         )
     finally:
         con.close()
-    quotas = rep_quotas(approved, quota_months(months), reps=reps)
-    tasks = _tasks(credited, reps, quotas, plans, months, lines, out)
-    summaries = _pay(tasks, engine, workers, lambda f, m: report(0.2 + 0.8 * f, m))
-    plan_of, unplanned = assign_plans(plans, reps)
-    uncredited_path = out / "uncredited.parquet"
-    shutil.move(credited.uncredited_path, uncredited_path)
-    shutil.rmtree(work, ignore_errors=True)
-    summary = pd.concat(summaries, ignore_index=True) if summaries else pd.DataFrame()
-    report(1.0, "done")
-    return ScaleResult(
-        summary,
-        out / "lines",
-        len(tasks),
-        sum(p.context_rows for p in credited.partitions),
-        credited.uncredited,
-        uncredited_path,
-        unplanned,
-        {p.name: p for p in plans},
-        plan_of,
-    )
+    return credited, lines
