@@ -339,7 +339,7 @@ def _rates(result: CompResult) -> pa.Array:
     codes = lookup[
         lines["plan"].cat.codes.to_numpy(np.int64),
         lines["component"].cat.codes.to_numpy(np.int64),
-        np.where(tier >= 0, tier, tiers),
+        np.where((tier >= 0) & (tier < tiers), tier, tiers),  # interpolated tiers have no rate
     ]
     kind = np.isin(lines["line"].cat.codes.to_numpy(), [0, 1])
     codes = np.where(kind, codes, 0).astype(np.int32)

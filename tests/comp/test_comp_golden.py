@@ -16,6 +16,7 @@ from planner.comp.deals import check_deals
 from planner.comp.reference import reference_payouts
 from planner.plans.approved import ApprovedPlan
 from planner.plans.plan import Plan
+from tests.comp.out_of_core import assert_same_as_in_memory, out_of_core
 
 MONTHS = tuple(f"2026-{m:02d}" for m in range(1, 13))
 
@@ -61,6 +62,8 @@ def compute(comp_plan, deals, **kwargs):
     result = run_comp(table, units, approved, reps, [comp_plan], MONTHS)
     reference = reference_payouts(table, units, approved, reps, [comp_plan], MONTHS)
     assert reference == result.payouts().to_dict()
+    summary, lines, _, _ = out_of_core(table, units, approved, reps, [comp_plan], MONTHS)
+    assert_same_as_in_memory(result, summary, lines)
     return result
 
 
