@@ -26,6 +26,7 @@ BENCHMARKS = (
     "quota_fair",
     "quota_lines",
     "comp",
+    "comp_scale",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from planner.errors import InputError, Problem
 
@@ -273,7 +274,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     """Read a CSV or Parquet table as text columns (CSV) so the checks see what the file says."""
     path = Path(path)
     if path.suffix.lower() == ".parquet":
-        return pd.read_parquet(path)
+        return pq.read_table(path).to_pandas(date_as_object=False)  # dates as datetimes: fast checks
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, pd.errors.ParserError) as exc:

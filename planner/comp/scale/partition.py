@@ -38,21 +38,27 @@ EMPTY = {  #: a partition whose reps have no credit rows has no folder
 
 
 @dataclass(frozen=True)
+class SharedInputs:
+    """What every partition needs (sent once to each worker)."""
+
+    reps: pd.DataFrame  #: the reps table (``role``)
+    quotas: pd.DataFrame  #: every rep's quotas (:func:`~planner.comp.crediting.rep_quotas`)
+    plans: tuple[CompPlan, ...]
+    months: tuple[str, ...]
+    quota_lines: tuple[QuotaLine, ...]
+    rep_names: dict[str, str] = field(default_factory=dict)  #: names shown on statements
+
+
+@dataclass(frozen=True)
 class PartitionTask:
-    """Everything a worker needs to pay one partition (picklable; no connection, no open file)."""
+    """One partition to pay: where its credit rows are, its reps, where its results go."""
 
     index: int
     credits_path: Path
     reps: tuple[str, ...]  #: the reps this partition pays
-    rep_table: pd.DataFrame  #: their rows of the reps table, and those of the context rows' reps
-    quotas: pd.DataFrame  #: their rep quotas
-    plans: tuple[CompPlan, ...]
-    months: tuple[str, ...]
-    quota_lines: tuple[QuotaLine, ...]
     lines_path: Path
     statements: tuple[str, ...] = ()  #: reps of this partition to write statements for
     statements_dir: Path | None = None
-    rep_names: dict[str, str] = field(default_factory=dict)
 
 
 def _sorted_codes(column: pa.ChunkedArray, first: str | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -123,21 +129,22 @@ def own_result(result: CompResult, reps: Sequence[str]) -> CompResult:
     )
 
 
-def pay_partition(task: PartitionTask) -> pd.DataFrame:
+def pay_partition(task: PartitionTask, shared: SharedInputs) -> pd.DataFrame:
     """Calculate one partition, write its lines and return its summary rows (see :func:`summary_table`)."""
     credits, deals = read_credits(task.credits_path)
+    present = set(task.reps) | set(credits["rep_id"].cat.categories)  # with the context rows' reps
     result = calculate(
         credits,
-        task.quotas,
+        shared.quotas.loc[shared.quotas["rep_id"].isin(present)].reset_index(drop=True),
         deals,
-        task.plans,
-        task.rep_table,
-        task.months,
-        quota_lines=task.quota_lines,
+        shared.plans,
+        shared.reps.loc[shared.reps.index.astype(str).isin(present)],
+        shared.months,
+        quota_lines=shared.quota_lines,
     )
     mine = own_result(result, task.reps)
     task.lines_path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(statement_lines_table(mine), task.lines_path)
     if task.statements and task.statements_dir is not None:
-        write_statements(mine, task.statements, task.statements_dir, task.rep_names)
+        write_statements(mine, task.statements, task.statements_dir, shared.rep_names)
     return summary_table(mine)

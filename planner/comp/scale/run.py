@@ -19,7 +19,6 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-import pyarrow.parquet as pq
 
 from planner.comp.calculate import assign_plans, measured_line
 from planner.comp.crediting import rep_quotas
@@ -27,7 +26,7 @@ from planner.comp.plan_file import CompPlan
 from planner.comp.run import quota_lines, quota_months
 from planner.comp.scale.credit import Credited, credit_to_partitions
 from planner.comp.scale.deals import open_deals, open_splits
-from planner.comp.scale.partition import PartitionTask, pay_partition
+from planner.comp.scale.partition import PartitionTask, SharedInputs, pay_partition
 from planner.errors import PlannerError
 from planner.plans.approved import ApprovedPlan
 from planner.plans.quota_lines import QuotaLine
@@ -69,53 +68,33 @@ def _check_plans(plans: Sequence[CompPlan], lines: Sequence[QuotaLine], deals_ha
             measured_line(component, plan, by_name, deals_have_lines)
 
 
-def _tasks(
-    credited: Credited,
-    reps: pd.DataFrame,
-    quotas: pd.DataFrame,
-    plans: Sequence[CompPlan],
-    months: Sequence[str],
-    lines: Sequence[QuotaLine],
-    out: Path,
-    statements: Sequence[str],
-    rep_names: dict[str, str],
-) -> list[PartitionTask]:
+def _tasks(credited: Credited, out: Path, statements: Sequence[str]) -> list[PartitionTask]:
     wanted = set(statements)
-    tasks = []
-    for partition in credited.partitions:
-        chosen = tuple(rep for rep in partition.reps if rep in wanted)
-        names = set(partition.reps)
-        if partition.path.exists() and partition.context_rows:
-            names |= set(
-                pq.read_table(partition.path, columns=["rep_id", "context"])
-                .to_pandas()
-                .query("context")["rep_id"]
-            )
-        tasks.append(
-            PartitionTask(
-                partition.index,
-                partition.path,
-                partition.reps,
-                reps.loc[reps.index.astype(str).isin(names)],
-                quotas.loc[quotas["rep_id"].isin(names)].reset_index(drop=True),
-                tuple(plans),
-                tuple(months),
-                tuple(lines),
-                out / "lines" / f"part-{partition.index:05d}.parquet",
-                chosen,
-                out / "statements",
-                {rep: rep_names[rep] for rep in chosen if rep in rep_names},
-            )
+    return [
+        PartitionTask(
+            partition.index,
+            partition.path,
+            partition.reps,
+            out / "lines" / f"part-{partition.index:05d}.parquet",
+            tuple(rep for rep in partition.reps if rep in wanted),
+            out / "statements",
         )
-    return tasks
+        for partition in credited.partitions
+    ]
 
 
-def _pay(tasks: list[PartitionTask], engine: str, workers: int | None, report: ProgressCallback) -> list:
+def _pay(
+    tasks: list[PartitionTask],
+    shared: SharedInputs,
+    engine: str,
+    workers: int | None,
+    report: ProgressCallback,
+) -> list[pd.DataFrame]:
     """Each task's summary, in task order, paid by ``engine``; progress per partition."""
     if engine == "process":
         results = []
         for done, task in enumerate(tasks, start=1):
-            results.append(pay_partition(task))
+            results.append(pay_partition(task, shared))
             report(done / len(tasks), f"partition {done}/{len(tasks)}")
         return results
     from distributed import Client, LocalCluster, as_completed
@@ -131,7 +110,10 @@ def _pay(tasks: list[PartitionTask], engine: str, workers: int | None, report: P
         )
     try:
         with Client(cluster if cluster is not None else engine) as client:
-            futures = client.map(pay_partition, tasks, key=[f"comp-partition-{t.index}" for t in tasks])
+            inputs = client.scatter(shared, broadcast=True)
+            futures = client.map(
+                pay_partition, tasks, shared=inputs, key=[f"comp-partition-{t.index}" for t in tasks]
+            )
             for done, _ in enumerate(as_completed(futures), start=1):
                 report(done / len(tasks), f"partition {done}/{len(tasks)}")
             return client.gather(futures)
@@ -210,8 +192,9 @@ def run_comp_out_of_core(
             report,
         )
         quotas = rep_quotas(approved, quota_months(months), reps=reps)
-        tasks = _tasks(credited, reps, quotas, plans, months, lines, out, statements, rep_names or {})
-        summaries = _pay(tasks, engine, workers, lambda f, m: report(0.2 + 0.8 * f, m))
+        shared = SharedInputs(reps, quotas, tuple(plans), months, tuple(lines), rep_names or {})
+        tasks = _tasks(credited, out, statements)
+        summaries = _pay(tasks, shared, engine, workers, lambda f, m: report(0.2 + 0.8 * f, m))
         uncredited_path = out / "uncredited.parquet"
         shutil.move(credited.uncredited_path, uncredited_path)
     finally:
