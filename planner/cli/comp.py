@@ -1,8 +1,10 @@
 """``planner comp``: calculate incentive comp from deals, approved plans and comp plan files.
 
 Writes ``summary.csv`` (per rep and month), ``lines.csv`` (every line of every rep, with
-tier and rate) and, per rep asked for with ``--rep`` (default: every rep when there are
-at most 100), ``statements/<rep>.csv`` and ``statements/<rep>.html``.
+tier and rate), ``accrual.csv`` (per month and plan: earned, paid, held, draws) and, per
+rep asked for with ``--rep`` (default: every rep when there are at most 100),
+``statements/<rep>.csv`` and ``statements/<rep>.html``. With ``--out-of-core`` the lines
+are Parquet files per partition (``lines/``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import typer
 from rich.table import Table
 
 from planner.cli.common import console, fail, open_store, progress_bar
+from planner.comp.accrual import write_accrual
 from planner.comp.calculate import month_range
 from planner.comp.deals import check_deals, check_splits, read_table
 from planner.comp.demo import DEMO_MONTHS, demo_approved_plans, demo_comp_plans, demo_deals
@@ -206,7 +209,11 @@ def comp(
             )
     except PlannerError as exc:
         raise fail(exc) from exc
-    written = [write_summary(result, out / "summary.csv"), write_statement_lines(result, out / "lines.csv")]
+    written = [
+        write_summary(result, out / "summary.csv"),
+        write_statement_lines(result, out / "lines.csv"),
+        write_accrual(result.summary, out / "accrual.csv"),
+    ]
     chosen = rep or (sorted(result.plan_of) if len(result.plan_of) <= MAX_DEFAULT_STATEMENTS else [])
     unknown = [r for r in chosen if r not in result.plan_of]
     if unknown:
@@ -314,11 +321,12 @@ def _comp_out_of_core(
     except (InputError, PlannerError, ValueError) as exc:
         raise fail(exc) from exc
     write_summary(result.summary, out / "summary.csv")
+    write_accrual(result.summary, out / "accrual.csv")
     counts = result.uncredited.set_index("reason")["deals"] if len(result.uncredited) else pd.Series()
     _report(result.summary, result.plan_of, months, counts, result.unplanned_reps)
     console.print(
         f"paid {len(result.plan_of):,} reps in {result.partitions} partition(s); wrote summary.csv, "
-        f"lines/ (Parquet, one file per partition), uncredited.parquet"
+        "accrual.csv, lines/ (Parquet, one file per partition), uncredited.parquet"
         + (f" and {2 * len(rep)} statement file(s)" if rep else "")
         + f" to {out}"
     )

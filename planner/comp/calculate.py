@@ -39,7 +39,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from planner.comp.lines import LineTypes, clawback_lines, component_lines, line_types, spiff_lines
+from planner.comp.lines import LineTypes, clawback_lines, component_lines, hold_lines, line_types, spiff_lines
 from planner.comp.plan_file import Component, CompPlan
 from planner.errors import PlanError
 from planner.plans.quota_lines import ALL_BOOKINGS, HUNDREDTHS, QuotaLine
@@ -48,6 +48,8 @@ from planner.progress import ProgressCallback
 LINE_COLUMNS = (
     "rep_id",
     "month",
+    "earned_month",
+    "held_until",
     "plan",
     "component",
     "line",
@@ -74,6 +76,7 @@ SUMMARY_COLUMNS = (
     "spiffs_cents",
     "clawbacks_cents",
     "earnings_cents",
+    "accrued_cents",
     "draw_cents",
     "recovery_cents",
     "balance_cents",
@@ -94,10 +97,14 @@ class CompResult:
         with negative earnings also the amount carried to the balance), so that
         ``earnings + draw - recovery = payout`` every month;
         ``recovery_cents`` what was withheld to repay the balance, ``balance_cents`` what
-        the rep still owes after the month.
+        the rep still owes after the month. ``earnings_cents`` counts lines in the month
+        they are paid, ``accrued_cents`` in the month they were earned (they differ by
+        held deals).
     lines : pandas.DataFrame
         Every figure behind the summary, columns :data:`LINE_COLUMNS`: ``line`` is
-        ``deal``, ``true-up``, ``spiff`` or ``clawback``; grouped by rep (in ``rep_id``
+        ``deal``, ``true-up``, ``spiff`` or ``clawback``; ``month`` is when it is paid
+        (missing while still on hold after the months calculated), ``earned_month`` when it
+        was earned, ``held_until`` the release date of a held deal; grouped by rep (in ``rep_id``
         order), and within a rep by plan, component and close date.
     plans : dict
         Plan name -> :class:`CompPlan`.
@@ -136,7 +143,7 @@ class CompResult:
 
         Clawbacks count against the component they give back; true-ups against theirs.
         """
-        lines = self.lines
+        lines = self.lines.loc[self.lines["month"].notna().to_numpy()]  # not those still on hold
         codes = {c: lines[c].cat.codes.to_numpy(np.int64) for c in ("rep_id", "month", "component")}
         sums = pd.Series(lines["earned_cents"].to_numpy(np.int64)).groupby(list(codes.values())).sum()
         sums.index = pd.MultiIndex.from_arrays(
@@ -316,11 +323,13 @@ def calculate(
         lines = pd.DataFrame({c: pd.Series(dtype=object) for c in LINE_COLUMNS})
         for column, kind in (("rep_id", "rep"), ("month", "month"), ("plan", "plan")):
             lines[column] = pd.Categorical([], dtype=getattr(types, kind))
+        lines = lines.drop(columns=["earned_month", "held_until"])
         lines["line"] = pd.Categorical([], dtype=types.line)
         lines["deal_id"] = lines["deal_id"].astype(np.int64)
         lines["earned_cents"] = lines["earned_cents"].astype(np.int64)
     clawbacks = clawback_lines(lines, deals, plans, types)
     lines = pd.concat([lines, clawbacks], ignore_index=True) if len(clawbacks) else lines
+    lines = hold_lines(lines, deals, types)
     by_rep = np.argsort(lines["rep_id"].cat.codes.to_numpy(), kind="stable")
     lines = lines.iloc[by_rep].loc[:, list(LINE_COLUMNS)].reset_index(drop=True)
     lines["deal_id"] = pd.Categorical.from_codes(lines["deal_id"].to_numpy(np.int64), dtype=types.deal)
@@ -461,6 +470,8 @@ def _summarise(
         base["month"].cat.codes.to_numpy(np.int64),
         base["credit_cents"].to_numpy(np.int64),
     )
+    earned_month = lines["earned_month"].cat.codes.to_numpy(np.int64)
+    accrued = total(line_rep, earned_month, earned)
     summary = pd.DataFrame(
         {
             "rep_id": np.repeat(reps, width),
@@ -470,6 +481,7 @@ def _summarise(
             "components_cents": by_kind(0, 1),
             "spiffs_cents": by_kind(2),
             "clawbacks_cents": by_kind(3),
+            "accrued_cents": accrued,
         }
     )
     safe = np.where(quota > 0, quota, 1)

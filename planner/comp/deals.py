@@ -8,7 +8,9 @@ Deals (one row per deal):
 - ``status``: ``won`` or ``cancelled``; ``cancel_date`` (date, required when cancelled, not
   before ``close_date``);
 - ``line`` (optional): the bookings line the deal counts toward (e.g. ``new_business``),
-  for comp components that measure one quota line.
+  for comp components that measure one quota line;
+- ``hold_until`` (optional date): the deal is on hold; what it earns is paid in the month
+  of this date, not before (blank: no hold).
 
 Splits (optional, one row per deal and rep): ``deal_id``, ``rep_id``, ``share`` (a fraction
 0-1, at most 6 decimals); the shares of a deal must sum to exactly 1. A split deal is
@@ -28,6 +30,7 @@ from planner.errors import InputError, Problem
 
 DEAL_COLUMNS = ("deal_id", "account_id", "close_date", "amount_cents", "status", "cancel_date")
 SPLIT_COLUMNS = ("deal_id", "rep_id", "share")
+OPTIONAL_COLUMNS = ("line", "hold_until")
 STATUSES = ("won", "cancelled")
 SHARE_DECIMALS = 6
 SHARE_SCALE = 10**SHARE_DECIMALS
@@ -102,7 +105,7 @@ def check_deals(
                 for c in missing
             ]
         )
-    table = table.loc[:, [*DEAL_COLUMNS, *(["line"] if "line" in table else [])]]
+    table = table.loc[:, [*DEAL_COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in table)]]
     table["deal_id"] = table["deal_id"].astype(str)
     table["account_id"] = table["account_id"].astype(str)
     duplicated = table["deal_id"].duplicated(keep="first").to_numpy()
@@ -146,6 +149,8 @@ def check_deals(
     table["status"] = status
     table["close_date"] = _dates(table["close_date"], "close_date", file, problems, required=True)
     table["cancel_date"] = _dates(table["cancel_date"], "cancel_date", file, problems, required=False)
+    if "hold_until" in table:
+        table["hold_until"] = _dates(table["hold_until"], "hold_until", file, problems, required=False)
     no_cancel_date = ((status == "cancelled") & table["cancel_date"].isna()).to_numpy()
     for position in np.flatnonzero(no_cancel_date)[:50]:
         problems.append(

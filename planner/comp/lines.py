@@ -301,3 +301,38 @@ def clawback_lines(
     claw["line"] = types.const("line", "clawback", len(claw))
     claw["earned_cents"] = -claw["earned_cents"]
     return claw
+
+
+def hold_lines(lines: pd.DataFrame, deals: pd.DataFrame, types: LineTypes) -> pd.DataFrame:
+    """Set ``earned_month`` and ``held_until``; lines of a held deal move to its release month.
+
+    A deal with a ``hold_until`` date has its deal, SPIFF and clawback lines paid in the
+    month of that date when it is later than the month they were earned in (the amounts are
+    unchanged). A release after the months calculated leaves ``month`` missing: earned, not
+    yet paid.
+    """
+    lines = lines.assign(earned_month=lines["month"], held_until=pd.NaT)
+    if "hold_until" not in deals.columns or lines.empty:
+        return lines
+    held = deals.loc[deals["hold_until"].notna(), ["deal_id", "hold_until"]]
+    code = types.deal.categories.get_indexer(held["deal_id"].astype(str))
+    release = np.full(len(types.deal.categories), np.datetime64("NaT"), dtype="datetime64[ns]")
+    release[code[code >= 0]] = held["hold_until"].to_numpy("datetime64[ns]")[code >= 0]
+    deal_code = lines["deal_id"].to_numpy(np.int64)
+    until = release[np.maximum(deal_code, 0)]
+    kind = lines["line"].cat.codes.to_numpy()
+    month = lines["month"].cat.codes.to_numpy(np.int64)
+    months = pd.PeriodIndex(types.month.categories, freq="M")
+    earned = np.asarray(months.year * 12 + months.month - 1)[np.maximum(month, 0)]
+    valid = ~np.isnat(until)
+    release_key = np.full(len(until), -1, dtype=np.int64)
+    released = pd.DatetimeIndex(until[valid])
+    release_key[valid] = np.asarray(released.year * 12 + released.month - 1, dtype=np.int64)
+    moves = (deal_code > 0) & np.isin(kind, (0, 2, 3)) & (month >= 0) & (release_key > earned)
+    first = int(months[0].year * 12 + months[0].month - 1) if len(months) else 0
+    target = release_key - first
+    paid = np.where(moves, np.where(target < len(months), target, -1), month)
+    return lines.assign(
+        month=pd.Categorical.from_codes(paid, dtype=types.month),
+        held_until=np.where(moves, until, np.datetime64("NaT")),
+    )

@@ -29,6 +29,7 @@ from planner.comp.plan_file import Component, CompPlan
 from planner.comp.rates import RateTable
 from planner.money import cents_to_usd, format_usd
 
+ON_HOLD = "on hold"  #: the ledger's last section: earned, held past the months calculated
 LEDGER_COLUMNS = (
     "month",
     "item",
@@ -162,11 +163,13 @@ def rep_ledger(result: CompResult, rep_id: str) -> pd.DataFrame:
     summary = result.summary.loc[result.summary["rep_id"] == rep_id].set_index("month")
     by_month: dict[str, list[dict]] = {}
     for row in lines.to_dict("records"):
-        by_month.setdefault(row["month"], []).append(row)
+        by_month.setdefault(row["month"] if isinstance(row["month"], str) else ON_HOLD, []).append(row)
     records, cache = [], {}
-    for month in result.months:
+    for month in [*result.months, ON_HOLD]:
         for row in by_month.get(month, []):
             rate, text = _explain(row, plan, cache)
+            if not pd.isna(row["held_until"]):
+                text = f"held until {row['held_until']:%Y-%m-%d} (earned in {row['earned_month']}): {text}"
             records.append(
                 {
                     "month": month,
@@ -185,6 +188,8 @@ def rep_ledger(result: CompResult, rep_id: str) -> pd.DataFrame:
                     "explanation": text,
                 }
             )
+        if month == ON_HOLD:
+            break
         s = summary.loc[month]
         attainment = "no quota" if pd.isna(s["attainment_pct"]) else f"{s['attainment_pct']:.2f}% of quota"
         totals = [
@@ -352,6 +357,8 @@ def statement_lines_table(result: CompResult) -> pa.Table:
     columns = {
         "rep_id": _text(lines["rep_id"]),
         "month": _text(lines["month"]),
+        "earned_month": _text(lines["earned_month"]),
+        "held_until": pa.array(lines["held_until"].to_numpy(dtype="datetime64[ns]")).cast(pa.date32()),
         "component": _text(lines["component"]),
         "item": _text(lines["line"]),
         "deal_id": _text(lines["deal_id"]),

@@ -30,12 +30,15 @@ ROOT = Path(__file__).resolve().parents[2]
 def world():
     """A seeded world of 30,000 deals with a realignment, splits, cancellations and shared territories.
 
-    Some deals cannot be credited: closed before the first plan, or of an account without a unit.
+    Some deals cannot be credited: closed before the first plan, or of an account without a unit;
+    800 are held for 40 days.
     """
     deals, accounts, approved, reps, splits = synthetic_world(30_000)
     deals.loc[:49, "close_date"] = pd.Timestamp("2025-12-15")
     deals.loc[:49, "cancel_date"] = pd.NaT
     deals.loc[:49, "status"] = "won"
+    deals["hold_until"] = pd.NaT
+    deals.loc[100:899, "hold_until"] = deals.loc[100:899, "close_date"] + pd.Timedelta(days=40)
     accounts = accounts.copy()
     accounts.iloc[:20] = None
     splits = splits.assign(share=(splits["share_micro"] / 1e6).map("{:.6f}".format))
@@ -155,6 +158,7 @@ def test_bad_deals_are_listed_by_row_and_column_as_in_memory(tmp_path, name):
     deals.loc[3, "status"] = "lost"
     deals.loc[4, "account_id"] = "A9"
     deals.loc[5, ["status", "cancel_date"]] = ["cancelled", "2026-02-01"]
+    deals["hold_until"] = ["", "2026-05-01", "", "", "", "soon"]
     deals = deals.astype({"amount_cents": str})
     with pytest.raises(InputError) as raised:
         _run(tmp_path, deals, name)
@@ -163,6 +167,7 @@ def test_bad_deals_are_listed_by_row_and_column_as_in_memory(tmp_path, name):
         check_deals(deals, known_accounts=pd.Index(["A1"]), file=name)
     assert found == {(p.row, p.column) for p in memory.value.problems}
     expected = {(3, "deal_id"), (4, "amount_cents"), (5, "status"), (6, "account_id"), (7, "cancel_date")}
+    expected.add((7, "hold_until"))
     assert found == expected
     assert "cancel_date 2026-02-01 is before close_date 2026-03-01" in str(raised.value)
     assert "Traceback" not in str(raised.value) and str(tmp_path) not in str(raised.value)

@@ -222,7 +222,7 @@ def credit_to_partitions(
     """
     _register_plans(con, approved, account_units, reps, plans, splits)
     columns = {c[0] for c in con.execute("DESCRIBE deals").fetchall()}
-    carried = "status, cancel_date" + (", line" if "line" in columns else "")
+    carried = ", ".join(["status", "cancel_date", *(c for c in ("line", "hold_until") if c in columns)])
     first = pd.Period(min(months), "M").start_time
     after = (pd.Period(max(months), "M") + 1).start_time
     for statement in _credit_sql(carried, first, after):

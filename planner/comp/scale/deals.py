@@ -77,6 +77,8 @@ def open_deals(con: duckdb.DuckDBPyConnection, path: Path, known_accounts: pd.In
         )
     cancel = "cancel_date" if "cancel_date" in columns else "NULL"
     line = ", CAST(line AS VARCHAR) AS line" if "line" in columns else ""
+    if "hold_until" in columns:
+        line += ", CAST(hold_until AS VARCHAR) AS hold_text, TRY_CAST(hold_until AS TIMESTAMP) AS hold_until"
     con.register("known_accounts", pd.DataFrame({"account_id": known_accounts.astype(str)}))
     con.execute(
         f"""
@@ -95,20 +97,23 @@ def open_deals(con: duckdb.DuckDBPyConnection, path: Path, known_accounts: pd.In
         FROM {source}
         """
     )
-    problems = _row_problems(con, file, amount_column) + _duplicates(con, file)
+    problems = _row_problems(con, file, amount_column, "hold_until" in columns) + _duplicates(con, file)
     if problems:
         raise InputError(problems)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP VIEW deals AS
         SELECT deal_id, account_id, close_date, CAST(amount AS BIGINT) AS amount_cents, status,
-               cancel_date{", coalesce(line, '') AS line" if line else ""}
+               cancel_date{", coalesce(line, '') AS line" if "line" in columns else ""}
+               {", hold_until" if "hold_until" in columns else ""}
         FROM raw_deals
         """
     )
 
 
-def _row_problems(con: duckdb.DuckDBPyConnection, file: str, amount_column: str) -> list[Problem]:
+def _row_problems(
+    con: duckdb.DuckDBPyConnection, file: str, amount_column: str, holds: bool
+) -> list[Problem]:
     statuses = ", ".join(f"'{s}'" for s in STATUSES)
     rules = {
         "amount": f"amount IS NULL OR amount < 0 OR amount <> round(amount) OR amount > {MAX_AMOUNT_CENTS}",
@@ -120,12 +125,14 @@ def _row_problems(con: duckdb.DuckDBPyConnection, file: str, amount_column: str)
         "early": "cancel_date < close_date",
         "account": "k.account_id IS NULL",
     }
+    if holds:
+        rules["hold"] = "hold_until IS NULL AND nullif(trim(coalesce(hold_text, '')), '') IS NOT NULL"
     flags = ", ".join(f"({rule}) AS bad_{name}" for name, rule in rules.items())
     found = con.execute(
         f"""
         SELECT * FROM (
             SELECT row_number, deal_id, r.account_id, close_text, amount_text, status_text, cancel_text,
-                   close_date, cancel_date, {flags}
+                   close_date, cancel_date{", hold_text" if holds else ""}, {flags}
             FROM raw_deals r LEFT JOIN known_accounts k ON k.account_id = r.account_id
         ) WHERE {" OR ".join(f"coalesce(bad_{name}, false)" for name in rules)}
         ORDER BY row_number LIMIT {MAX_PROBLEMS * len(rules)}
@@ -158,6 +165,7 @@ def _row_problems(con: duckdb.DuckDBPyConnection, file: str, amount_column: str)
             "correct one of the two dates",
             "cancel_date",
         ),
+        "hold": lambda r: (f"'{r.hold_text}' is not a date", "write dates as YYYY-MM-DD", "hold_until"),
         "account": lambda r: (
             f"account '{r.account_id}' is not in the accounts table",
             "use an account_id of the data set",
@@ -166,6 +174,8 @@ def _row_problems(con: duckdb.DuckDBPyConnection, file: str, amount_column: str)
     }
     problems = []
     for name, text in texts.items():
+        if name not in rules:
+            continue
         flagged = found[f"bad_{name}"].astype("boolean").fillna(False).to_numpy(bool)
         for row in found.loc[flagged].head(MAX_PROBLEMS).itertuples():
             message, fix, column = text(row)

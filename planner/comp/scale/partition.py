@@ -109,6 +109,10 @@ def read_credits(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     )
     if "line" in table.column_names:
         deals["line"] = table["line"].take(first_row).to_numpy(zero_copy_only=False)
+    if "hold_until" in table.column_names:
+        deals["hold_until"] = pd.Series(
+            table["hold_until"].take(first_row).to_numpy(), dtype="datetime64[ns]"
+        )
     return credits, deals
 
 
