@@ -21,7 +21,7 @@ from rich.table import Table
 from planner.cli.common import console, fail, open_store, progress_bar
 from planner.comp.accrual import write_accrual
 from planner.comp.calculate import month_range
-from planner.comp.deals import check_deals, check_splits, read_table
+from planner.comp.deals import check_deals, check_invoices, check_splits, read_table
 from planner.comp.demo import DEMO_MONTHS, demo_approved_plans, demo_comp_plans, demo_deals
 from planner.comp.plan_file import CompPlan, load_comp_plan
 from planner.comp.run import run_comp
@@ -127,6 +127,12 @@ def comp(
     splits: Annotated[
         Path | None, typer.Option(help="Optional split-credit rows (deal_id, rep_id, share).")
     ] = None,
+    invoices: Annotated[
+        Path | None,
+        typer.Option(
+            help="Payments received (deal_id, paid_date, amount), for components that credit on payment."
+        ),
+    ] = None,
     quotas: Annotated[
         Path | None,
         typer.Option(help="Quota table of the approved plan (territory_id, period, quota_cents)."),
@@ -174,6 +180,7 @@ def comp(
             plan,
             deals,
             splits,
+            invoices,
             quotas,
             effective_from,
             months_from,
@@ -193,6 +200,9 @@ def comp(
         dataset, checked, split_rows, approved, plans, months = _inputs(
             data, demo, plan, deals, splits, quotas, start, months_from, months_to, db
         )
+        payments = None
+        if invoices is not None:
+            payments = check_invoices(read_table(invoices), checked, file=invoices.name)
     except (InputError, PlannerError, ValueError) as exc:
         raise fail(exc) from exc
     try:
@@ -205,6 +215,7 @@ def comp(
                 plans,
                 months,
                 splits=split_rows,
+                invoices=payments,
                 progress=progress,
             )
     except PlannerError as exc:
@@ -266,6 +277,7 @@ def _comp_out_of_core(
     plan: list[Path] | None,
     deals: Path | None,
     splits: Path | None,
+    invoices: Path | None,
     quotas: Path | None,
     effective_from: str | None,
     months_from: str | None,
@@ -312,6 +324,7 @@ def _comp_out_of_core(
                 months,
                 out,
                 splits=split_rows,
+                invoices=read_table(invoices) if invoices is not None else None,
                 engine=engine,
                 workers=workers,
                 statements=rep or [],

@@ -39,7 +39,16 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from planner.comp.lines import LineTypes, clawback_lines, component_lines, hold_lines, line_types, spiff_lines
+from planner.comp.lines import (
+    LineTypes,
+    clawback_lines,
+    component_lines,
+    hold_lines,
+    line_types,
+    on_payment,
+    payment_table,
+    spiff_lines,
+)
 from planner.comp.plan_file import Component, CompPlan
 from planner.errors import PlanError
 from planner.plans.quota_lines import ALL_BOOKINGS, HUNDREDTHS, QuotaLine
@@ -222,6 +231,7 @@ def calculate(
     months: Sequence[str],
     *,
     quota_lines: Sequence[QuotaLine] | None = None,
+    invoices: pd.DataFrame | None = None,
     progress: ProgressCallback | None = None,
 ) -> CompResult:
     """Earnings, draws and payouts per rep and month (see the module docstring for the rules).
@@ -245,6 +255,9 @@ def calculate(
     quota_lines : sequence of QuotaLine, optional
         The quota lines of the approved plans (default: the single USD line ``bookings``).
         Deals carry their line in an optional ``line`` column.
+    invoices : pandas.DataFrame, optional
+        Payments received (:func:`planner.comp.deals.check_invoices`), for components that
+        credit on payment.
     progress : callable, optional
         Called with (fraction done, message).
     """
@@ -293,6 +306,7 @@ def calculate(
     quota_table["year"] = quota_table["month"].astype(str).str[:4].astype(np.int64)
     quota_table["mon"] = quota_table["month"].astype(str).str[5:7].astype(np.int64)
     deal_line = _deal_quota_lines(deals, types)
+    payments = payment_table(invoices, types)
     measured = {
         p.name: [measured_line(c, p, by_name, deal_line is not None) for c in p.components] for p in plans
     }
@@ -313,6 +327,8 @@ def calculate(
         rows = rows.iloc[order].reset_index(drop=True)
         for component, line in zip(plan.components, measured[plan.name], strict=True):
             line_rows, line_quotas = _of_line(rows, quota_table, line, deal_line)
+            if component.credit_on == "payment":
+                line_rows = on_payment(line_rows, payments, types)
             frames.append(component_lines(component, line_rows, line_quotas, plan.name, types))
             done += 1
             report(done / steps, f"{plan.name}: {component.id}")

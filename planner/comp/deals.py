@@ -30,6 +30,7 @@ from planner.errors import InputError, Problem
 
 DEAL_COLUMNS = ("deal_id", "account_id", "close_date", "amount_cents", "status", "cancel_date")
 SPLIT_COLUMNS = ("deal_id", "rep_id", "share")
+INVOICE_COLUMNS = ("deal_id", "paid_date", "amount_cents")
 OPTIONAL_COLUMNS = ("line", "hold_until")
 STATUSES = ("won", "cancelled")
 SHARE_DECIMALS = 6
@@ -39,6 +40,18 @@ MAX_AMOUNT_CENTS = 10**12  # 10 billion USD: keeps every cents x rate product in
 
 def _row(position: int) -> int:
     return position + 2  # spreadsheet row: the header is row 1
+
+
+def _require(table: pd.DataFrame, columns: tuple[str, ...], file: str) -> None:
+    """Raise InputError naming every one of ``columns`` the table lacks."""
+    missing = [c for c in columns if c not in table]
+    if missing:
+        raise InputError(
+            [
+                Problem(file, f"missing column '{c}'", f"add a '{c}' column (see docs/comp.md)", column=c)
+                for c in missing
+            ]
+        )
 
 
 def _cents_from_usd(values: pd.Series, file: str, problems: list[Problem]) -> pd.Series:
@@ -97,14 +110,7 @@ def check_deals(
         table["amount_cents"] = _cents_from_usd(table["amount_usd"], file, problems)
     if "cancel_date" not in table:
         table["cancel_date"] = pd.NaT
-    missing = [c for c in DEAL_COLUMNS if c not in table]
-    if missing:
-        raise InputError(
-            [
-                Problem(file, f"missing column '{c}'", f"add a '{c}' column (see docs/comp.md)", column=c)
-                for c in missing
-            ]
-        )
+    _require(table, DEAL_COLUMNS, file)
     table = table.loc[:, [*DEAL_COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in table)]]
     table["deal_id"] = table["deal_id"].astype(str)
     table["account_id"] = table["account_id"].astype(str)
@@ -268,6 +274,71 @@ def check_splits(
                 "make the shares of each deal add up to exactly 1",
                 row=_row(first),
                 column="share",
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    return table
+
+
+def check_invoices(invoices: pd.DataFrame, deals: pd.DataFrame, *, file: str = "invoices") -> pd.DataFrame:
+    """Validate payments received (``deal_id``, ``paid_date``, ``amount_cents`` or ``amount_usd``).
+
+    Every payment names a deal of ``deals``; the payments of a deal sum to at most its amount.
+    Returns ``deal_id``, ``paid_date``, ``amount_cents``; raises :class:`InputError` listing every problem.
+    """
+    problems: list[Problem] = []
+    table = invoices.reset_index(drop=True).copy()
+    if "amount_cents" not in table and "amount_usd" in table:
+        table["amount_cents"] = _cents_from_usd(table["amount_usd"], file, problems)
+    missing = [c for c in INVOICE_COLUMNS if c not in table]
+    if missing:
+        raise InputError(
+            [
+                Problem(file, f"missing column '{c}'", f"add a '{c}' column (see docs/comp.md)", column=c)
+                for c in missing
+            ]
+        )
+    table = table.loc[:, list(INVOICE_COLUMNS)]
+    table["deal_id"] = table["deal_id"].astype(str)
+    cents = pd.to_numeric(table["amount_cents"], errors="coerce")
+    bad = (cents.isna() | (cents < 0) | (cents != cents.round()) | (cents > MAX_AMOUNT_CENTS)).to_numpy()
+    for position in np.flatnonzero(bad)[:50]:
+        problems.append(
+            Problem(
+                file,
+                f"amount '{table['amount_cents'].iloc[position]}' is not a whole number of cents "
+                f"between 0 and {MAX_AMOUNT_CENTS:,}",
+                "give amount_cents as an integer (or amount_usd in dollars)",
+                row=_row(position),
+                column="amount_cents",
+            )
+        )
+    table["amount_cents"] = cents.fillna(0).astype("int64")
+    table["paid_date"] = _dates(table["paid_date"], "paid_date", file, problems, required=True)
+    amount = deals.set_index(deals["deal_id"].astype(str))["amount_cents"]
+    known = table["deal_id"].isin(amount.index).to_numpy()
+    for position in np.flatnonzero(~known)[:50]:
+        problems.append(
+            Problem(
+                file,
+                f"deal '{table['deal_id'].iloc[position]}' is not in the deals table",
+                "list payments of deals that exist",
+                row=_row(position),
+                column="deal_id",
+            )
+        )
+    paid = table.loc[known].groupby("deal_id", sort=True)["amount_cents"].sum()
+    for deal_id, total in paid[paid > amount.reindex(paid.index)].items():
+        first = int(np.flatnonzero((table["deal_id"] == deal_id).to_numpy())[0])
+        problems.append(
+            Problem(
+                file,
+                f"the payments of deal '{deal_id}' sum to {total / 100:,.2f} USD, more than the deal's "
+                f"{amount[deal_id] / 100:,.2f} USD",
+                "correct the payments: a deal is paid at most its amount",
+                row=_row(first),
+                column="amount_cents",
             )
         )
     if problems:

@@ -336,3 +336,64 @@ def hold_lines(lines: pd.DataFrame, deals: pd.DataFrame, types: LineTypes) -> pd
         month=pd.Categorical.from_codes(paid, dtype=types.month),
         held_until=np.where(moves, until, np.datetime64("NaT")),
     )
+
+
+def payment_table(invoices: pd.DataFrame | None, types: LineTypes) -> pd.DataFrame:
+    """Payments by deal code, in paid order, with the deal's amount paid before and after each."""
+    if invoices is None or invoices.empty:
+        return pd.DataFrame({"deal_code": [], "paid_date": [], "paid_before": [], "paid_after": []})
+    code = types.deal.categories.get_indexer(invoices["deal_id"].astype(str))
+    table = pd.DataFrame(
+        {
+            "deal_code": code,
+            "paid_date": invoices["paid_date"].to_numpy("datetime64[ns]"),
+            "amount": invoices["amount_cents"].to_numpy(np.int64),
+        }
+    ).loc[code > 0]
+    table = table.sort_values(["deal_code", "paid_date", "amount"], kind="stable").reset_index(drop=True)
+    table["paid_after"] = table.groupby("deal_code")["amount"].cumsum()
+    table["paid_before"] = table["paid_after"] - table["amount"]
+    return table.drop(columns="amount")
+
+
+def _half_up_share(credit: np.ndarray, paid: np.ndarray, deal: np.ndarray) -> np.ndarray:
+    """``credit * paid / deal`` rounded half up, exactly (Python integers where int64 could overflow)."""
+    if len(credit) == 0 or int(np.abs(credit).max()) * int(paid.max()) < 2**61:
+        return (2 * credit * paid + deal) // (2 * deal)
+    exact = (2 * credit.astype(object) * paid.astype(object) + deal.astype(object)) // (
+        2 * deal.astype(object)
+    )
+    return exact.astype(np.int64)
+
+
+def on_payment(rows: pd.DataFrame, payments: pd.DataFrame, types: LineTypes) -> pd.DataFrame:
+    """Credit rows re-dated to each payment of their deal, each with its share of the credit.
+
+    A payment credits ``credit * paid_to_date / deal`` (half up) minus what the deal's earlier
+    payments credited, so the payments of a fully paid deal credit exactly the deal's credit.
+    Rows of deals without payments, and payments outside the months calculated, credit nothing.
+    """
+    merged = rows.merge(payments, on="deal_code", how="inner", sort=False)
+    credit = merged["credit_cents"].to_numpy(np.int64)
+    deal = np.maximum(merged["deal_cents"].to_numpy(np.int64), 1)
+    after = _half_up_share(credit, merged["paid_after"].to_numpy(np.int64), deal)
+    before = _half_up_share(credit, merged["paid_before"].to_numpy(np.int64), deal)
+    paid = pd.Series(merged["paid_date"].to_numpy("datetime64[ns]"))
+    month = types.codes("month", month_key(paid)) if len(paid) else np.zeros(0, np.int64)
+    merged = merged.assign(
+        credit_cents=after - before,
+        close_date=paid.to_numpy(),
+        month=pd.Categorical.from_codes(month, dtype=types.month),
+        year=paid.dt.year.to_numpy(np.int64),
+        mon=paid.dt.month.to_numpy(np.int64),
+    ).loc[month >= 0]
+    order = np.lexsort(
+        (
+            merged["source"].cat.codes.to_numpy(),
+            merged["via_rep_id"].cat.codes.to_numpy(),
+            merged["deal_code"].to_numpy(),
+            merged["close_date"].to_numpy(np.int64),
+            merged["rep_code"].to_numpy(),
+        )
+    )
+    return merged.iloc[order].drop(columns=["paid_date", "paid_before", "paid_after"]).reset_index(drop=True)

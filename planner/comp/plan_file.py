@@ -91,6 +91,10 @@ class Component(_Strict):
     credits the deals of that line and measures attainment against that line's quota. It
     may be left out when the approved plans have one line. A count line (e.g. deals) is
     measured in deals credited, and pays by an ``interpolated`` curve over attainment.
+
+    ``credit_on`` is ``close`` (a deal is credited on its close date) or ``payment`` (each
+    payment of the deal's invoices credits its share of the deal, on the date it was paid;
+    what is unpaid is not credited).
     """
 
     id: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -103,6 +107,7 @@ class Component(_Strict):
     threshold: Annotated[Decimal, Field(ge=0, decimal_places=4, allow_inf_nan=False)] = Decimal(0)
     cap_usd: Money | None = None
     quota_line: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")] | None = None
+    credit_on: Literal["close", "payment"] = "close"
 
     @model_validator(mode="after")
     def _check_tiers(self) -> Component:

@@ -51,6 +51,7 @@ def run_comp(
     months: Sequence[str],
     *,
     splits: pd.DataFrame | None = None,
+    invoices: pd.DataFrame | None = None,
     progress: ProgressCallback | None = None,
 ) -> CompResult:
     """Credit ``deals`` under the ``approved`` plan history and calculate every rep's pay.
@@ -71,6 +72,9 @@ def run_comp(
         Months to calculate, 'YYYY-MM'.
     splits : pandas.DataFrame, optional
         Checked split rows.
+    invoices : pandas.DataFrame, optional
+        Checked payments (:func:`planner.comp.deals.check_invoices`), for components that
+        credit on payment.
     progress : callable, optional
         Called with (fraction done, message).
 
@@ -82,5 +86,7 @@ def run_comp(
     credits, uncredited = credit_deals(deals, account_units, approved, splits=splits, reps=reps)
     quotas = rep_quotas(approved, quota_months(months), reps=reps)
     lines = quota_lines(approved, months)
-    result = calculate(credits, quotas, deals, plans, reps, months, quota_lines=lines, progress=progress)
+    result = calculate(
+        credits, quotas, deals, plans, reps, months, quota_lines=lines, invoices=invoices, progress=progress
+    )
     return dataclasses.replace(result, uncredited=uncredited)

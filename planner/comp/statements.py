@@ -168,6 +168,9 @@ def rep_ledger(result: CompResult, rep_id: str) -> pd.DataFrame:
     for month in [*result.months, ON_HOLD]:
         for row in by_month.get(month, []):
             rate, text = _explain(row, plan, cache)
+            component = _component(plan, row["component"])
+            if row["line"] == "deal" and component is not None and component.credit_on == "payment":
+                text = f"credited on payment: the share of the deal paid {row['close_date']:%Y-%m-%d}; {text}"
             if not pd.isna(row["held_until"]):
                 text = f"held until {row['held_until']:%Y-%m-%d} (earned in {row['earned_month']}): {text}"
             records.append(

@@ -192,3 +192,51 @@ def test_reps_without_any_deal_are_still_paid_their_draw(tmp_path):
     result = _run(tmp_path, _deals().iloc[:0])
     assert len(result.summary) == 12 and (result.summary["payout_cents"] == 100_00).all()
     assert np.array_equal(result.summary["month"], list(MONTHS))
+
+
+def test_the_cli_credits_on_payment_and_holds_deals_the_same_way_in_both_runs(tmp_path):
+    from planner.comp.demo import demo_deals
+    from planner.data.demo import load_demo
+
+    deals = demo_deals(load_demo())
+    paid = deals.iloc[::3]
+    pd.DataFrame(
+        {
+            "deal_id": paid["deal_id"],
+            "paid_date": pd.to_datetime(paid["close_date"]) + pd.Timedelta(days=35),
+            "amount_cents": paid["amount_cents"],
+        }
+    ).to_csv(tmp_path / "invoices.csv", index=False)
+    plan = (ROOT / "data" / "comp" / "account_executive.yaml").read_text()
+    plan = plan.replace("    window: month\n", "    window: month\n    credit_on: payment\n", 1)
+    (tmp_path / "ae.yaml").write_text(plan)
+    common = [
+        "--demo",
+        "--invoices",
+        str(tmp_path / "invoices.csv"),
+        "--plan",
+        str(tmp_path / "ae.yaml"),
+        "--plan",
+        str(ROOT / "data" / "comp" / "manager.toml"),
+        "--rep",
+        "R001",
+    ]
+
+    def planner(*args: str) -> None:
+        done = subprocess.run(
+            [sys.executable, "-m", "planner.cli", "comp", *common, *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stderr
+
+    planner("--out", str(tmp_path / "memory"))
+    planner("--out", str(tmp_path / "scale"), "--out-of-core", "--engine", "process")
+    for name in ("summary.csv", "accrual.csv", "statements/R001.html"):
+        assert (tmp_path / "scale" / name).read_bytes() == (tmp_path / "memory" / name).read_bytes()
+    statement = (tmp_path / "memory" / "statements" / "R001.csv").read_text()
+    assert "credited on payment: the share of the deal paid" in statement
+    accrual = pd.read_csv(tmp_path / "memory" / "accrual.csv")
+    assert set(accrual["plan"]) == {"Account executive FY2026", "Sales manager FY2026", "all plans"}

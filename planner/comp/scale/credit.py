@@ -45,6 +45,7 @@ class Partition:
     reps: tuple[str, ...]
     rows: int
     context_rows: int
+    invoices_path: Path | None = None  #: payments of the partition's deals, when there are invoices
 
 
 @dataclass(frozen=True)
@@ -214,13 +215,18 @@ def credit_to_partitions(
     folder: Path,
     *,
     splits: pd.DataFrame | None = None,
+    invoices: pd.DataFrame | None = None,
     rows_per_partition: int = 500_000,
 ) -> Credited:
     """Credit the connection's ``deals`` view and write the paid rows to partitions under ``folder``.
 
-    ``months`` must be consecutive (rows outside them are not paid, as in memory).
+    ``months`` must be consecutive (rows outside them are not paid, as in memory). Checked
+    ``invoices`` are written per partition too, each payment with the partitions of its deal.
     """
     _register_plans(con, approved, account_units, reps, plans, splits)
+    has_invoices = invoices is not None and len(invoices) > 0
+    if has_invoices:
+        con.register("invoices", invoices.loc[:, ["deal_id", "paid_date", "amount_cents"]])
     columns = {c[0] for c in con.execute("DESCRIBE deals").fetchall()}
     carried = ", ".join(["status", "cancel_date", *(c for c in ("line", "hold_until") if c in columns)])
     first = pd.Period(min(months), "M").start_time
@@ -257,6 +263,20 @@ def credit_to_partitions(
         ) TO '{target}' (FORMAT parquet, PARTITION_BY (target), OVERWRITE_OR_IGNORE true)
         """
     )
+    invoices = None
+    if has_invoices:
+        invoices = folder / "invoices"
+        con.execute(
+            f"""
+            COPY (
+                SELECT i.deal_id, i.paid_date, i.amount_cents, t.target
+                FROM invoices i
+                JOIN (SELECT DISTINCT deal_id, part AS target FROM tagged
+                      UNION SELECT deal_id, target FROM shared) t USING (deal_id)
+            ) TO '{str(invoices).replace(chr(39), chr(39) * 2)}'
+            (FORMAT parquet, PARTITION_BY (target), OVERWRITE_OR_IGNORE true)
+            """
+        )
     context = dict(
         con.execute(
             "SELECT s.target, count(*) FROM tagged t JOIN shared s USING (deal_id, plan_index) "
@@ -270,6 +290,7 @@ def credit_to_partitions(
             tuple(group["rep_id"].astype(str)),
             int(group["n"].sum()),
             int(context.get(int(part), 0)),
+            invoices / f"target={int(part)}" if invoices is not None else None,
         )
         for part, group in counts.groupby("part", sort=True)
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from planner.comp.deals import MAX_AMOUNT_CENTS, STATUSES, check_splits
+from planner.comp.deals import MAX_AMOUNT_CENTS, STATUSES, check_invoices, check_splits
 from planner.errors import InputError, Problem
 
 MAX_PROBLEMS = 50  #: problems listed per rule, as the in-memory checks do
@@ -212,6 +212,17 @@ def open_splits(
     con.register("split_ids", pd.DataFrame({"deal_id": splits["deal_id"].astype(str).unique()}))
     named = con.execute("SELECT deal_id FROM deals WHERE deal_id IN (SELECT deal_id FROM split_ids)").df()
     return check_splits(splits, named, known_reps=known_reps, file=file)
+
+
+def open_invoices(
+    con: duckdb.DuckDBPyConnection, invoices: pd.DataFrame, *, file: str = "invoices"
+) -> pd.DataFrame:
+    """Check payments against the deals view (only the deals they name are read); return them checked."""
+    con.register("invoice_ids", pd.DataFrame({"deal_id": invoices["deal_id"].astype(str).unique()}))
+    named = con.execute(
+        "SELECT deal_id, amount_cents FROM deals WHERE deal_id IN (SELECT deal_id FROM invoice_ids)"
+    ).df()
+    return check_invoices(invoices, named, file=file)
 
 
 def deal_dates(path: Path) -> tuple[pd.Timestamp, pd.Timestamp]:

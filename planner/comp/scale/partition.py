@@ -59,6 +59,7 @@ class PartitionTask:
     lines_path: Path
     statements: tuple[str, ...] = ()  #: reps of this partition to write statements for
     statements_dir: Path | None = None
+    invoices_path: Path | None = None  #: payments of its deals (Parquet folder), if any
 
 
 def _sorted_codes(column: pa.ChunkedArray, first: str | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -136,6 +137,10 @@ def own_result(result: CompResult, reps: Sequence[str]) -> CompResult:
 def pay_partition(task: PartitionTask, shared: SharedInputs) -> pd.DataFrame:
     """Calculate one partition, write its lines and return its summary rows (see :func:`summary_table`)."""
     credits, deals = read_credits(task.credits_path)
+    invoices = None
+    if task.invoices_path is not None and task.invoices_path.exists():
+        invoices = pq.read_table(task.invoices_path).to_pandas()
+        invoices["paid_date"] = invoices["paid_date"].astype("datetime64[ns]")
     present = set(task.reps) | set(credits["rep_id"].cat.categories)  # with the context rows' reps
     result = calculate(
         credits,
@@ -145,6 +150,7 @@ def pay_partition(task: PartitionTask, shared: SharedInputs) -> pd.DataFrame:
         shared.reps.loc[shared.reps.index.astype(str).isin(present)],
         shared.months,
         quota_lines=shared.quota_lines,
+        invoices=invoices,
     )
     mine = own_result(result, task.reps)
     task.lines_path.parent.mkdir(parents=True, exist_ok=True)

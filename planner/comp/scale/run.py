@@ -25,7 +25,7 @@ from planner.comp.crediting import rep_quotas
 from planner.comp.plan_file import CompPlan
 from planner.comp.run import quota_lines, quota_months
 from planner.comp.scale.credit import Credited, credit_to_partitions
-from planner.comp.scale.deals import open_deals, open_splits
+from planner.comp.scale.deals import open_deals, open_invoices, open_splits
 from planner.comp.scale.partition import PartitionTask, SharedInputs, pay_partition
 from planner.errors import PlannerError
 from planner.plans.approved import ApprovedPlan
@@ -78,6 +78,7 @@ def _tasks(credited: Credited, out: Path, statements: Sequence[str]) -> list[Par
             out / "lines" / f"part-{partition.index:05d}.parquet",
             tuple(rep for rep in partition.reps if rep in wanted),
             out / "statements",
+            partition.invoices_path,
         )
         for partition in credited.partitions
     ]
@@ -132,6 +133,7 @@ def run_comp_out_of_core(
     out: str | Path,
     *,
     splits: pd.DataFrame | None = None,
+    invoices: pd.DataFrame | None = None,
     engine: str = "local",
     workers: int | None = None,
     rows_per_partition: int = 500_000,
@@ -146,9 +148,9 @@ def run_comp_out_of_core(
     ----------
     deals_path : path
         Deals as Parquet (or CSV), the columns of :func:`planner.comp.deals.check_deals`.
-    account_units, approved, reps, plans, months, splits
-        As for :func:`planner.comp.run.run_comp` (``splits`` unchecked: they are checked
-        here against the deals file). ``months`` must be consecutive.
+    account_units, approved, reps, plans, months, splits, invoices
+        As for :func:`planner.comp.run.run_comp` (``splits`` and ``invoices`` unchecked:
+        they are checked here against the deals file). ``months`` must be consecutive.
     out : path
         Where ``lines/part-NNNNN.parquet`` go.
     engine : str
@@ -188,6 +190,7 @@ def run_comp_out_of_core(
             months,
             work,
             splits,
+            invoices,
             rows_per_partition,
             report,
         )
@@ -223,6 +226,7 @@ def _credit(
     months: Sequence[str],
     work: Path,
     splits: pd.DataFrame | None,
+    invoices: pd.DataFrame | None,
     rows_per_partition: int,
     report: ProgressCallback,
 ) -> tuple[Credited, list[QuotaLine]]:
@@ -237,6 +241,7 @@ def _credit(
         checked_splits = None
         if splits is not None:
             checked_splits = open_splits(con, splits, known_reps=reps.index)
+        checked_invoices = open_invoices(con, invoices) if invoices is not None else None
         lines = quota_lines(approved, months)
         has_line = "line" in {c[0] for c in con.execute("DESCRIBE deals").fetchall()}
         _check_plans(plans, lines, has_line)
@@ -250,6 +255,7 @@ def _credit(
             months,
             work,
             splits=checked_splits,
+            invoices=checked_invoices,
             rows_per_partition=rows_per_partition,
         )
     finally:
