@@ -21,7 +21,7 @@ from rich.table import Table
 from planner.cli.common import console, fail, open_store, progress_bar
 from planner.comp.accrual import write_accrual
 from planner.comp.calculate import month_range
-from planner.comp.deals import check_deals, check_invoices, check_splits, read_table
+from planner.comp.deals import check_credit_notes, check_deals, check_invoices, check_splits, read_table
 from planner.comp.demo import DEMO_MONTHS, demo_approved_plans, demo_comp_plans, demo_deals
 from planner.comp.plan_file import CompPlan, load_comp_plan
 from planner.comp.run import run_comp
@@ -133,6 +133,13 @@ def comp(
             help="Payments received (deal_id, paid_date, amount), for components that credit on payment."
         ),
     ] = None,
+    credit_notes: Annotated[
+        Path | None,
+        typer.Option(
+            "--credit-notes",
+            help="Credit notes and returns (deal_id, issued_date, amount), as negative credit.",
+        ),
+    ] = None,
     quotas: Annotated[
         Path | None,
         typer.Option(help="Quota table of the approved plan (territory_id, period, quota_cents)."),
@@ -181,6 +188,7 @@ def comp(
             deals,
             splits,
             invoices,
+            credit_notes,
             quotas,
             effective_from,
             months_from,
@@ -203,6 +211,9 @@ def comp(
         payments = None
         if invoices is not None:
             payments = check_invoices(read_table(invoices), checked, file=invoices.name)
+        notes = None
+        if credit_notes is not None:
+            notes = check_credit_notes(read_table(credit_notes), checked, file=credit_notes.name)
     except (InputError, PlannerError, ValueError) as exc:
         raise fail(exc) from exc
     try:
@@ -216,6 +227,7 @@ def comp(
                 months,
                 splits=split_rows,
                 invoices=payments,
+                credit_notes=notes,
                 progress=progress,
             )
     except PlannerError as exc:
@@ -278,6 +290,7 @@ def _comp_out_of_core(
     deals: Path | None,
     splits: Path | None,
     invoices: Path | None,
+    credit_notes: Path | None,
     quotas: Path | None,
     effective_from: str | None,
     months_from: str | None,
@@ -325,6 +338,7 @@ def _comp_out_of_core(
                 out,
                 splits=split_rows,
                 invoices=read_table(invoices) if invoices is not None else None,
+                credit_notes=read_table(credit_notes) if credit_notes is not None else None,
                 engine=engine,
                 workers=workers,
                 statements=rep or [],

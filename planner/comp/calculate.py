@@ -50,6 +50,7 @@ from planner.comp.lines import (
     spiff_lines,
 )
 from planner.comp.plan_file import Component, CompPlan
+from planner.comp.returns import lines_with_notes, note_rows, note_table, sorted_rows
 from planner.errors import PlanError
 from planner.plans.quota_lines import ALL_BOOKINGS, HUNDREDTHS, QuotaLine
 from planner.progress import ProgressCallback
@@ -232,6 +233,7 @@ def calculate(
     *,
     quota_lines: Sequence[QuotaLine] | None = None,
     invoices: pd.DataFrame | None = None,
+    credit_notes: pd.DataFrame | None = None,
     progress: ProgressCallback | None = None,
 ) -> CompResult:
     """Earnings, draws and payouts per rep and month (see the module docstring for the rules).
@@ -258,6 +260,9 @@ def calculate(
     invoices : pandas.DataFrame, optional
         Payments received (:func:`planner.comp.deals.check_invoices`), for components that
         credit on payment.
+    credit_notes : pandas.DataFrame, optional
+        Credit notes and returns (:func:`planner.comp.deals.check_credit_notes`); see
+        :mod:`planner.comp.returns`.
     progress : callable, optional
         Called with (fraction done, message).
     """
@@ -300,6 +305,7 @@ def calculate(
         }
     )
     base["deal_code"] = base["deal_id"].cat.codes.to_numpy(np.int64)
+    base["note"] = 0
     base = base.drop(columns="deal_id")
     quota_table = quotas.assign(rep_code=types.rep.categories.get_indexer(quotas["rep_id"].astype(str)))
     quota_table = quota_table.loc[quota_table["rep_code"] >= 0].copy()
@@ -307,29 +313,30 @@ def calculate(
     quota_table["mon"] = quota_table["month"].astype(str).str[5:7].astype(np.int64)
     deal_line = _deal_quota_lines(deals, types)
     payments = payment_table(invoices, types)
+    notes = note_table(credit_notes, types)
     measured = {
         p.name: [measured_line(c, p, by_name, deal_line is not None) for c in p.components] for p in plans
     }
     frames: list[pd.DataFrame] = []
     steps = sum(len(p.components) for p in plans) + 2
     done = 0
+    returned = []
     for index, plan in enumerate(plans):
-        rows = base.loc[base["plan_code"].to_numpy() == index]
-        order = np.lexsort(
-            (
-                rows["source"].cat.codes.to_numpy(),
-                rows["via_rep_id"].cat.codes.to_numpy(),
-                rows["deal_code"].to_numpy(),
-                rows["close_date"].to_numpy(np.int64),
-                rows["rep_code"].to_numpy(),
-            )
-        )
-        rows = rows.iloc[order].reset_index(drop=True)
+        rows = sorted_rows(base.loc[base["plan_code"].to_numpy() == index])
+        plan_notes = note_rows(rows, notes, plan, types)
+        returned.append(plan_notes)
         for component, line in zip(plan.components, measured[plan.name], strict=True):
             line_rows, line_quotas = _of_line(rows, quota_table, line, deal_line)
+            line_notes = _of_line(plan_notes, quota_table, line, deal_line)[0]
             if component.credit_on == "payment":
                 line_rows = on_payment(line_rows, payments, types)
-            frames.append(component_lines(component, line_rows, line_quotas, plan.name, types))
+                frames.append(component_lines(component, line_rows, line_quotas, plan.name, types))
+            elif len(line_notes):
+                frames.append(
+                    lines_with_notes(component, line_rows, line_notes, line_quotas, plan.name, types)
+                )
+            else:
+                frames.append(component_lines(component, line_rows, line_quotas, plan.name, types))
             done += 1
             report(done / steps, f"{plan.name}: {component.id}")
         frames.extend(spiff_lines(plan, rows, types))
@@ -351,7 +358,8 @@ def calculate(
     lines["deal_id"] = pd.Categorical.from_codes(lines["deal_id"].to_numpy(np.int64), dtype=types.deal)
     report((done + 1) / steps, "summarising")
     summary_quotas = _summary_quotas(quota_table, plans, measured, by_name, plan_by_rep)
-    summary = _summarise(lines, base, summary_quotas, plan_of, months, types)
+    credited = pd.concat([base, *returned], ignore_index=True) if returned else base
+    summary = _summarise(lines, credited, summary_quotas, plan_of, months, types)
     summary = _settle(summary, plan_by_name)
     report(1.0, "done")
     return CompResult(
@@ -471,7 +479,7 @@ def _summarise(
     kind = lines["line"].cat.codes.to_numpy()
     earned = lines["earned_cents"].to_numpy(np.int64)
 
-    def by_kind(*codes: int) -> np.ndarray:
+    def by_kind(*codes: int) -> np.ndarray:  # deal, true-up, spiff, clawback, credit-note, restatement
         mask = np.isin(kind, codes)
         return total(line_rep[mask], line_month[mask], earned[mask])
 
@@ -494,7 +502,7 @@ def _summarise(
             "month": np.tile(list(months), len(reps)),
             "credited_cents": credited,
             "quota_cents": quota,
-            "components_cents": by_kind(0, 1),
+            "components_cents": by_kind(0, 1, 4, 5),
             "spiffs_cents": by_kind(2),
             "clawbacks_cents": by_kind(3),
             "accrued_cents": accrued,

@@ -30,7 +30,6 @@ from planner.errors import InputError, Problem
 
 DEAL_COLUMNS = ("deal_id", "account_id", "close_date", "amount_cents", "status", "cancel_date")
 SPLIT_COLUMNS = ("deal_id", "rep_id", "share")
-INVOICE_COLUMNS = ("deal_id", "paid_date", "amount_cents")
 OPTIONAL_COLUMNS = ("line", "hold_until")
 STATUSES = ("won", "cancelled")
 SHARE_DECIMALS = 6
@@ -125,22 +124,7 @@ def check_deals(
                 column="deal_id",
             )
         )
-    cents = pd.to_numeric(table["amount_cents"], errors="coerce")
-    bad_amount = (
-        cents.isna() | (cents < 0) | (cents != cents.round()) | (cents > MAX_AMOUNT_CENTS)
-    ).to_numpy()
-    for position in np.flatnonzero(bad_amount)[:50]:
-        problems.append(
-            Problem(
-                file,
-                f"amount '{table['amount_cents'].iloc[position]}' is not a whole number of cents "
-                f"between 0 and {MAX_AMOUNT_CENTS:,}",
-                "give amount_cents as an integer (or amount_usd in dollars)",
-                row=_row(position),
-                column="amount_cents",
-            )
-        )
-    table["amount_cents"] = cents.fillna(0).astype("int64")
+    table["amount_cents"] = _whole_cents(table["amount_cents"], file, problems)
     status = table["status"].astype(str).str.strip().str.lower()
     for position in np.flatnonzero(~status.isin(STATUSES).to_numpy())[:50]:
         problems.append(
@@ -287,35 +271,52 @@ def check_invoices(invoices: pd.DataFrame, deals: pd.DataFrame, *, file: str = "
     Every payment names a deal of ``deals``; the payments of a deal sum to at most its amount.
     Returns ``deal_id``, ``paid_date``, ``amount_cents``; raises :class:`InputError` listing every problem.
     """
+    return _deal_amounts(invoices, deals, file, "paid_date", "payments", "a deal is paid at most its amount")
+
+
+def check_credit_notes(
+    notes: pd.DataFrame, deals: pd.DataFrame, *, file: str = "credit notes"
+) -> pd.DataFrame:
+    """Validate credit notes and returns (``deal_id``, ``issued_date``, ``amount_cents`` or ``amount_usd``).
+
+    ``amount`` is what is credited back (positive). Every note names a deal of ``deals``;
+    the notes of a deal sum to at most its amount, and none is issued before the deal closed.
+    Returns ``deal_id``, ``issued_date``, ``amount_cents``; raises :class:`InputError`.
+    """
+    table = _deal_amounts(
+        notes, deals, file, "issued_date", "credit notes", "a deal is returned at most whole"
+    )
+    close = deals.set_index(deals["deal_id"].astype(str))["close_date"]
+    early = (table["issued_date"] < close.reindex(table["deal_id"]).to_numpy()).to_numpy()
+    problems = [
+        Problem(
+            file,
+            f"the credit note of deal '{table['deal_id'].iloc[position]}' is issued "
+            f"{table['issued_date'].iloc[position]:%Y-%m-%d}, before the deal closed",
+            "correct the issue date or the deal",
+            row=_row(position),
+            column="issued_date",
+        )
+        for position in np.flatnonzero(early)[:50]
+    ]
+    if problems:
+        raise InputError(problems)
+    return table
+
+
+def _deal_amounts(
+    frame: pd.DataFrame, deals: pd.DataFrame, file: str, date_column: str, noun: str, limit: str
+) -> pd.DataFrame:
+    """Rows of (deal, date, amount) checked: known deals, dates, whole cents, at most each deal's amount."""
     problems: list[Problem] = []
-    table = invoices.reset_index(drop=True).copy()
+    table = frame.reset_index(drop=True).copy()
     if "amount_cents" not in table and "amount_usd" in table:
         table["amount_cents"] = _cents_from_usd(table["amount_usd"], file, problems)
-    missing = [c for c in INVOICE_COLUMNS if c not in table]
-    if missing:
-        raise InputError(
-            [
-                Problem(file, f"missing column '{c}'", f"add a '{c}' column (see docs/comp.md)", column=c)
-                for c in missing
-            ]
-        )
-    table = table.loc[:, list(INVOICE_COLUMNS)]
+    _require(table, ("deal_id", date_column, "amount_cents"), file)
+    table = table.loc[:, ["deal_id", date_column, "amount_cents"]]
     table["deal_id"] = table["deal_id"].astype(str)
-    cents = pd.to_numeric(table["amount_cents"], errors="coerce")
-    bad = (cents.isna() | (cents < 0) | (cents != cents.round()) | (cents > MAX_AMOUNT_CENTS)).to_numpy()
-    for position in np.flatnonzero(bad)[:50]:
-        problems.append(
-            Problem(
-                file,
-                f"amount '{table['amount_cents'].iloc[position]}' is not a whole number of cents "
-                f"between 0 and {MAX_AMOUNT_CENTS:,}",
-                "give amount_cents as an integer (or amount_usd in dollars)",
-                row=_row(position),
-                column="amount_cents",
-            )
-        )
-    table["amount_cents"] = cents.fillna(0).astype("int64")
-    table["paid_date"] = _dates(table["paid_date"], "paid_date", file, problems, required=True)
+    table["amount_cents"] = _whole_cents(table["amount_cents"], file, problems)
+    table[date_column] = _dates(table[date_column], date_column, file, problems, required=True)
     amount = deals.set_index(deals["deal_id"].astype(str))["amount_cents"]
     known = table["deal_id"].isin(amount.index).to_numpy()
     for position in np.flatnonzero(~known)[:50]:
@@ -323,20 +324,20 @@ def check_invoices(invoices: pd.DataFrame, deals: pd.DataFrame, *, file: str = "
             Problem(
                 file,
                 f"deal '{table['deal_id'].iloc[position]}' is not in the deals table",
-                "list payments of deals that exist",
+                f"list {noun} of deals that exist",
                 row=_row(position),
                 column="deal_id",
             )
         )
-    paid = table.loc[known].groupby("deal_id", sort=True)["amount_cents"].sum()
-    for deal_id, total in paid[paid > amount.reindex(paid.index)].items():
+    total = table.loc[known].groupby("deal_id", sort=True)["amount_cents"].sum()
+    for deal_id, cents in total[total > amount.reindex(total.index)].items():
         first = int(np.flatnonzero((table["deal_id"] == deal_id).to_numpy())[0])
         problems.append(
             Problem(
                 file,
-                f"the payments of deal '{deal_id}' sum to {total / 100:,.2f} USD, more than the deal's "
+                f"the {noun} of deal '{deal_id}' sum to {cents / 100:,.2f} USD, more than the deal's "
                 f"{amount[deal_id] / 100:,.2f} USD",
-                "correct the payments: a deal is paid at most its amount",
+                f"correct the {noun}: {limit}",
                 row=_row(first),
                 column="amount_cents",
             )
@@ -344,6 +345,24 @@ def check_invoices(invoices: pd.DataFrame, deals: pd.DataFrame, *, file: str = "
     if problems:
         raise InputError(problems)
     return table
+
+
+def _whole_cents(values: pd.Series, file: str, problems: list[Problem]) -> pd.Series:
+    """``amount_cents`` as int64; a problem per value that is not whole cents in range (0 instead)."""
+    cents = pd.to_numeric(values, errors="coerce")
+    bad = (cents.isna() | (cents < 0) | (cents != cents.round()) | (cents > MAX_AMOUNT_CENTS)).to_numpy()
+    for position in np.flatnonzero(bad)[:50]:
+        problems.append(
+            Problem(
+                file,
+                f"amount '{values.iloc[position]}' is not a whole number of cents "
+                f"between 0 and {MAX_AMOUNT_CENTS:,}",
+                "give amount_cents as an integer (or amount_usd in dollars)",
+                row=_row(position),
+                column="amount_cents",
+            )
+        )
+    return cents.fillna(0).astype("int64")
 
 
 def read_table(path: str | Path) -> pd.DataFrame:

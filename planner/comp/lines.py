@@ -89,7 +89,9 @@ def line_types(
         month=pd.CategoricalDtype(list(months)),
         plan=pd.CategoricalDtype([p.name for p in plans]),
         component=pd.CategoricalDtype(component_ids),
-        line=pd.CategoricalDtype(["deal", "true-up", "spiff", "clawback"]),
+        line=pd.CategoricalDtype(
+            ["deal", "true-up", "spiff", "clawback", "credit-note", "restatement", "restating-note"]
+        ),
         source=pd.CategoricalDtype(["", "territory", "split", "team"]),
         window=pd.CategoricalDtype(list(dict.fromkeys(windows))),
     )
@@ -356,7 +358,7 @@ def payment_table(invoices: pd.DataFrame | None, types: LineTypes) -> pd.DataFra
     return table.drop(columns="amount")
 
 
-def _half_up_share(credit: np.ndarray, paid: np.ndarray, deal: np.ndarray) -> np.ndarray:
+def half_up_share(credit: np.ndarray, paid: np.ndarray, deal: np.ndarray) -> np.ndarray:
     """``credit * paid / deal`` rounded half up, exactly (Python integers where int64 could overflow)."""
     if len(credit) == 0 or int(np.abs(credit).max()) * int(paid.max()) < 2**61:
         return (2 * credit * paid + deal) // (2 * deal)
@@ -376,8 +378,8 @@ def on_payment(rows: pd.DataFrame, payments: pd.DataFrame, types: LineTypes) -> 
     merged = rows.merge(payments, on="deal_code", how="inner", sort=False)
     credit = merged["credit_cents"].to_numpy(np.int64)
     deal = np.maximum(merged["deal_cents"].to_numpy(np.int64), 1)
-    after = _half_up_share(credit, merged["paid_after"].to_numpy(np.int64), deal)
-    before = _half_up_share(credit, merged["paid_before"].to_numpy(np.int64), deal)
+    after = half_up_share(credit, merged["paid_after"].to_numpy(np.int64), deal)
+    before = half_up_share(credit, merged["paid_before"].to_numpy(np.int64), deal)
     paid = pd.Series(merged["paid_date"].to_numpy("datetime64[ns]"))
     month = types.codes("month", month_key(paid)) if len(paid) else np.zeros(0, np.int64)
     merged = merged.assign(

@@ -52,6 +52,7 @@ def run_comp(
     *,
     splits: pd.DataFrame | None = None,
     invoices: pd.DataFrame | None = None,
+    credit_notes: pd.DataFrame | None = None,
     progress: ProgressCallback | None = None,
 ) -> CompResult:
     """Credit ``deals`` under the ``approved`` plan history and calculate every rep's pay.
@@ -75,6 +76,8 @@ def run_comp(
     invoices : pandas.DataFrame, optional
         Checked payments (:func:`planner.comp.deals.check_invoices`), for components that
         credit on payment.
+    credit_notes : pandas.DataFrame, optional
+        Checked credit notes (:func:`planner.comp.deals.check_credit_notes`).
     progress : callable, optional
         Called with (fraction done, message).
 
@@ -87,6 +90,15 @@ def run_comp(
     quotas = rep_quotas(approved, quota_months(months), reps=reps)
     lines = quota_lines(approved, months)
     result = calculate(
-        credits, quotas, deals, plans, reps, months, quota_lines=lines, invoices=invoices, progress=progress
+        credits,
+        quotas,
+        deals,
+        plans,
+        reps,
+        months,
+        quota_lines=lines,
+        invoices=invoices,
+        credit_notes=credit_notes,
+        progress=progress,
     )
     return dataclasses.replace(result, uncredited=uncredited)

@@ -100,6 +100,17 @@ def _explain(row: dict, plan: CompPlan, cache: dict) -> tuple[str, str]:
             f"SPIFF '{spiff.id}': {_plan_usd(spiff.bonus_usd)} bonus on a deal of at least "
             f"{_plan_usd(spiff.min_amount_usd)}, shared by credit (yours {_money(row['credit_cents'])})"
         )
+    if kind == "restatement":
+        return "", (
+            f"{row['window']} restated for credit notes issued this month: it now earns "
+            f"{_money(row['cum_after_cents'])} and paid {_money(row['cum_before_cents'])}; "
+            "the difference is paid here"
+        )
+    if kind == "restating-note":
+        return "", (
+            f"credit note on a deal closed {row['close_date']:%Y-%m-%d}: {_money(row['credit_cents'])} "
+            f"credit restates {row['window']} (see the restatement line)"
+        )
     if kind == "clawback":
         days = plan.clawback.window_days if plan.clawback else 0
         return "", f"deal cancelled within {days} days of closing: its earnings are returned"
@@ -156,7 +167,15 @@ def rep_ledger(result: CompResult, rep_id: str) -> pd.DataFrame:
         raise KeyError(f"rep '{rep_id}' has no comp plan in this result")
     plan = result.plans[result.plan_of[rep_id]]
     lines = result.lines.loc[result.lines["rep_id"] == rep_id]
-    order = {"deal": 0, "true-up": 1, "spiff": 2, "clawback": 3}
+    order = {
+        "deal": 0,
+        "credit-note": 1,
+        "true-up": 2,
+        "spiff": 3,
+        "clawback": 4,
+        "restating-note": 5,
+        "restatement": 6,
+    }
     lines = lines.assign(_order=lines["line"].map(order)).sort_values(
         ["month", "_order", "component", "close_date", "deal_id"], kind="stable"
     )

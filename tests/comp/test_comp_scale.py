@@ -194,7 +194,7 @@ def test_reps_without_any_deal_are_still_paid_their_draw(tmp_path):
     assert np.array_equal(result.summary["month"], list(MONTHS))
 
 
-def test_the_cli_credits_on_payment_and_holds_deals_the_same_way_in_both_runs(tmp_path):
+def test_the_cli_credits_on_payment_and_on_credit_notes_the_same_way_in_both_runs(tmp_path):
     from planner.comp.demo import demo_deals
     from planner.data.demo import load_demo
 
@@ -207,6 +207,14 @@ def test_the_cli_credits_on_payment_and_holds_deals_the_same_way_in_both_runs(tm
             "amount_cents": paid["amount_cents"],
         }
     ).to_csv(tmp_path / "invoices.csv", index=False)
+    returned = deals.iloc[1::7]
+    pd.DataFrame(
+        {
+            "deal_id": returned["deal_id"],
+            "issued_date": pd.to_datetime(returned["close_date"]) + pd.Timedelta(days=20),
+            "amount_cents": returned["amount_cents"] // 2,
+        }
+    ).to_csv(tmp_path / "returns.csv", index=False)
     plan = (ROOT / "data" / "comp" / "account_executive.yaml").read_text()
     plan = plan.replace("    window: month\n", "    window: month\n    credit_on: payment\n", 1)
     (tmp_path / "ae.yaml").write_text(plan)
@@ -214,6 +222,8 @@ def test_the_cli_credits_on_payment_and_holds_deals_the_same_way_in_both_runs(tm
         "--demo",
         "--invoices",
         str(tmp_path / "invoices.csv"),
+        "--credit-notes",
+        str(tmp_path / "returns.csv"),
         "--plan",
         str(tmp_path / "ae.yaml"),
         "--plan",
@@ -238,5 +248,6 @@ def test_the_cli_credits_on_payment_and_holds_deals_the_same_way_in_both_runs(tm
         assert (tmp_path / "scale" / name).read_bytes() == (tmp_path / "memory" / name).read_bytes()
     statement = (tmp_path / "memory" / "statements" / "R001.csv").read_text()
     assert "credited on payment: the share of the deal paid" in statement
+    assert "restated for credit notes issued this month" in statement
     accrual = pd.read_csv(tmp_path / "memory" / "accrual.csv")
     assert set(accrual["plan"]) == {"Account executive FY2026", "Sales manager FY2026", "all plans"}

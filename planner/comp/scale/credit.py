@@ -45,7 +45,7 @@ class Partition:
     reps: tuple[str, ...]
     rows: int
     context_rows: int
-    invoices_path: Path | None = None  #: payments of the partition's deals, when there are invoices
+    side_paths: tuple[tuple[str, Path], ...] = ()  #: (name, folder) of each per-deal table's rows
 
 
 @dataclass(frozen=True)
@@ -215,18 +215,16 @@ def credit_to_partitions(
     folder: Path,
     *,
     splits: pd.DataFrame | None = None,
-    invoices: pd.DataFrame | None = None,
+    side_tables: dict[str, pd.DataFrame | None] | None = None,
     rows_per_partition: int = 500_000,
 ) -> Credited:
     """Credit the connection's ``deals`` view and write the paid rows to partitions under ``folder``.
 
-    ``months`` must be consecutive (rows outside them are not paid, as in memory). Checked
-    ``invoices`` are written per partition too, each payment with the partitions of its deal.
+    ``months`` must be consecutive (rows outside them are not paid, as in memory). Each of
+    ``side_tables`` (rows keyed by ``deal_id``: invoices, credit notes) is written per
+    partition too, each row with the partitions of its deal.
     """
     _register_plans(con, approved, account_units, reps, plans, splits)
-    has_invoices = invoices is not None and len(invoices) > 0
-    if has_invoices:
-        con.register("invoices", invoices.loc[:, ["deal_id", "paid_date", "amount_cents"]])
     columns = {c[0] for c in con.execute("DESCRIBE deals").fetchall()}
     carried = ", ".join(["status", "cancel_date", *(c for c in ("line", "hold_until") if c in columns)])
     first = pd.Period(min(months), "M").start_time
@@ -263,20 +261,24 @@ def credit_to_partitions(
         ) TO '{target}' (FORMAT parquet, PARTITION_BY (target), OVERWRITE_OR_IGNORE true)
         """
     )
-    invoices = None
-    if has_invoices:
-        invoices = folder / "invoices"
+    sides = []
+    for name, table in (side_tables or {}).items():
+        if table is None or not len(table):
+            continue
+        con.register(f"side_{name}", table)
+        path = folder / name
         con.execute(
             f"""
             COPY (
-                SELECT i.deal_id, i.paid_date, i.amount_cents, t.target
-                FROM invoices i
+                SELECT x.*, t.target
+                FROM side_{name} x
                 JOIN (SELECT DISTINCT deal_id, part AS target FROM tagged
                       UNION SELECT deal_id, target FROM shared) t USING (deal_id)
-            ) TO '{str(invoices).replace(chr(39), chr(39) * 2)}'
+            ) TO '{str(path).replace(chr(39), chr(39) * 2)}'
             (FORMAT parquet, PARTITION_BY (target), OVERWRITE_OR_IGNORE true)
             """
         )
+        sides.append((name, path))
     context = dict(
         con.execute(
             "SELECT s.target, count(*) FROM tagged t JOIN shared s USING (deal_id, plan_index) "
@@ -290,7 +292,7 @@ def credit_to_partitions(
             tuple(group["rep_id"].astype(str)),
             int(group["n"].sum()),
             int(context.get(int(part), 0)),
-            invoices / f"target={int(part)}" if invoices is not None else None,
+            tuple((name, path / f"target={int(part)}") for name, path in sides),
         )
         for part, group in counts.groupby("part", sort=True)
     )

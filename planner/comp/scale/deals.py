@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from planner.comp.deals import MAX_AMOUNT_CENTS, STATUSES, check_invoices, check_splits
+from planner.comp.deals import MAX_AMOUNT_CENTS, STATUSES, check_credit_notes, check_invoices, check_splits
 from planner.errors import InputError, Problem
 
 MAX_PROBLEMS = 50  #: problems listed per rule, as the in-memory checks do
@@ -214,15 +214,14 @@ def open_splits(
     return check_splits(splits, named, known_reps=known_reps, file=file)
 
 
-def open_invoices(
-    con: duckdb.DuckDBPyConnection, invoices: pd.DataFrame, *, file: str = "invoices"
-) -> pd.DataFrame:
-    """Check payments against the deals view (only the deals they name are read); return them checked."""
-    con.register("invoice_ids", pd.DataFrame({"deal_id": invoices["deal_id"].astype(str).unique()}))
+def open_side_table(con: duckdb.DuckDBPyConnection, name: str, table: pd.DataFrame) -> pd.DataFrame:
+    """Check ``invoices`` or ``credit_notes`` against the deals view (only the deals they name are read)."""
+    con.register("named_ids", pd.DataFrame({"deal_id": table["deal_id"].astype(str).unique()}))
     named = con.execute(
-        "SELECT deal_id, amount_cents FROM deals WHERE deal_id IN (SELECT deal_id FROM invoice_ids)"
+        "SELECT deal_id, amount_cents, close_date FROM deals WHERE deal_id IN (SELECT deal_id FROM named_ids)"
     ).df()
-    return check_invoices(invoices, named, file=file)
+    check = {"invoices": check_invoices, "credit_notes": check_credit_notes}[name]
+    return check(table, named, file=name.replace("_", " "))
 
 
 def deal_dates(path: Path) -> tuple[pd.Timestamp, pd.Timestamp]:

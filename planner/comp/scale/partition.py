@@ -59,7 +59,7 @@ class PartitionTask:
     lines_path: Path
     statements: tuple[str, ...] = ()  #: reps of this partition to write statements for
     statements_dir: Path | None = None
-    invoices_path: Path | None = None  #: payments of its deals (Parquet folder), if any
+    side_paths: tuple[tuple[str, Path], ...] = ()  #: per-deal tables (invoices, credit notes) of its deals
 
 
 def _sorted_codes(column: pa.ChunkedArray, first: str | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -137,10 +137,11 @@ def own_result(result: CompResult, reps: Sequence[str]) -> CompResult:
 def pay_partition(task: PartitionTask, shared: SharedInputs) -> pd.DataFrame:
     """Calculate one partition, write its lines and return its summary rows (see :func:`summary_table`)."""
     credits, deals = read_credits(task.credits_path)
-    invoices = None
-    if task.invoices_path is not None and task.invoices_path.exists():
-        invoices = pq.read_table(task.invoices_path).to_pandas()
-        invoices["paid_date"] = invoices["paid_date"].astype("datetime64[ns]")
+    sides = {}
+    for name, path in task.side_paths:
+        if path.exists():
+            table = pq.read_table(path).to_pandas()
+            sides[name] = table.astype({c: "datetime64[ns]" for c in table if c.endswith("_date")})
     present = set(task.reps) | set(credits["rep_id"].cat.categories)  # with the context rows' reps
     result = calculate(
         credits,
@@ -150,7 +151,8 @@ def pay_partition(task: PartitionTask, shared: SharedInputs) -> pd.DataFrame:
         shared.reps.loc[shared.reps.index.astype(str).isin(present)],
         shared.months,
         quota_lines=shared.quota_lines,
-        invoices=invoices,
+        invoices=sides.get("invoices"),
+        credit_notes=sides.get("credit_notes"),
     )
     mine = own_result(result, task.reps)
     task.lines_path.parent.mkdir(parents=True, exist_ok=True)

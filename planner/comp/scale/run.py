@@ -25,7 +25,7 @@ from planner.comp.crediting import rep_quotas
 from planner.comp.plan_file import CompPlan
 from planner.comp.run import quota_lines, quota_months
 from planner.comp.scale.credit import Credited, credit_to_partitions
-from planner.comp.scale.deals import open_deals, open_invoices, open_splits
+from planner.comp.scale.deals import open_deals, open_side_table, open_splits
 from planner.comp.scale.partition import PartitionTask, SharedInputs, pay_partition
 from planner.errors import PlannerError
 from planner.plans.approved import ApprovedPlan
@@ -78,7 +78,7 @@ def _tasks(credited: Credited, out: Path, statements: Sequence[str]) -> list[Par
             out / "lines" / f"part-{partition.index:05d}.parquet",
             tuple(rep for rep in partition.reps if rep in wanted),
             out / "statements",
-            partition.invoices_path,
+            partition.side_paths,
         )
         for partition in credited.partitions
     ]
@@ -134,6 +134,7 @@ def run_comp_out_of_core(
     *,
     splits: pd.DataFrame | None = None,
     invoices: pd.DataFrame | None = None,
+    credit_notes: pd.DataFrame | None = None,
     engine: str = "local",
     workers: int | None = None,
     rows_per_partition: int = 500_000,
@@ -148,9 +149,9 @@ def run_comp_out_of_core(
     ----------
     deals_path : path
         Deals as Parquet (or CSV), the columns of :func:`planner.comp.deals.check_deals`.
-    account_units, approved, reps, plans, months, splits, invoices
-        As for :func:`planner.comp.run.run_comp` (``splits`` and ``invoices`` unchecked:
-        they are checked here against the deals file). ``months`` must be consecutive.
+    account_units, approved, reps, plans, months, splits, invoices, credit_notes
+        As for :func:`planner.comp.run.run_comp` (unchecked: splits, invoices and credit
+        notes are checked here against the deals file). ``months`` must be consecutive.
     out : path
         Where ``lines/part-NNNNN.parquet`` go.
     engine : str
@@ -190,7 +191,7 @@ def run_comp_out_of_core(
             months,
             work,
             splits,
-            invoices,
+            {"invoices": invoices, "credit_notes": credit_notes},
             rows_per_partition,
             report,
         )
@@ -226,7 +227,7 @@ def _credit(
     months: Sequence[str],
     work: Path,
     splits: pd.DataFrame | None,
-    invoices: pd.DataFrame | None,
+    side_tables: dict[str, pd.DataFrame | None],
     rows_per_partition: int,
     report: ProgressCallback,
 ) -> tuple[Credited, list[QuotaLine]]:
@@ -241,7 +242,11 @@ def _credit(
         checked_splits = None
         if splits is not None:
             checked_splits = open_splits(con, splits, known_reps=reps.index)
-        checked_invoices = open_invoices(con, invoices) if invoices is not None else None
+        checked_sides = {
+            name: open_side_table(con, name, table)
+            for name, table in side_tables.items()
+            if table is not None
+        }
         lines = quota_lines(approved, months)
         has_line = "line" in {c[0] for c in con.execute("DESCRIBE deals").fetchall()}
         _check_plans(plans, lines, has_line)
@@ -255,7 +260,7 @@ def _credit(
             months,
             work,
             splits=checked_splits,
-            invoices=checked_invoices,
+            side_tables=checked_sides,
             rows_per_partition=rows_per_partition,
         )
     finally:
