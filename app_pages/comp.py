@@ -1,4 +1,4 @@
-"""Comp: team summary, a statement per rep traced to deals and rates, and a what-if estimator.
+"""Comp: team summary, the monthly accrual, a statement per rep traced to deals and rates, a what-if.
 
 Crediting reads the plan store's published versions (:func:`approved_plans`): the
 approved plan is the single source of truth, effective-dated by each version's
@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pandas as pd
 import streamlit as st
 
+from planner.comp.accrual import ALL_PLANS, accrual_report
 from planner.comp.calculate import CompResult
 from planner.comp.deals import check_deals
 from planner.comp.demo import DEMO_MONTHS, demo_comp_plans, demo_deals
@@ -114,6 +115,36 @@ shown = team.assign(
 )[["rep_id", "name", "plan", "manager", "credited", "quota", "attainment_pct", "earnings", "payout"]]
 st.dataframe(shown, hide_index=True, width="stretch")
 st.bar_chart(team.set_index("rep_id")["payout_cents"] / 100, y_label="payout (USD)", height=240)
+
+st.subheader("Accrual")
+st.caption(
+    "What finance books each month: commission earned (accrued), earnings paid, earned but held, "
+    "draws advanced and recovered, and the draw balance reps owe back."
+)
+accrual = accrual_report(summary)
+company = accrual.loc[accrual["plan"] == ALL_PLANS].set_index("month")
+st.bar_chart(
+    company[["accrued_cents", "paid_earnings_cents"]].rename(
+        columns={"accrued_cents": "earned", "paid_earnings_cents": "paid"}
+    )
+    / 100,
+    stack=False,
+    y_label="USD",
+    height=220,
+)
+st.dataframe(
+    accrual.assign(**{c: accrual[c].map(format_usd) for c in accrual if c.endswith("_cents")}).rename(
+        columns=lambda c: c.removesuffix("_cents")
+    ),
+    hide_index=True,
+    width="stretch",
+)
+st.download_button(
+    "Download accrual.csv",
+    accrual.to_csv(index=False),
+    file_name="accrual.csv",
+    mime="text/csv",
+)
 
 st.subheader("Statement")
 reps = sorted(result.plan_of)

@@ -45,13 +45,19 @@ def test_comp_page_runs_and_shows_the_team(comp_page):
     assert metrics["Payout"].startswith("$")
     team = comp_page.dataframe[0].value
     assert len(team) == 56 and {"R001", "M01"} <= set(team["rep_id"])
+    accrual = comp_page.dataframe[1].value
+    assert len(accrual) == 12 * 3  # two plans and all plans, every month
+    paid = accrual.loc[accrual["plan"] == "all plans", "payout"]
+    assert sum(float(v.replace("$", "").replace(",", "")) for v in paid) == pytest.approx(
+        float(metrics["Payout"].replace("$", "").replace(",", "")), abs=0.01
+    )
 
 
 def test_statement_lines_add_up_to_the_month_earnings(comp_page):
     comp_page.selectbox(key="comp_rep").set_value("R001").run()
     comp_page.selectbox(key="comp_month").set_value("2026-03").run()
     assert not comp_page.exception
-    lines = comp_page.dataframe[2].value
+    lines = comp_page.dataframe[3].value
     detail = lines.loc[lines["item"].isin(["deal", "true-up", "spiff", "clawback"]), "amount_usd"]
     earnings = lines.loc[lines["item"] == "earnings", "amount_usd"].iloc[0]
     assert round(sum(float(v) for v in detail), 2) == float(earnings)

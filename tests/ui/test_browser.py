@@ -245,7 +245,7 @@ CHART_PAGES = {
     "approvals": ("Approvals", "Pending proposals (1)", 1),
     "forecast": ("Forecast", "Backtest: the chosen models against seasonal naive", 1),
     "capacity": ("Capacity", "Base case by month", 1),
-    "comp": ("Comp", "What if I close this deal?", 0),
+    "comp": ("Comp", "What if I close this deal?", 2),
     "exports": ("Exports", "Change report", 0),
 }
 
