@@ -211,6 +211,7 @@ def comp(
         payments = None
         if invoices is not None:
             payments = check_invoices(read_table(invoices), checked, file=invoices.name)
+        approved_adjustments = _approved_adjustments(db)
         notes = None
         if credit_notes is not None:
             notes = check_credit_notes(read_table(credit_notes), checked, file=credit_notes.name)
@@ -228,6 +229,7 @@ def comp(
                 splits=split_rows,
                 invoices=payments,
                 credit_notes=notes,
+                adjustments=approved_adjustments,
                 progress=progress,
             )
     except PlannerError as exc:
@@ -250,6 +252,13 @@ def comp(
         result.summary, result.plan_of, months, uncredited["reason"].value_counts(), result.unplanned_reps
     )
     console.print(f"wrote {len(written)} files to {out}")
+
+
+def _approved_adjustments(db: str | None) -> pd.DataFrame | None:
+    """The plan store's approved manual adjustments (None without a store)."""
+    if not db:
+        return None
+    return open_store(db).adjustments("approved").reset_index()
 
 
 def _names(dataset: Dataset) -> dict[str, str]:
@@ -339,6 +348,7 @@ def _comp_out_of_core(
                 splits=split_rows,
                 invoices=read_table(invoices) if invoices is not None else None,
                 credit_notes=read_table(credit_notes) if credit_notes is not None else None,
+                adjustments=_approved_adjustments(db),
                 engine=engine,
                 workers=workers,
                 statements=rep or [],

@@ -13,6 +13,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from planner.cli.adjust import adjust_app
 from planner.cli.common import console, fail, progress_bar
 from planner.cli.comp import comp
 from planner.cli.export import export
@@ -34,6 +35,7 @@ app = typer.Typer(
 )
 app.command()(export)
 app.add_typer(quota_app, name="quota")
+app.add_typer(adjust_app, name="adjust")
 app.command()(comp)
 app.command("forecast")(forecast_command)
 app.command("capacity")(capacity_command)

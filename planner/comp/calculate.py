@@ -39,12 +39,15 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from planner.comp.adjustments import NOTE as ADJUSTMENT_NOTE
+from planner.comp.adjustments import amount_lines, credit_rows, with_adjustments
 from planner.comp.lines import (
     LineTypes,
     clawback_lines,
     component_lines,
     hold_lines,
     line_types,
+    mark_rows,
     on_payment,
     payment_table,
     spiff_lines,
@@ -85,6 +88,7 @@ SUMMARY_COLUMNS = (
     "components_cents",
     "spiffs_cents",
     "clawbacks_cents",
+    "adjustments_cents",
     "earnings_cents",
     "accrued_cents",
     "draw_cents",
@@ -130,6 +134,8 @@ class CompResult:
         The inputs of the calculation (kept for the what-if estimator).
     quota_lines : tuple of QuotaLine
         The quota lines the components measure against (kept for the what-if estimator).
+    adjustments : pandas.DataFrame or None
+        The manual adjustments paid (for the statements' explanations).
     """
 
     summary: pd.DataFrame
@@ -143,6 +149,7 @@ class CompResult:
     quotas: pd.DataFrame | None = None
     deals: pd.DataFrame | None = None
     quota_lines: tuple[QuotaLine, ...] = ()
+    adjustments: pd.DataFrame | None = None
 
     def payouts(self) -> pd.Series:
         """Payout in cents indexed by (rep_id, month)."""
@@ -234,6 +241,7 @@ def calculate(
     quota_lines: Sequence[QuotaLine] | None = None,
     invoices: pd.DataFrame | None = None,
     credit_notes: pd.DataFrame | None = None,
+    adjustments: pd.DataFrame | None = None,
     progress: ProgressCallback | None = None,
 ) -> CompResult:
     """Earnings, draws and payouts per rep and month (see the module docstring for the rules).
@@ -263,6 +271,8 @@ def calculate(
     credit_notes : pandas.DataFrame, optional
         Credit notes and returns (:func:`planner.comp.deals.check_credit_notes`); see
         :mod:`planner.comp.returns`.
+    adjustments : pandas.DataFrame, optional
+        Approved manual adjustments (see :mod:`planner.comp.adjustments`).
     progress : callable, optional
         Called with (fraction done, message).
     """
@@ -275,7 +285,7 @@ def calculate(
     if len(plan_by_name) != len(plans):
         raise ValueError("two comp plans have the same name; give each plan a unique name")
     plan_of, unplanned = assign_plans(plans, reps)
-    types = line_types(credits, plans, months, list(plan_of))
+    types = with_adjustments(line_types(credits, plans, months, list(plan_of)), adjustments)
     plan_index = {p.name: i for i, p in enumerate(plans)}
     plan_by_rep = np.array(
         [plan_index.get(plan_of.get(r, ""), -1) for r in types.rep.categories], dtype=np.int64
@@ -307,6 +317,9 @@ def calculate(
     base["deal_code"] = base["deal_id"].cat.codes.to_numpy(np.int64)
     base["note"] = 0
     base = base.drop(columns="deal_id")
+    adjusted = credit_rows(adjustments, types, plan_by_rep, team)
+    if len(adjusted):
+        base = pd.concat([base, adjusted], ignore_index=True)
     quota_table = quotas.assign(rep_code=types.rep.categories.get_indexer(quotas["rep_id"].astype(str)))
     quota_table = quota_table.loc[quota_table["rep_code"] >= 0].copy()
     quota_table["year"] = quota_table["month"].astype(str).str[:4].astype(np.int64)
@@ -336,10 +349,14 @@ def calculate(
                     lines_with_notes(component, line_rows, line_notes, line_quotas, plan.name, types)
                 )
             else:
-                frames.append(component_lines(component, line_rows, line_quotas, plan.name, types))
+                lines_of = component_lines(component, line_rows, line_quotas, plan.name, types)
+                frames.append(mark_rows(lines_of, line_rows, types))
             done += 1
             report(done / steps, f"{plan.name}: {component.id}")
-        frames.extend(spiff_lines(plan, rows, types))
+        frames.extend(spiff_lines(plan, rows.loc[rows["note"].to_numpy() == 0], types))
+    paid_as_is = amount_lines(adjustments, types, plan_of)
+    if paid_as_is is not None:
+        frames.append(paid_as_is)
     if frames:
         lines = pd.concat(frames, ignore_index=True)
     else:
@@ -373,6 +390,7 @@ def calculate(
         quotas=quotas,
         deals=deals,
         quota_lines=tuple(by_name.values()),
+        adjustments=adjustments,
     )
 
 
@@ -429,6 +447,7 @@ def _of_line(
     if source != ALL_BOOKINGS and deal_line is not None:
         rows = rows.loc[deal_line[rows["deal_code"].to_numpy()] == source].reset_index(drop=True)
     if line.counts:
+        rows = rows.loc[rows["note"].to_numpy() != ADJUSTMENT_NOTE].reset_index(drop=True)  # amounts only
         deal = np.maximum(rows["deal_cents"].to_numpy(np.int64), 1)
         share = (2 * HUNDREDTHS * rows["credit_cents"].to_numpy(np.int64) + deal) // (2 * deal)
         rows = rows.assign(credit_cents=share)
@@ -479,7 +498,7 @@ def _summarise(
     kind = lines["line"].cat.codes.to_numpy()
     earned = lines["earned_cents"].to_numpy(np.int64)
 
-    def by_kind(*codes: int) -> np.ndarray:  # deal, true-up, spiff, clawback, credit-note, restatement
+    def by_kind(*codes: int) -> np.ndarray:  # codes of LINE_KINDS
         mask = np.isin(kind, codes)
         return total(line_rep[mask], line_month[mask], earned[mask])
 
@@ -505,6 +524,7 @@ def _summarise(
             "components_cents": by_kind(0, 1, 4, 5),
             "spiffs_cents": by_kind(2),
             "clawbacks_cents": by_kind(3),
+            "adjustments_cents": by_kind(7),
             "accrued_cents": accrued,
         }
     )
@@ -512,7 +532,10 @@ def _summarise(
     attainment = (20000 * credited + safe) // (2 * safe)
     summary["attainment_pct"] = np.where(quota > 0, attainment / 100, np.nan)
     summary["earnings_cents"] = (
-        summary["components_cents"] + summary["spiffs_cents"] + summary["clawbacks_cents"]
+        summary["components_cents"]
+        + summary["spiffs_cents"]
+        + summary["clawbacks_cents"]
+        + summary["adjustments_cents"]
     )
     summary["plan"] = summary["rep_id"].map(plan_of)
     return summary

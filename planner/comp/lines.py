@@ -16,6 +16,30 @@ from planner.comp.crediting import month_key
 from planner.comp.plan_file import Component, CompPlan
 from planner.comp.rates import RateTable
 
+#: Kinds of lines, in code order (the engine sums them by code).
+LINE_KINDS = (
+    "deal",
+    "true-up",
+    "spiff",
+    "clawback",
+    "credit-note",
+    "restatement",
+    "restating-note",
+    "adjustment",
+)
+
+
+def mark_rows(lines: pd.DataFrame, rows: pd.DataFrame, types: LineTypes) -> pd.DataFrame:
+    """Deal lines computed from marked rows (they come first, in row order) as credit notes or adjustments."""
+    if "note" not in rows or not (rows["note"].to_numpy() > 0).any():
+        return lines
+    kind = lines["line"].cat.codes.to_numpy().copy()
+    note = np.zeros(len(lines), dtype=np.int64)
+    note[: len(rows)] = rows["note"].to_numpy()
+    kind[note == 1] = LINE_KINDS.index("credit-note")
+    kind[note == 2] = LINE_KINDS.index("adjustment")
+    return lines.assign(line=pd.Categorical.from_codes(kind, dtype=types.line))
+
 
 def _window_keys(window: str, year: np.ndarray, month: np.ndarray, deal_code: np.ndarray) -> np.ndarray:
     """Integer key of each row's measurement window (``deal``: the deal, so split rows measure together)."""
@@ -81,7 +105,11 @@ def line_types(
     years = sorted({m[:4] for m in months})
     windows = list(months) + [f"{y}-Q{q}" for y in years for q in range(1, 5)] + years + ["deal"]
     component_ids = list(
-        dict.fromkeys([c.id for p in plans for c in p.components] + [s.id for p in plans for s in p.spiffs])
+        dict.fromkeys(
+            [c.id for p in plans for c in p.components]
+            + [s.id for p in plans for s in p.spiffs]
+            + ["adjustment"]
+        )
     )
     return LineTypes(
         rep=pd.CategoricalDtype(sorted(categories("rep_id") | categories("via_rep_id") | set(reps) | {""})),
@@ -89,9 +117,7 @@ def line_types(
         month=pd.CategoricalDtype(list(months)),
         plan=pd.CategoricalDtype([p.name for p in plans]),
         component=pd.CategoricalDtype(component_ids),
-        line=pd.CategoricalDtype(
-            ["deal", "true-up", "spiff", "clawback", "credit-note", "restatement", "restating-note"]
-        ),
+        line=pd.CategoricalDtype(LINE_KINDS),
         source=pd.CategoricalDtype(["", "territory", "split", "team"]),
         window=pd.CategoricalDtype(list(dict.fromkeys(windows))),
     )

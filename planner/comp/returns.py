@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from planner.comp.crediting import month_key
-from planner.comp.lines import LineTypes, component_lines, half_up_share
+from planner.comp.lines import LineTypes, component_lines, half_up_share, mark_rows
 from planner.comp.plan_file import Component, CompPlan
 
 NOTE_SORT = ("note", "source", "via_rep_id", "deal_code", "close_date", "rep_code")  #: last key sorts first
@@ -90,15 +90,6 @@ def note_rows(rows: pd.DataFrame, notes: pd.DataFrame, plan: CompPlan, types: Li
     )
 
 
-def _as_note_lines(lines: pd.DataFrame, rows: pd.DataFrame, types: LineTypes) -> pd.DataFrame:
-    """Mark the deal lines computed from note rows (they come first, in row order) as credit notes."""
-    is_note = np.zeros(len(lines), dtype=bool)
-    is_note[: len(rows)] = rows["note"].to_numpy() == 1
-    kind = lines["line"].cat.codes.to_numpy().copy()
-    kind[is_note] = types.line.categories.get_loc("credit-note")
-    return lines.assign(line=pd.Categorical.from_codes(kind, dtype=types.line))
-
-
 def lines_with_notes(
     component: Component,
     rows: pd.DataFrame,
@@ -114,14 +105,12 @@ def lines_with_notes(
         pd.concat([rows, immediate.drop(columns=["restating", "issue_month"])], ignore_index=True)
     )
     if restating.empty:
-        return _as_note_lines(component_lines(component, base, quotas, plan_name, types), base, types)
+        return mark_rows(component_lines(component, base, quotas, plan_name, types), base, types)
     affected = np.isin(base["rep_code"].to_numpy(), restating["rep_code"].unique())
     frames = []
     if (~affected).any():
         others = base.loc[~affected].reset_index(drop=True)
-        frames.append(
-            _as_note_lines(component_lines(component, others, quotas, plan_name, types), others, types)
-        )
+        frames.append(mark_rows(component_lines(component, others, quotas, plan_name, types), others, types))
     mine = base.loc[affected].reset_index(drop=True)
     issue_months = np.unique(restating["issue_month"].to_numpy(np.int64))
     version_of = np.searchsorted(issue_months, np.arange(len(types.month.categories)), side="right")
@@ -133,7 +122,7 @@ def lines_with_notes(
         rows_v = sorted_rows(
             pd.concat([mine, known.drop(columns=["restating", "issue_month"])], ignore_index=True)
         )
-        lines_v = _as_note_lines(component_lines(component, rows_v, quotas, plan_name, types), rows_v, types)
+        lines_v = mark_rows(component_lines(component, rows_v, quotas, plan_name, types), rows_v, types)
         month = lines_v["month"].cat.codes.to_numpy(np.int64)
         frames.append(lines_v.loc[version_of[month] == version])
         totals = lines_v.groupby([lines_v["rep_id"].cat.codes, month])["earned_cents"].sum()

@@ -53,6 +53,7 @@ def run_comp(
     splits: pd.DataFrame | None = None,
     invoices: pd.DataFrame | None = None,
     credit_notes: pd.DataFrame | None = None,
+    adjustments: pd.DataFrame | None = None,
     progress: ProgressCallback | None = None,
 ) -> CompResult:
     """Credit ``deals`` under the ``approved`` plan history and calculate every rep's pay.
@@ -78,6 +79,8 @@ def run_comp(
         credit on payment.
     credit_notes : pandas.DataFrame, optional
         Checked credit notes (:func:`planner.comp.deals.check_credit_notes`).
+    adjustments : pandas.DataFrame, optional
+        Approved manual adjustments (:meth:`planner.store.PlanStore.adjustments`, reset index).
     progress : callable, optional
         Called with (fraction done, message).
 
@@ -99,6 +102,7 @@ def run_comp(
         quota_lines=lines,
         invoices=invoices,
         credit_notes=credit_notes,
+        adjustments=adjustments,
         progress=progress,
     )
     return dataclasses.replace(result, uncredited=uncredited)

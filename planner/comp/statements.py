@@ -161,6 +161,22 @@ def _explain(row: dict, plan: CompPlan, cache: dict) -> tuple[str, str]:
     )
 
 
+def _adjustment(result: CompResult, row: dict, rate: str, text: str) -> tuple[str, str]:
+    """(rate, sentence) of an adjustment line: who asked, who approved, why (and the pricing of a credit)."""
+    table = result.adjustments
+    number = int(str(row["deal_id"]).removeprefix("ADJ-"))
+    if table is None or number not in set(table["adjustment_id"]):
+        return rate, text
+    entry = table.set_index("adjustment_id").loc[number]
+    said = (
+        f"adjustment #{number} asked by {entry['requested_by']}, approved by {entry['decided_by']}: "
+        f"{entry['reason']}"
+    )
+    if entry["kind"] == "amount":
+        return "", f"{said} ({_money(int(entry['amount_cents']))} paid as is)"
+    return rate, f"{said} ({_money(int(entry['amount_cents']))} credit; {text})"
+
+
 def rep_ledger(result: CompResult, rep_id: str) -> pd.DataFrame:
     """The rep's statement as a table (columns :data:`LEDGER_COLUMNS`), month by month."""
     if rep_id not in result.plan_of:
@@ -175,6 +191,7 @@ def rep_ledger(result: CompResult, rep_id: str) -> pd.DataFrame:
         "clawback": 4,
         "restating-note": 5,
         "restatement": 6,
+        "adjustment": 7,
     }
     lines = lines.assign(_order=lines["line"].map(order)).sort_values(
         ["month", "_order", "component", "close_date", "deal_id"], kind="stable"
@@ -187,6 +204,8 @@ def rep_ledger(result: CompResult, rep_id: str) -> pd.DataFrame:
     for month in [*result.months, ON_HOLD]:
         for row in by_month.get(month, []):
             rate, text = _explain(row, plan, cache)
+            if row["line"] == "adjustment":
+                rate, text = _adjustment(result, row, rate, text)
             component = _component(plan, row["component"])
             if row["line"] == "deal" and component is not None and component.credit_on == "payment":
                 text = f"credited on payment: the share of the deal paid {row['close_date']:%Y-%m-%d}; {text}"

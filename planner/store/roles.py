@@ -4,10 +4,12 @@ Roles (checked in the core, so the CLI, the app and scripts obey the same rules)
 
 - ``admin`` (sales operations): creates and copies versions, edits draft quotas,
   submits, returns, approves and publishes versions, proposes and decides for any team,
-  manages users;
+  asks for and decides comp adjustments, manages users;
 - ``manager``: proposes quota adjustments for territories of their own team only (the
   territories whose reps report to the manager's ``rep_id``) and withdraws their own;
-- ``approver`` (finance): accepts or rejects proposals, returns or approves versions;
+  asks for comp adjustments for reps of their own team;
+- ``approver`` (finance): accepts or rejects proposals, returns or approves versions,
+  approves or rejects comp adjustments (never their own);
 - ``viewer``: reads everything, changes nothing.
 """
 
@@ -38,6 +40,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "return": frozenset({Role.ADMIN, Role.APPROVER}),
     "approve": frozenset({Role.ADMIN, Role.APPROVER}),
     "publish": frozenset({Role.ADMIN}),
+    "request_adjustment": frozenset({Role.ADMIN, Role.MANAGER}),
+    "decide_adjustment": frozenset({Role.ADMIN, Role.APPROVER}),
 }
 
 

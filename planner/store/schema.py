@@ -122,6 +122,23 @@ proposals = Table(
     Column("comment", Text, nullable=True),
 )
 
+comp_adjustments = Table(
+    "comp_adjustments",
+    metadata,
+    Column("adjustment_id", Integer, primary_key=True, autoincrement=True),
+    Column("rep_id", String(64), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("kind", String(16), nullable=False),  # amount (paid as is) or credit (counts like a deal)
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("requested_by", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),  # pending, approved, rejected
+    Column("decided_by", String(64), nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("comment", Text, nullable=True),
+)
+
 audit_events = Table(
     "audit_events",
     metadata,

@@ -33,6 +33,7 @@ from planner.plans.approved import check_quota_table
 from planner.plans.plan import Plan
 from planner.plans.quota_lines import QuotaLine, check_lines
 from planner.store import contents, schema
+from planner.store.adjustments import AdjustmentStore
 from planner.store.commands import command, require_reason
 from planner.store.contents import LineContents, check_amount
 from planner.store.guards import TARGET_GAP_FRAC, target_gaps, territory_potential, unusual_quota
@@ -54,7 +55,7 @@ from planner.store.workflow import Status, next_status
 __all__ = ["PlanStore", "PlanVersion", "User", "VersionInfo"]  # the records, re-exported from here too
 
 
-class PlanStore(PlanReader):
+class PlanStore(AdjustmentStore, PlanReader):
     """Versioned plans with proposals, approvals and an audit log, in SQLite or PostgreSQL.
 
     Parameters

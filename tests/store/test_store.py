@@ -274,6 +274,7 @@ def test_reasons_and_non_negative_quotas_are_required(store):
 def test_every_forbidden_action_is_refused_for_every_role(store):
     version_id = seed(store)
     proposal = store.propose("m1", version_id, "T1", 120_000, reason="pipeline")
+    adjustment = store.request_adjustment("ops", "r1", "2027-02", "amount", 25_000, "settled dispute")
     attempts = {
         "manage_users": lambda user: store.add_user(user, f"new-{user}", "New", "viewer"),
         "create_version": lambda user: store.copy_version(user, version_id, name="copy"),
@@ -285,6 +286,10 @@ def test_every_forbidden_action_is_refused_for_every_role(store):
         "return": lambda user: store.transition(user, version_id, "return"),
         "approve": lambda user: store.transition(user, version_id, "approve"),
         "publish": lambda user: store.transition(user, version_id, "publish"),
+        "request_adjustment": lambda user: store.request_adjustment(user, "r3", "2027-02", "amount", 1, "x"),
+        "decide_adjustment": lambda user: store.decide_adjustment(
+            user, adjustment, approve=True, comment="x"
+        ),
     }
     assert set(attempts) == set(PERMISSIONS)
     users = {Role.ADMIN: "ops", Role.APPROVER: "fin", Role.MANAGER: "m2", Role.VIEWER: "view"}
@@ -298,7 +303,7 @@ def test_every_forbidden_action_is_refused_for_every_role(store):
                 attempt(user)
             assert store.info(version_id).revision == revision  # nothing written
             refused += 1
-    assert refused == 25
+    assert refused == 29
     with pytest.raises(
         PermissionDenied, match="only act on their own team's territories \\(T3, T4\\), not T1"
     ):
@@ -624,3 +629,38 @@ def test_a_version_far_off_its_target_is_approved_only_with_a_comment(store):
     store.transition("ops", version_id, "publish", comment="as approved")
     log = store.audit_log(version_id)
     assert "+20.0%" in log.loc[log["action"] == "approve", "after"].iloc[0]
+
+
+def test_comp_adjustments_are_asked_for_decided_by_someone_else_and_audited(store):
+    seed(store)
+    own = store.request_adjustment("m1", "r1", "2027-03", "amount", 25_000, "settled dispute over deal D-17")
+    with pytest.raises(PermissionDenied, match="own team's reps only, not r3"):
+        store.request_adjustment("m1", "r3", "2027-03", "amount", 25_000, "not my rep")
+    credit = store.request_adjustment("ops", "r3", "2027-02", "credit", 2_000_000, "renewal booked to A9")
+    with pytest.raises(PermissionDenied, match="asked for adjustment #2 and may not decide it"):
+        store.decide_adjustment("ops", credit, approve=True, comment="mine")
+    store.decide_adjustment("fin", own, approve=True, comment="per contract")
+    store.decide_adjustment("fin2", credit, approve=False, comment="the CRM says otherwise")
+    with pytest.raises(PlanError, match="already approved"):
+        store.decide_adjustment("fin2", own, approve=False, comment="again")
+    for bad, message in (
+        (("r1", "2027-13", "amount", 1, "x"), "not a month"),
+        (("r1", "2027-03", "bonus", 1, "x"), "an amount or a credit"),
+        (("r1", "2027-03", "amount", 0, "x"), "non-zero"),
+        (("r1", "2027-03", "amount", 1, " "), "reason is required"),
+    ):
+        with pytest.raises(PlanError, match=message):
+            store.request_adjustment("ops", *bad)
+    approved = store.adjustments("approved")
+    assert approved.index.tolist() == [own]
+    assert approved.loc[own, ["rep_id", "amount_cents", "requested_by", "decided_by"]].tolist() == [
+        "r1",
+        25_000,
+        "m1",
+        "fin",
+    ]
+    log = store.audit_log()
+    actions = log["action"].tolist()
+    assert actions.count("request_adjustment") == 2
+    assert {"approve_adjustment", "reject_adjustment"} <= set(actions)
+    assert log.loc[log["action"] == "reject_adjustment", "reason"].tolist() == ["the CRM says otherwise"]

@@ -8,6 +8,7 @@ deals. Its results are those reps' summary rows (returned, small) and their line
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,7 @@ class SharedInputs:
     months: tuple[str, ...]
     quota_lines: tuple[QuotaLine, ...]
     rep_names: dict[str, str] = field(default_factory=dict)  #: names shown on statements
+    adjustments: pd.DataFrame | None = None  #: approved manual adjustments (small: one row each)
 
 
 @dataclass(frozen=True)
@@ -120,17 +122,12 @@ def read_credits(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 def own_result(result: CompResult, reps: Sequence[str]) -> CompResult:
     """``result`` restricted to ``reps`` (dropping the context reps' incomplete figures)."""
     mine = set(reps)
-    return CompResult(
-        result.summary.loc[result.summary["rep_id"].isin(mine)].reset_index(drop=True),
-        result.lines.loc[result.lines["rep_id"].isin(mine).to_numpy()].reset_index(drop=True),
-        result.plans,
-        {rep: plan for rep, plan in result.plan_of.items() if rep in mine},
-        result.months,
-        tuple(rep for rep in result.unplanned_reps if rep in mine),
-        credits=result.credits,
-        quotas=result.quotas,
-        deals=result.deals,
-        quota_lines=result.quota_lines,
+    return dataclasses.replace(
+        result,
+        summary=result.summary.loc[result.summary["rep_id"].isin(mine)].reset_index(drop=True),
+        lines=result.lines.loc[result.lines["rep_id"].isin(mine).to_numpy()].reset_index(drop=True),
+        plan_of={rep: plan for rep, plan in result.plan_of.items() if rep in mine},
+        unplanned_reps=tuple(rep for rep in result.unplanned_reps if rep in mine),
     )
 
 
@@ -153,6 +150,7 @@ def pay_partition(task: PartitionTask, shared: SharedInputs) -> pd.DataFrame:
         quota_lines=shared.quota_lines,
         invoices=sides.get("invoices"),
         credit_notes=sides.get("credit_notes"),
+        adjustments=shared.adjustments,
     )
     mine = own_result(result, task.reps)
     task.lines_path.parent.mkdir(parents=True, exist_ok=True)

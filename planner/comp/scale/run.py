@@ -135,6 +135,7 @@ def run_comp_out_of_core(
     splits: pd.DataFrame | None = None,
     invoices: pd.DataFrame | None = None,
     credit_notes: pd.DataFrame | None = None,
+    adjustments: pd.DataFrame | None = None,
     engine: str = "local",
     workers: int | None = None,
     rows_per_partition: int = 500_000,
@@ -149,7 +150,7 @@ def run_comp_out_of_core(
     ----------
     deals_path : path
         Deals as Parquet (or CSV), the columns of :func:`planner.comp.deals.check_deals`.
-    account_units, approved, reps, plans, months, splits, invoices, credit_notes
+    account_units, approved, reps, plans, months, splits, invoices, credit_notes, adjustments
         As for :func:`planner.comp.run.run_comp` (unchecked: splits, invoices and credit
         notes are checked here against the deals file). ``months`` must be consecutive.
     out : path
@@ -196,7 +197,7 @@ def run_comp_out_of_core(
             report,
         )
         quotas = rep_quotas(approved, quota_months(months), reps=reps)
-        shared = SharedInputs(reps, quotas, tuple(plans), months, tuple(lines), rep_names or {})
+        shared = SharedInputs(reps, quotas, tuple(plans), months, tuple(lines), rep_names or {}, adjustments)
         tasks = _tasks(credited, out, statements)
         summaries = _pay(tasks, shared, engine, workers, lambda f, m: report(0.2 + 0.8 * f, m))
         uncredited_path = out / "uncredited.parquet"
