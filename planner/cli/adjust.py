@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from planner.cli.common import acting, console, fail, open_store
+from planner.cli.common import DbOption, UserOption, acting, console, fail, open_store
 from planner.errors import PlannerError
 from planner.money import format_usd, usd_to_cents
 from planner.store.migrate import DEFAULT_DB_URL
@@ -22,16 +22,6 @@ adjust_app = typer.Typer(
     help="Manual comp adjustments: ask for one with a reason, approve or reject it, list them.",
     no_args_is_help=True,
 )
-
-DbOption = Annotated[
-    str,
-    typer.Option(
-        "--db", envvar="TERRAIN_DB_URL", help="Store URL: sqlite:///file.db or postgresql+psycopg://..."
-    ),
-]
-UserOption = Annotated[
-    str, typer.Option("--user", envvar="TERRAIN_USER", help="Acting user id (a local SQLite store only).")
-]
 
 
 def _cents(text: str, option: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -12,6 +13,18 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from planner.errors import PermissionDenied
 from planner.progress import ProgressCallback
 from planner.store import PlanStore
+
+#: The ``--db`` option of the plan-store commands.
+DbOption = Annotated[
+    str,
+    typer.Option(
+        "--db", envvar="TERRAIN_DB_URL", help="Store URL: sqlite:///file.db or postgresql+psycopg://..."
+    ),
+]
+#: The ``--user`` option: who acts on a local SQLite store (on PostgreSQL the login decides).
+UserOption = Annotated[
+    str, typer.Option("--user", envvar="TERRAIN_USER", help="Acting user id (roles apply).")
+]
 
 console = Console(highlight=False)
 

@@ -16,7 +16,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from planner.cli.common import acting, console, fail, open_store
+from planner.cli.common import DbOption, UserOption, acting, console, fail, open_store
 from planner.data.dataset import load_dataset
 from planner.errors import ConflictError, PlannerError
 from planner.exports.inputs import read_quota_file
@@ -38,16 +38,6 @@ quota_app = typer.Typer(
     help="Quotas: allocate a target, propose and decide adjustments, approve and publish plan versions.",
     no_args_is_help=True,
 )
-
-DbOption = Annotated[
-    str,
-    typer.Option(
-        "--db", envvar="TERRAIN_DB_URL", help="Store URL: sqlite:///file.db or postgresql+psycopg://..."
-    ),
-]
-UserOption = Annotated[
-    str, typer.Option("--user", envvar="TERRAIN_USER", help="Acting user id (roles apply).")
-]
 
 
 def _fail(exc: PlannerError) -> typer.Exit:

@@ -366,22 +366,29 @@ def hold_lines(lines: pd.DataFrame, deals: pd.DataFrame, types: LineTypes) -> pd
     )
 
 
-def payment_table(invoices: pd.DataFrame | None, types: LineTypes) -> pd.DataFrame:
-    """Payments by deal code, in paid order, with the deal's amount paid before and after each."""
-    if invoices is None or invoices.empty:
-        return pd.DataFrame({"deal_code": [], "paid_date": [], "paid_before": [], "paid_after": []})
-    code = types.deal.categories.get_indexer(invoices["deal_id"].astype(str))
+def running_totals(
+    rows: pd.DataFrame | None, date_column: str, date: str, before: str, after: str, types: LineTypes
+) -> pd.DataFrame:
+    """Rows of (deal, date, amount) by deal code in date order, with running totals before and after."""
+    if rows is None or rows.empty:
+        return pd.DataFrame({"deal_code": [], date: [], before: [], after: []})
+    code = types.deal.categories.get_indexer(rows["deal_id"].astype(str))
     table = pd.DataFrame(
         {
             "deal_code": code,
-            "paid_date": invoices["paid_date"].to_numpy("datetime64[ns]"),
-            "amount": invoices["amount_cents"].to_numpy(np.int64),
+            date: rows[date_column].to_numpy("datetime64[ns]"),
+            "amount": rows["amount_cents"].to_numpy(np.int64),
         }
     ).loc[code > 0]
-    table = table.sort_values(["deal_code", "paid_date", "amount"], kind="stable").reset_index(drop=True)
-    table["paid_after"] = table.groupby("deal_code")["amount"].cumsum()
-    table["paid_before"] = table["paid_after"] - table["amount"]
+    table = table.sort_values(["deal_code", date, "amount"], kind="stable").reset_index(drop=True)
+    table[after] = table.groupby("deal_code")["amount"].cumsum()
+    table[before] = table[after] - table["amount"]
     return table.drop(columns="amount")
+
+
+def payment_table(invoices: pd.DataFrame | None, types: LineTypes) -> pd.DataFrame:
+    """Payments by deal code, in paid order, with the deal's amount paid before and after each."""
+    return running_totals(invoices, "paid_date", "paid_date", "paid_before", "paid_after", types)
 
 
 def half_up_share(credit: np.ndarray, paid: np.ndarray, deal: np.ndarray) -> np.ndarray:

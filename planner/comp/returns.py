@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from planner.comp.crediting import month_key
-from planner.comp.lines import LineTypes, component_lines, half_up_share, mark_rows
+from planner.comp.lines import LineTypes, component_lines, half_up_share, mark_rows, running_totals
 from planner.comp.plan_file import Component, CompPlan
 
 NOTE_SORT = ("note", "source", "via_rep_id", "deal_code", "close_date", "rep_code")  #: last key sorts first
@@ -31,20 +31,7 @@ NOTE_SORT = ("note", "source", "via_rep_id", "deal_code", "close_date", "rep_cod
 
 def note_table(notes: pd.DataFrame | None, types: LineTypes) -> pd.DataFrame:
     """Credit notes by deal code in issue order, with the deal's amount returned before and after each."""
-    if notes is None or notes.empty:
-        return pd.DataFrame({"deal_code": [], "issued": [], "returned_before": [], "returned_after": []})
-    code = types.deal.categories.get_indexer(notes["deal_id"].astype(str))
-    table = pd.DataFrame(
-        {
-            "deal_code": code,
-            "issued": notes["issued_date"].to_numpy("datetime64[ns]"),
-            "amount": notes["amount_cents"].to_numpy(np.int64),
-        }
-    ).loc[code > 0]
-    table = table.sort_values(["deal_code", "issued", "amount"], kind="stable").reset_index(drop=True)
-    table["returned_after"] = table.groupby("deal_code")["amount"].cumsum()
-    table["returned_before"] = table["returned_after"] - table["amount"]
-    return table.drop(columns="amount")
+    return running_totals(notes, "issued_date", "issued", "returned_before", "returned_after", types)
 
 
 def sorted_rows(rows: pd.DataFrame) -> pd.DataFrame:
@@ -112,6 +99,7 @@ def lines_with_notes(
         others = base.loc[~affected].reset_index(drop=True)
         frames.append(mark_rows(component_lines(component, others, quotas, plan_name, types), others, types))
     mine = base.loc[affected].reset_index(drop=True)
+    frames, unaffected = [], frames
     issue_months = np.unique(restating["issue_month"].to_numpy(np.int64))
     version_of = np.searchsorted(issue_months, np.arange(len(types.month.categories)), side="right")
     previous_totals = None
@@ -141,7 +129,18 @@ def lines_with_notes(
             issued = known.loc[known["issue_month"].to_numpy() == issue_months[version - 1]]
             frames.append(_notice(issued, component, plan_name, types))
         previous_totals = totals
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat([*unaffected, _in_rep_order(pd.concat(frames, ignore_index=True))], ignore_index=True)
+
+
+def _in_rep_order(lines: pd.DataFrame) -> pd.DataFrame:
+    """Per rep: deal lines by month, then true-ups, restatements, restating notes (as without notes).
+
+    The order a rep's lines have does not depend on other reps' notes (which add versions),
+    so a partition of reps lists them as the whole run does.
+    """
+    kind = lines["line"].astype(str).to_numpy()
+    rank = np.select([kind == "true-up", kind == "restatement", kind == "restating-note"], [1, 2, 3], 0)
+    return lines.iloc[np.lexsort((rank, lines["rep_id"].cat.codes.to_numpy()))].reset_index(drop=True)
 
 
 def _restatement(

@@ -64,5 +64,6 @@ def assert_same_as_in_memory(memory: CompResult, summary: pd.DataFrame, lines: p
     expected = statement_lines_table(memory)
     if lines is None:
         assert expected.num_rows == 0
-    else:
-        assert lines.equals(expected)
+    elif not lines.equals(expected):  # show the first rows that differ
+        pd.testing.assert_frame_equal(lines.to_pandas(), expected.to_pandas(), check_exact=True)
+        assert lines.schema == expected.schema

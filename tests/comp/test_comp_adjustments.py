@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +15,7 @@ from planner.store.demo import seed_demo_store
 from tests.comp.out_of_core import assert_same_as_in_memory, out_of_core
 from tests.comp.test_comp_golden import MONTHS, plan_of, world
 from tests.comp.test_comp_properties import REPS, UNITS, worlds
+from tests.comp.test_comp_scale import comp_both_ways
 
 ROOT = Path(__file__).resolve().parents[2]
 TEN_PCT = [{"id": "c", "kind": "marginal", "tiers": [{"start": 0, "rate_pct": 10}]}]
@@ -106,33 +105,9 @@ def test_planner_comp_pays_the_stores_approved_adjustments_only(tmp_path):
     store.request_adjustment("m04", "R001", "2026-04", "amount", 999_00, "still pending")
     store.close()
 
-    def planner(out: str, *extra: str) -> pd.DataFrame:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "planner.cli",
-                "comp",
-                "--demo",
-                "--db",
-                url,
-                "--rep",
-                "R001",
-                "--out",
-                str(tmp_path / out),
-                *extra,
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert done.returncode == 0, done.stderr
-        return pd.read_csv(tmp_path / out / "summary.csv")
-
-    memory = planner("memory")
-    scale = planner("scale", "--out-of-core", "--engine", "process")
-    pd.testing.assert_frame_equal(memory, scale)
+    comp_both_ways(tmp_path, "--demo", "--db", url, "--rep", "R001")
+    memory = pd.read_csv(tmp_path / "memory" / "summary.csv")
+    pd.testing.assert_frame_equal(memory, pd.read_csv(tmp_path / "scale" / "summary.csv"))
     r001 = memory.loc[memory["rep_id"] == "R001"].set_index("month")
     assert r001.loc["2026-03", "adjustments_usd"] == 250.00 and r001.loc["2026-04", "adjustments_usd"] == 0
     statement = (tmp_path / "memory" / "statements" / "R001.csv").read_text()

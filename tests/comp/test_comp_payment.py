@@ -67,6 +67,22 @@ def test_payments_that_name_unknown_deals_or_exceed_the_deal_are_refused_by_row(
     assert "the payments of deal 'D000' sum to 110.00 USD, more than the deal's 100.00 USD" in text
 
 
+def crediting_on_payment(plans):
+    """The same plans with every component crediting on payment."""
+    return [
+        parse_comp_plan(
+            {
+                **p.model_dump(mode="json", exclude_none=True),
+                "components": [
+                    {**c.model_dump(mode="json", exclude_none=True), "credit_on": "payment"}
+                    for c in p.components
+                ],
+            }
+        )
+        for p in plans
+    ]
+
+
 @settings(max_examples=20, deadline=None)
 @given(worlds(), st.data())
 def test_paying_every_deal_in_full_on_its_close_date_credits_as_on_close(world, data):
@@ -81,18 +97,7 @@ def test_paying_every_deal_in_full_on_its_close_date_credits_as_on_close(world, 
             ],
         }
     )
-    on_payment = [
-        parse_comp_plan(
-            {
-                **p.model_dump(mode="json", exclude_none=True),
-                "components": [
-                    {**c.model_dump(mode="json", exclude_none=True), "credit_on": "payment"}
-                    for c in p.components
-                ],
-            }
-        )
-        for p in plans
-    ]
+    on_payment = crediting_on_payment(plans)
     invoices = check_invoices(paid, deals)
     on_close = run_comp(deals, UNITS, approved, REPS, plans, MONTHS, splits=splits)
     by_payment = run_comp(deals, UNITS, approved, REPS, on_payment, MONTHS, splits=splits, invoices=invoices)
@@ -114,18 +119,7 @@ def test_payment_credits_never_exceed_the_deal_credit_and_match_out_of_core(worl
         }
     )
     invoices = check_invoices(paid, deals)
-    on_payment = [
-        parse_comp_plan(
-            {
-                **p.model_dump(mode="json", exclude_none=True),
-                "components": [
-                    {**c.model_dump(mode="json", exclude_none=True), "credit_on": "payment"}
-                    for c in p.components
-                ],
-            }
-        )
-        for p in plans
-    ]
+    on_payment = crediting_on_payment(plans)
     result = run_comp(deals, UNITS, approved, REPS, on_payment, MONTHS, splits=splits, invoices=invoices)
     on_close = run_comp(deals, UNITS, approved, REPS, plans, MONTHS, splits=splits)
     deal_lines = result.lines.loc[result.lines["line"] == "deal"]

@@ -98,10 +98,11 @@ def test_out_of_core_matches_in_memory_on_random_plans_and_partitions(world, row
     assert_same_as_in_memory(memory, summary, lines)
 
 
-def test_the_cli_writes_the_same_files_in_memory_and_out_of_core_on_the_demo(tmp_path):
-    def planner(*args: str) -> None:
+def comp_both_ways(tmp_path: Path, *args: str) -> None:
+    """``planner comp ARGS`` in memory (to tmp_path/memory) and out of core in one process (scale)."""
+    for out, extra in (("memory", ()), ("scale", ("--out-of-core", "--engine", "process"))):
         done = subprocess.run(
-            [sys.executable, "-m", "planner.cli", "comp", "--demo", "--rep", "R001", "--rep", "M01", *args],
+            [sys.executable, "-m", "planner.cli", "comp", *args, "--out", str(tmp_path / out), *extra],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -109,8 +110,9 @@ def test_the_cli_writes_the_same_files_in_memory_and_out_of_core_on_the_demo(tmp
         )
         assert done.returncode == 0, done.stderr
 
-    planner("--out", str(tmp_path / "memory"))
-    planner("--out", str(tmp_path / "scale"), "--out-of-core", "--engine", "process")
+
+def test_the_cli_writes_the_same_files_in_memory_and_out_of_core_on_the_demo(tmp_path):
+    comp_both_ways(tmp_path, "--demo", "--rep", "R001", "--rep", "M01")
     memory, scale = tmp_path / "memory", tmp_path / "scale"
     assert (scale / "summary.csv").read_bytes() == (memory / "summary.csv").read_bytes()
     for name in ("R001.csv", "R001.html", "M01.csv", "M01.html"):
@@ -231,19 +233,7 @@ def test_the_cli_credits_on_payment_and_on_credit_notes_the_same_way_in_both_run
         "--rep",
         "R001",
     ]
-
-    def planner(*args: str) -> None:
-        done = subprocess.run(
-            [sys.executable, "-m", "planner.cli", "comp", *common, *args],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert done.returncode == 0, done.stderr
-
-    planner("--out", str(tmp_path / "memory"))
-    planner("--out", str(tmp_path / "scale"), "--out-of-core", "--engine", "process")
+    comp_both_ways(tmp_path, *common)
     for name in ("summary.csv", "accrual.csv", "statements/R001.html"):
         assert (tmp_path / "scale" / name).read_bytes() == (tmp_path / "memory" / name).read_bytes()
     statement = (tmp_path / "memory" / "statements" / "R001.csv").read_text()
