@@ -353,7 +353,8 @@ def calculate(
                 frames.append(mark_rows(lines_of, line_rows, types))
             done += 1
             report(done / steps, f"{plan.name}: {component.id}")
-        frames.extend(spiff_lines(plan, rows.loc[rows["note"].to_numpy() == 0], types))
+        plain = rows["note"].to_numpy() == 0
+        frames.extend(spiff_lines(plan, rows if plain.all() else rows.loc[plain], types))
     paid_as_is = amount_lines(adjustments, types, plan_of)
     if paid_as_is is not None:
         frames.append(paid_as_is)
@@ -371,7 +372,7 @@ def calculate(
     lines = pd.concat([lines, clawbacks], ignore_index=True) if len(clawbacks) else lines
     lines = hold_lines(lines, deals, types)
     by_rep = np.argsort(lines["rep_id"].cat.codes.to_numpy(), kind="stable")
-    lines = lines.iloc[by_rep].loc[:, list(LINE_COLUMNS)].reset_index(drop=True)
+    lines = lines.loc[:, list(LINE_COLUMNS)].take(by_rep).reset_index(drop=True)
     lines["deal_id"] = pd.Categorical.from_codes(lines["deal_id"].to_numpy(np.int64), dtype=types.deal)
     report((done + 1) / steps, "summarising")
     summary_quotas = _summary_quotas(quota_table, plans, measured, by_name, plan_by_rep)
@@ -489,8 +490,7 @@ def _summarise(
         out = np.zeros(len(reps) * width, dtype=np.int64)
         position = slot[rep] * width + month
         ok = (slot[rep] >= 0) & (month >= 0)
-        sums = pd.Series(values[ok]).groupby(position[ok]).sum()
-        out[sums.index.to_numpy()] = sums.to_numpy(np.int64)
+        np.add.at(out, position[ok], np.asarray(values, dtype=np.int64)[ok])  # exact integer sums
         return out
 
     line_rep = lines["rep_id"].cat.codes.to_numpy(np.int64)

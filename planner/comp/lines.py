@@ -339,8 +339,9 @@ def hold_lines(lines: pd.DataFrame, deals: pd.DataFrame, types: LineTypes) -> pd
     unchanged). A release after the months calculated leaves ``month`` missing: earned, not
     yet paid.
     """
-    lines = lines.assign(earned_month=lines["month"], held_until=pd.NaT)
-    if "hold_until" not in deals.columns or lines.empty:
+    lines["earned_month"] = lines["month"]  # in place: the caller's own frame, and no copy of millions
+    lines["held_until"] = np.full(len(lines), np.datetime64("NaT"), dtype="datetime64[ns]")
+    if "hold_until" not in deals.columns or lines.empty or deals["hold_until"].isna().all():
         return lines
     held = deals.loc[deals["hold_until"].notna(), ["deal_id", "hold_until"]]
     code = types.deal.categories.get_indexer(held["deal_id"].astype(str))

@@ -46,7 +46,7 @@ def sorted_rows(rows: pd.DataFrame) -> pd.DataFrame:
 
 def note_rows(rows: pd.DataFrame, notes: pd.DataFrame, plan: CompPlan, types: LineTypes) -> pd.DataFrame:
     """The negative credit rows of ``plan``'s credit ``rows`` for each note (``restating`` or not)."""
-    merged = rows.merge(notes, on="deal_code", how="inner", sort=False)
+    merged = rows.iloc[:0] if notes.empty else rows.merge(notes, on="deal_code", how="inner", sort=False)
     if merged.empty:
         return merged.assign(restating=np.zeros(0, bool), issue_month=np.zeros(0, np.int64))
     credit = merged["credit_cents"].to_numpy(np.int64)
