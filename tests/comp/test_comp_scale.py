@@ -135,7 +135,7 @@ def _run(tmp_path: Path, deals: pd.DataFrame, name: str = "deals.parquet", **kwa
     tiers = [{"start": 0, "rate_pct": 10}]
     plan = plan_of([{"id": "c", "kind": "marginal", "tiers": tiers}], draw={"amount_usd": 100})
     return run_comp_out_of_core(
-        deals_path, units, approved, reps, [plan], MONTHS, tmp_path / "out", engine="process", **kwargs
+        deals_path, units, approved, reps, [plan], MONTHS, tmp_path / "out", **{"engine": "process", **kwargs}
     )
 
 
@@ -241,3 +241,12 @@ def test_the_cli_credits_on_payment_and_on_credit_notes_the_same_way_in_both_run
     assert "restated for credit notes issued this month" in statement
     accrual = pd.read_csv(tmp_path / "memory" / "accrual.csv")
     assert set(accrual["plan"]) == {"Account executive FY2026", "Sales manager FY2026", "all plans"}
+
+
+def test_a_bad_engine_or_an_unreachable_scheduler_is_refused_clearly(tmp_path):
+    with pytest.raises(PlannerError, match=r"--engine 'foo' is not an engine: give local, process"):
+        _run(tmp_path, _deals(), engine="foo")
+    with pytest.raises(
+        PlannerError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9 .*--engine local"
+    ):
+        _run(tmp_path, _deals(), engine="tcp://127.0.0.1:9")

@@ -11,6 +11,7 @@ the same, to the byte, whichever engine runs them, and the same as the in-memory
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -110,7 +111,14 @@ def _pay(
             memory_limit=0,
         )
     try:
-        with Client(cluster if cluster is not None else engine) as client:
+        try:
+            client = Client(cluster if cluster is not None else engine, timeout="20s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise PlannerError(
+                f"cannot reach the Dask scheduler at {engine} ({exc}); start it (dask scheduler) or "
+                "run with --engine local"
+            ) from None
+        with client:
             inputs = client.scatter(shared, broadcast=True)
             futures = client.map(
                 pay_partition, tasks, shared=inputs, key=[f"comp-partition-{t.index}" for t in tasks]
@@ -170,6 +178,11 @@ def run_comp_out_of_core(
         Called with (fraction done, message): checking, crediting, then each partition.
     """
     report = progress or (lambda fraction, message: None)
+    if engine not in ("process", "local") and not re.fullmatch(r"[a-z]+://[^\s:/]+:\d+", engine):
+        raise PlannerError(
+            f"--engine {engine!r} is not an engine: give local, process or a Dask scheduler address "
+            "such as tcp://10.0.0.5:8786"
+        )
     months = tuple(sorted(months))
     expected = pd.period_range(months[0], months[-1], freq="M").strftime("%Y-%m").tolist()
     if list(months) != expected:
