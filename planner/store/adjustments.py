@@ -24,7 +24,6 @@ from planner.store.roles import Role
 
 KINDS = ("amount", "credit")
 MAX_AMOUNT_CENTS = 10**12  #: 10 billion USD, the comp calculator's limit for a deal
-STATUSES = ("pending", "approved", "rejected")
 
 
 class AdjustmentStore:

@@ -38,12 +38,11 @@ UNCREDITED_REASONS = {
 
 @dataclass(frozen=True)
 class Partition:
-    """One partition of reps: its folder, the reps it pays (``rep_id`` order) and its row counts."""
+    """One partition of reps: its folder, the reps it pays (``rep_id`` order), its context rows."""
 
     index: int
     path: Path
     reps: tuple[str, ...]
-    rows: int
     context_rows: int
     side_paths: tuple[tuple[str, Path], ...] = ()  #: (name, folder) of each per-deal table's rows
 
@@ -290,7 +289,6 @@ def credit_to_partitions(
             int(part),
             folder / "credits" / f"target={int(part)}",
             tuple(group["rep_id"].astype(str)),
-            int(group["n"].sum()),
             int(context.get(int(part), 0)),
             tuple((name, path / f"target={int(part)}") for name, path in sides),
         )
